@@ -1,0 +1,3 @@
+"""omnitui: a terminal omnichannel support console for small shops."""
+
+__version__ = "0.1.0"

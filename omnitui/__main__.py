@@ -1,0 +1,3 @@
+from omnitui.cli import main
+
+main()

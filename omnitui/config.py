@@ -1,0 +1,323 @@
+"""TOML → validated settings. Every error names the key and the file; secrets come from *_env/*_cmd.
+
+The schema is the dataclasses below: a field's type is what the TOML value must be, a field with no
+default is required, and any key that is not a field is an error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import subprocess
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+
+
+class ConfigError(Exception):
+    """A config problem, phrased as one sentence a sysadmin can act on."""
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    kind: str
+    socket: str = "chat.sock"
+    tcp: str | None = None
+    token_env: str | None = None
+    token_cmd: str | None = None
+    rate_limit: int = 20  # messages per visitor
+    rate_window: float = 10.0  # seconds
+    offline_text: str = (
+        "We are away right now. Leave a message and your email address, and we will answer as "
+        "soon as we are back."
+    )
+    csat: bool = True
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    kind: str
+    address: str
+    imap_host: str
+    smtp_host: str
+    username: str
+    imap_port: int = 993
+    imap_security: str = "tls"
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    password_env: str | None = None
+    password_cmd: str | None = None
+    mailbox: str = "INBOX"
+    display_name: str | None = None
+    poll_interval: float = 60.0
+    idle: bool = True
+    batch_size: int = 200
+    sent_folder: str | None = None  # IMAP APPEND a copy there; off by default
+    timeout: float = 30.0
+    csat: bool = True
+    auto_ack: bool = False
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    kind: str
+    token_env: str | None = None
+    token_cmd: str | None = None
+    base_url: str | None = None
+    base_file_url: str | None = None
+    bot_username: str | None = None
+    allow_groups: bool = False
+    poll_timeout: int = 30
+    csat: bool = True
+    auto_ack: bool = False
+
+
+CHANNEL_KINDS: dict[str, type] = {
+    "chat": ChatSettings,
+    "email": EmailSettings,
+    "telegram": TelegramSettings,
+}
+ChannelSettings = ChatSettings | EmailSettings | TelegramSettings
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything omnitui reads from the config file, validated."""
+
+    path: Path | None
+    data_dir: Path
+    timezone: str = "UTC"
+    channels: dict[str, ChannelSettings] = field(default_factory=dict)
+    hours: dict[str, Any] = field(default_factory=dict)
+    sla: dict[str, Any] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "omnitui.db"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_dir / "hub.lock"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "hub.log"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def channel_path(self, relative: str) -> Path:
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else self.data_dir / path
+
+
+TOP_LEVEL_TABLES = {"omnitui", "channels", "hours", "sla", "keys", "autoack", "csat"}
+OMNITUI_KEYS = {"data_dir", "timezone"}
+
+
+def default_config_path() -> Path:
+    env = os.environ.get("OMNITUI_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_config_dir("omnitui", appauthor=False)) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("omnitui", appauthor=False))
+
+
+def load_settings(path: Path | None = None, *, data_dir: Path | None = None) -> Settings:
+    """Read and validate a config file. A missing default file means "all defaults"."""
+    explicit = path is not None or "OMNITUI_CONFIG" in os.environ
+    cfg_path = path or default_config_path()
+    if not cfg_path.exists():
+        if explicit:
+            raise ConfigError(f"Config file {cfg_path} does not exist.")
+        return Settings(path=None, data_dir=(data_dir or default_data_dir()))
+    try:
+        raw = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{cfg_path} is not valid TOML: {exc}.") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {cfg_path}: {exc.strerror}.") from None
+    return parse_settings(raw, cfg_path, data_dir=data_dir)
+
+
+def parse_settings(
+    raw: dict[str, Any], cfg_path: Path | None, *, data_dir: Path | None = None
+) -> Settings:
+    where = str(cfg_path) if cfg_path else "the config"
+    for key in raw:
+        if key not in TOP_LEVEL_TABLES:
+            raise ConfigError(f"Unknown key '{key}' in {where}.")
+        if not isinstance(raw[key], dict):
+            raise ConfigError(f"'{key}' in {where} must be a table.")
+    top = raw.get("omnitui", {})
+    for key in top:
+        if key not in OMNITUI_KEYS:
+            raise ConfigError(f"Unknown key 'omnitui.{key}' in {where}.")
+    tz = top.get("timezone", "UTC")
+    if not isinstance(tz, str):
+        raise ConfigError(f"'omnitui.timezone' in {where} must be a string.")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"'omnitui.timezone' in {where} names an unknown time zone '{tz}'.") from None
+    if data_dir is None:
+        dd = top.get("data_dir")
+        if dd is None:
+            data_dir = default_data_dir()
+        elif not isinstance(dd, str):
+            raise ConfigError(f"'omnitui.data_dir' in {where} must be a string.")
+        else:
+            data_dir = Path(dd).expanduser()
+            if not data_dir.is_absolute() and cfg_path is not None:
+                data_dir = cfg_path.parent / data_dir
+    channels: dict[str, ChannelSettings] = {}
+    for name, table in raw.get("channels", {}).items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"'channels.{name}' in {where} must be a table.")
+        kind = table.get("kind")
+        if kind not in CHANNEL_KINDS:
+            raise ConfigError(
+                f"'channels.{name}.kind' in {where} must be one of "
+                f"{', '.join(sorted(CHANNEL_KINDS))}, not {kind!r}."
+            )
+        channels[name] = _build(CHANNEL_KINDS[kind], table, f"channels.{name}", where)
+        _check_channel(name, channels[name], where)
+    keys = raw.get("keys", {})
+    for k, v in keys.items():
+        if not isinstance(v, str):
+            raise ConfigError(f"'keys.{k}' in {where} must be a string such as \"ctrl+k\".")
+    settings = Settings(
+        path=cfg_path,
+        data_dir=data_dir,
+        timezone=tz,
+        channels=channels,
+        hours=raw.get("hours", {}),
+        sla=raw.get("sla", {}),
+        keys=keys,
+        raw=raw,
+    )
+    _validate_hours_and_sla(settings, where)
+    return settings
+
+
+def _validate_hours_and_sla(settings: Settings, where: str) -> None:
+    # Imported late: core.hours has no dependency on config, and this keeps config import light.
+    from omnitui.core.hours import BusinessHours, parse_duration
+
+    try:
+        BusinessHours.from_config(settings.hours, settings.timezone)
+    except ValueError as exc:
+        raise ConfigError(f"In [hours] of {where}: {exc}") from None
+    for key, value in settings.sla.items():
+        if isinstance(value, dict):
+            items = value.items()
+            prefix = f"sla.{key}."
+        else:
+            items = [(key, value)]
+            prefix = "sla."
+        for sub, dur in items:
+            if not isinstance(dur, str):
+                raise ConfigError(f"'{prefix}{sub}' in {where} must be a duration like \"15m\".")
+            try:
+                parse_duration(dur)
+            except ValueError as exc:
+                raise ConfigError(f"'{prefix}{sub}' in {where}: {exc}") from None
+
+
+def _build(cls: type, table: dict[str, Any], prefix: str, where: str) -> Any:
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in table:
+        if key not in names:
+            raise ConfigError(f"Unknown key '{prefix}.{key}' in {where}.")
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in table:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"Missing key '{prefix}.{f.name}' in {where}.")
+            continue
+        value = table[f.name]
+        if not _type_ok(value, hints[f.name]):
+            raise ConfigError(
+                f"'{prefix}.{f.name}' in {where} must be {_type_name(hints[f.name])}, "
+                f"not {type(value).__name__}."
+            )
+        kwargs[f.name] = float(value) if hints[f.name] is float else value
+    return cls(**kwargs)
+
+
+def _type_ok(value: Any, hint: Any) -> bool:
+    options = get_args(hint) if get_origin(hint) is not None else (hint,)
+    for option in options:
+        if option is type(None) and value is None:
+            return True
+        if option is bool and isinstance(value, bool):
+            return True
+        if option is int and isinstance(value, int) and not isinstance(value, bool):
+            return True
+        if option is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return True
+        if option is str and isinstance(value, str):
+            return True
+    return False
+
+
+def _type_name(hint: Any) -> str:
+    options = [o for o in (get_args(hint) or (hint,)) if o is not type(None)]
+    words = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+    return " or ".join(words.get(o, str(o)) for o in options)
+
+
+def _check_channel(name: str, ch: ChannelSettings, where: str) -> None:
+    prefix = f"channels.{name}"
+    if isinstance(ch, EmailSettings):
+        for key in ("imap_security", "smtp_security"):
+            if getattr(ch, key) not in ("tls", "starttls", "none"):
+                raise ConfigError(f"'{prefix}.{key}' in {where} must be tls, starttls or none.")
+        if not ch.password_env and not ch.password_cmd:
+            raise ConfigError(f"'{prefix}' in {where} needs password_env or password_cmd.")
+    if isinstance(ch, TelegramSettings) and not ch.token_env and not ch.token_cmd:
+        raise ConfigError(f"'{prefix}' in {where} needs token_env or token_cmd.")
+    if isinstance(ch, ChatSettings) and ch.tcp:
+        host, _, port = ch.tcp.rpartition(":")
+        if host not in ("127.0.0.1", "localhost", "::1", "[::1]") or not port.isdigit():
+            raise ConfigError(f"'{prefix}.tcp' in {where} must be a loopback host:port.")
+        if not ch.token_env and not ch.token_cmd:
+            raise ConfigError(f"'{prefix}' in {where} needs token_env or token_cmd with tcp.")
+
+
+def resolve_secret(settings: object, base: str, label: str) -> str:
+    """Read `<base>_env` or `<base>_cmd` of a channel's settings; errors name the key."""
+    env_name = getattr(settings, f"{base}_env", None)
+    cmd = getattr(settings, f"{base}_cmd", None)
+    if env_name:
+        value = os.environ.get(env_name)
+        if not value:
+            raise ConfigError(f"{label}: environment variable {env_name} ({base}_env) is not set.")
+        return value
+    if cmd:
+        try:
+            proc = subprocess.run(
+                shlex.split(cmd), capture_output=True, text=True, timeout=20, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ConfigError(f"{label}: {base}_cmd could not run ({exc}).") from None
+        if proc.returncode != 0 or not proc.stdout.strip():
+            raise ConfigError(f"{label}: {base}_cmd exited {proc.returncode} without a secret.")
+        return proc.stdout.strip().splitlines()[0]
+    raise ConfigError(f"{label}: neither {base}_env nor {base}_cmd is set.")

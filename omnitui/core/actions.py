@@ -1,0 +1,297 @@
+"""Agent actions on conversations. Each is one transaction that appends one event row.
+
+Everything a console or the CLI changes goes through here, so the audit log and the change feed
+see every action the same way whoever made it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from omnitui.core.agents import AgentRow, get_agent
+from omnitui.core.clock import to_epoch
+from omnitui.core.errors import ActionError, NotFound
+from omnitui.core.reply import QueuedReply, mark_read_in, reply
+from omnitui.core.sanitize import clean_line, clean_text
+from omnitui.store.db import Store, Tx
+
+__all__ = [
+    "QueuedReply",
+    "assign",
+    "label",
+    "log_call",
+    "mark_read",
+    "merge_conversations",
+    "note",
+    "record_rating",
+    "reopen",
+    "reply",
+    "resolve",
+    "set_pending",
+    "set_presence",
+    "snooze",
+    "transfer",
+    "wake_snoozed",
+]
+
+STATUSES = ("open", "pending", "snoozed", "resolved")
+
+
+def _conv(tx: Tx, conversation_id: int):  # type: ignore[no-untyped-def]
+    row = tx.one(
+        "SELECT id, customer_id, status, assignee_id, merged_into FROM conversation WHERE id = ?",
+        (conversation_id,),
+    )
+    if row is None:
+        raise NotFound(f"There is no conversation {conversation_id}.")
+    return row
+
+
+def _add_message(
+    tx: Tx, conv, kind: str, text: str, agent: AgentRow, meta: dict | None = None  # type: ignore[no-untyped-def]
+) -> int:
+    message_id = tx.insert(
+        "message",
+        {
+            "conversation_id": conv["id"],
+            "customer_id": conv["customer_id"],
+            "kind": kind,
+            "agent_id": agent.id,
+            "text": text,
+            "meta": json.dumps(meta, ensure_ascii=False) if meta else "{}",
+            "created_at": tx.now,
+        },
+    )
+    tx.execute(
+        "UPDATE conversation SET last_message_at = ?, last_message_id = ?, "
+        "message_count = message_count + 1 WHERE id = ?",
+        (tx.now, message_id, conv["id"]),
+    )
+    return message_id
+
+
+def note(store: Store, conversation_id: int, text: str, agent: AgentRow) -> int:
+    """A private note: agents see it in the timeline, the customer never does."""
+    text = clean_text(text).strip()
+    if not text:
+        raise ActionError("A note needs some text.")
+    with store.write(agent.username) as tx:
+        conv = _conv(tx, conversation_id)
+        message_id = _add_message(tx, conv, "note", text, agent)
+        mark_read_in(tx, conversation_id, agent.id, message_id)
+        tx.event("note", conversation_id=conversation_id, customer_id=conv["customer_id"],
+                 message_id=message_id)
+    return message_id
+
+
+def log_call(store: Store, conversation_id: int, text: str, agent: AgentRow,
+             *, medium: str = "phone") -> int:
+    """A phone call or shop visit typed in by the agent, kept in the timeline like a message."""
+    text = clean_text(text).strip()
+    if not text:
+        raise ActionError("Describe the call in a few words.")
+    with store.write(agent.username) as tx:
+        conv = _conv(tx, conversation_id)
+        message_id = _add_message(tx, conv, "call", text, agent, {"medium": medium})
+        tx.event("call", conversation_id=conversation_id, customer_id=conv["customer_id"],
+                 message_id=message_id, medium=medium)
+    return message_id
+
+
+def transfer(
+    store: Store,
+    conversation_id: int,
+    to_username: str,
+    note_text: str,
+    agent: AgentRow,
+    *,
+    tell_customer: bool = False,
+) -> int:
+    """Hand a conversation over with a warm note, pinned for the new owner, who sees it unread."""
+    note_text = clean_text(note_text).strip()
+    if not note_text:
+        raise ActionError("A transfer needs a note, so the customer never repeats themselves.")
+    target = get_agent(store, to_username)
+    if target.id == agent.id:
+        raise ActionError("You cannot transfer a conversation to yourself.")
+    with store.write(agent.username) as tx:
+        conv = _conv(tx, conversation_id)
+        message_id = _add_message(
+            tx, conv, "transfer", note_text, agent,
+            {"from": agent.username, "to": target.username, "from_name": agent.name,
+             "to_name": target.name},
+        )
+        tx.execute(
+            "UPDATE conversation SET assignee_id = ?, transfer_message_id = ?, "
+            "status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END WHERE id = ?",
+            (target.id, message_id, conversation_id),
+        )
+        # Unread for the new owner; the previous owner keeps reading as before.
+        tx.execute(
+            "INSERT INTO conversation_read (conversation_id, agent_id, last_read_message_id) "
+            "VALUES (?, ?, 0) ON CONFLICT(conversation_id, agent_id) DO UPDATE SET "
+            "last_read_message_id = 0",
+            (conversation_id, target.id),
+        )
+        mark_read_in(tx, conversation_id, agent.id, message_id)
+        tx.event("transfer", conversation_id=conversation_id, customer_id=conv["customer_id"],
+                 message_id=message_id, to=target.username, **{"from": agent.username})
+    if tell_customer:
+        reply(store, conversation_id, f"{target.name} is taking over and has the whole story.",
+              agent, automatic=True)
+    return message_id
+
+
+def assign(store: Store, conversation_id: int, to_username: str | None, agent: AgentRow) -> None:
+    target = get_agent(store, to_username) if to_username else None
+    with store.write(agent.username) as tx:
+        conv = _conv(tx, conversation_id)
+        tx.execute("UPDATE conversation SET assignee_id = ? WHERE id = ?",
+                   (target.id if target else None, conversation_id))
+        tx.event("assign", conversation_id=conversation_id, customer_id=conv["customer_id"],
+                 to=target.username if target else None)
+
+
+def _set_status(store: Store, conversation_id: int, status: str, agent: AgentRow,
+                until: float | None = None, until_reply: bool = False) -> None:
+    with store.write(agent.username) as tx:
+        conv = _conv(tx, conversation_id)
+        if conv["merged_into"] is not None:
+            raise ActionError(f"Conversation {conversation_id} was merged into "
+                              f"{conv['merged_into']}.")
+        previous = conv["status"]
+        tx.execute(
+            "UPDATE conversation SET status = ?, snoozed_until = ?, snooze_until_reply = ?, "
+            "resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE resolved_at END, "
+            "reopen_count = reopen_count + (CASE WHEN status = 'resolved' AND ? = 'open' "
+            "THEN 1 ELSE 0 END), "
+            "transfer_message_id = CASE WHEN ? = 'resolved' THEN NULL "
+            "ELSE transfer_message_id END WHERE id = ?",
+            (status, until, until_reply, status, tx.now, status, status, conversation_id),
+        )
+        tx.event("status", conversation_id=conversation_id, customer_id=conv["customer_id"],
+                 status=status, previous=previous, until=until, until_reply=until_reply)
+
+
+def resolve(store: Store, conversation_id: int, agent: AgentRow) -> None:
+    _set_status(store, conversation_id, "resolved", agent)
+
+
+def reopen(store: Store, conversation_id: int, agent: AgentRow) -> None:
+    _set_status(store, conversation_id, "open", agent)
+
+
+def set_pending(store: Store, conversation_id: int, agent: AgentRow) -> None:
+    """Waiting on the customer: SLA clocks pause, the next customer message reopens it."""
+    _set_status(store, conversation_id, "pending", agent)
+
+
+def snooze(store: Store, conversation_id: int, agent: AgentRow, *,
+           until: datetime | None = None, until_reply: bool = False) -> None:
+    """Hide until a time, or until the customer's next message (or whichever comes first)."""
+    if until is None and not until_reply:
+        raise ActionError("Snooze needs a time (--until) or 'until the next reply'.")
+    _set_status(store, conversation_id, "snoozed", agent, to_epoch(until), until_reply)
+
+
+def wake_snoozed(store: Store, now: float | None = None) -> list[int]:
+    """Reopen conversations whose snooze time has come (the hub's timer calls this)."""
+    with store.write("hub:timer") as tx:
+        at = now if now is not None else tx.now
+        rows = tx.all(
+            "SELECT id, customer_id FROM conversation WHERE status = 'snoozed' "
+            "AND snoozed_until IS NOT NULL AND snoozed_until <= ?",
+            (at,),
+        )
+        for row in rows:
+            tx.execute("UPDATE conversation SET status = 'open', snoozed_until = NULL, "
+                       "snooze_until_reply = 0 WHERE id = ?", (row[0],))
+            tx.event("status", conversation_id=row[0], customer_id=row[1], status="open",
+                     previous="snoozed", woke=True)
+    return [r[0] for r in rows]
+
+
+def label(store: Store, conversation_id: int, name: str, agent: AgentRow,
+          *, remove: bool = False) -> None:
+    name = (clean_line(name) or "").strip().lower()
+    if not name:
+        raise ActionError("A label needs a name.")
+    with store.write(agent.username) as tx:
+        conv = _conv(tx, conversation_id)
+        tx.execute("INSERT OR IGNORE INTO label (name) VALUES (?)", (name,))
+        label_id = tx.scalar("SELECT id FROM label WHERE name = ?", (name,))
+        if remove:
+            tx.execute("DELETE FROM conversation_label WHERE conversation_id = ? AND label_id = ?",
+                       (conversation_id, label_id))
+        else:
+            tx.execute("INSERT OR IGNORE INTO conversation_label VALUES (?, ?)",
+                       (conversation_id, label_id))
+        tx.event("unlabel" if remove else "label", conversation_id=conversation_id,
+                 customer_id=conv["customer_id"], label=name)
+
+
+def mark_read(store: Store, conversation_id: int, agent: AgentRow) -> None:
+    with store.write(agent.username) as tx:
+        last = tx.scalar("SELECT max(id) FROM message WHERE conversation_id = ?",
+                         (conversation_id,))
+        mark_read_in(tx, conversation_id, agent.id, last)
+        tx.event("read", conversation_id=conversation_id, last=last)
+
+
+def set_presence(store: Store, agent: AgentRow, conversation_id: int | None,
+                 *, typing: bool = False) -> None:
+    """Who is looking at (or typing in) which conversation; consoles show it to each other."""
+    with store.write(agent.username) as tx:
+        tx.execute(
+            "INSERT INTO presence (agent_id, conversation_id, typing, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT(agent_id) DO UPDATE SET "
+            "conversation_id = excluded.conversation_id, typing = excluded.typing, "
+            "updated_at = excluded.updated_at",
+            (agent.id, conversation_id, typing, tx.now),
+        )
+        tx.event("presence", conversation_id=conversation_id, agent=agent.username,
+                 typing=typing)
+
+
+def record_rating(store: Store, conversation_id: int, score: int, comment: str | None = None,
+                  *, actor: str = "customer") -> None:
+    if not 1 <= score <= 5:
+        raise ActionError("A rating is a whole number from 1 to 5.")
+    with store.write(actor) as tx:
+        conv = _conv(tx, conversation_id)
+        tx.execute("UPDATE conversation SET rating = ?, rating_comment = ? WHERE id = ?",
+                   (score, clean_text(comment) if comment else None, conversation_id))
+        tx.event("rating", conversation_id=conversation_id, customer_id=conv["customer_id"],
+                 score=score)
+
+
+def merge_conversations(store: Store, target_id: int, source_id: int, agent: AgentRow) -> None:
+    """Fold `source` into `target` (same customer): its messages move, it is marked merged."""
+    if target_id == source_id:
+        raise ActionError("A conversation cannot be merged into itself.")
+    with store.write(agent.username) as tx:
+        target = _conv(tx, target_id)
+        source = _conv(tx, source_id)
+        if target["customer_id"] != source["customer_id"]:
+            raise ActionError("Only conversations of the same customer can be merged; "
+                              "merge the customers first.")
+        moved = [r[0] for r in tx.all("SELECT id FROM message WHERE conversation_id = ?",
+                                      (source_id,))]
+        tx.execute("UPDATE message SET conversation_id = ? WHERE conversation_id = ?",
+                   (target_id, source_id))
+        tx.execute(
+            "UPDATE conversation SET message_count = (SELECT count(*) FROM message WHERE "
+            "conversation_id = ?), last_message_id = (SELECT max(id) FROM message WHERE "
+            "conversation_id = ?), last_message_at = max(last_message_at, "
+            "(SELECT last_message_at FROM conversation WHERE id = ?)), "
+            "waiting_since = min(coalesce(waiting_since, 1e18), coalesce((SELECT waiting_since "
+            "FROM conversation WHERE id = ?), 1e18)) WHERE id = ?",
+            (target_id, target_id, source_id, source_id, target_id),
+        )
+        tx.execute("UPDATE conversation SET waiting_since = NULL WHERE id = ? AND "
+                   "waiting_since >= 1e18", (target_id,))
+        tx.execute("UPDATE conversation SET merged_into = ?, status = 'resolved', "
+                   "message_count = 0, waiting_since = NULL WHERE id = ?", (target_id, source_id))
+        tx.event("conversation_merged", conversation_id=target_id,
+                 customer_id=target["customer_id"], source=source_id, messages=moved)

@@ -1,0 +1,170 @@
+"""Finding and creating customers and their identities, and linking identities across channels.
+
+An email address or phone number a customer gives on one channel (a chat `hello` with an email, a
+Telegram contact), or a deep-link token, ties that identity to the customer already known, so the
+timeline is one story whatever the channel.
+"""
+
+from __future__ import annotations
+
+import json
+
+from omnitui.channels.base import Inbound
+from omnitui.store.db import Tx
+
+
+def customer_for(tx: Tx, item: Inbound, cache: dict[tuple[str, str], tuple[int, int]]) -> tuple[int, int, bool]:
+    """(identity id, customer id, created) for the sender of `item`, creating them if new."""
+    key = (item.kind, item.address)
+    hit = cache.get(key)
+    if hit is None:
+        row = tx.one(
+            "SELECT i.id, i.customer_id, c.merged_into FROM identity i "
+            "JOIN customer c ON c.id = i.customer_id WHERE i.kind = ? AND i.address = ?",
+            key,
+        )
+        if row is not None:
+            hit = (row[0], row[1])
+            if row[2] is not None:  # defensive: identities move on merge, but follow the chain
+                hit = (row[0], _survivor(tx, row[1]))
+    created = False
+    linked_customer = _linked_customer(tx, item)
+    if hit is None:
+        if linked_customer is not None:
+            customer_id = linked_customer
+        else:
+            customer_id = _create_customer(tx, item)
+            created = True
+        identity_id = tx.insert(
+            "identity",
+            {
+                "customer_id": customer_id,
+                "kind": item.kind,
+                "address": item.address,
+                "channel": item.channel,
+                "display_name": item.display_name,
+                "created_at": tx.now,
+            },
+        )
+        hit = (identity_id, customer_id)
+    elif linked_customer is not None and linked_customer != hit[1]:
+        if _is_lone(tx, hit[1]):
+            merge_lone_customer(tx, survivor=linked_customer, merged=hit[1])
+            hit = (hit[0], linked_customer)
+    cache[key] = hit
+    _remember_contact(tx, hit[1], item)
+    return hit[0], hit[1], created
+
+
+def _survivor(tx: Tx, customer_id: int) -> int:
+    seen = set()
+    while customer_id not in seen:
+        seen.add(customer_id)
+        nxt = tx.scalar("SELECT merged_into FROM customer WHERE id = ?", (customer_id,))
+        if nxt is None:
+            return customer_id
+        customer_id = nxt
+    return customer_id
+
+
+def _create_customer(tx: Tx, item: Inbound) -> int:
+    name = item.display_name or item.address
+    email = item.address.lower() if item.kind == "email" else (item.link_email or None)
+    return tx.insert(
+        "customer",
+        {"name": name, "email": email, "phone": item.link_phone, "created_at": tx.now},
+    )
+
+
+def _linked_customer(tx: Tx, item: Inbound) -> int | None:
+    """The existing customer this message's contact details point at, if any."""
+    if item.link_token:
+        found = tx.scalar("SELECT id FROM customer WHERE link_token = ?", (item.link_token,))
+        if found is not None:
+            return _survivor(tx, found)
+    if item.link_email and item.kind != "email":
+        addr = item.link_email.strip().lower()
+        found = tx.scalar(
+            "SELECT customer_id FROM identity WHERE kind = 'email' AND address = ?", (addr,)
+        )
+        if found is None:
+            found = tx.scalar(
+                "SELECT id FROM customer WHERE email = ? AND merged_into IS NULL "
+                "ORDER BY id LIMIT 1",
+                (addr,),
+            )
+        if found is not None:
+            return _survivor(tx, found)
+    if item.link_phone:
+        phone = normalise_phone(item.link_phone)
+        found = tx.scalar(
+            "SELECT id FROM customer WHERE phone = ? AND merged_into IS NULL ORDER BY id LIMIT 1",
+            (phone,),
+        )
+        if found is not None:
+            return _survivor(tx, found)
+    return None
+
+
+def _remember_contact(tx: Tx, customer_id: int, item: Inbound) -> None:
+    """Keep an email address or phone the customer gave, and make the email reachable."""
+    if item.link_email and item.kind != "email":
+        addr = item.link_email.strip().lower()
+        tx.execute(
+            "UPDATE customer SET email = ? WHERE id = ? AND email IS NULL", (addr, customer_id)
+        )
+        if tx.one("SELECT 1 FROM identity WHERE kind = 'email' AND address = ?", (addr,)) is None:
+            tx.insert(
+                "identity",
+                {
+                    "customer_id": customer_id,
+                    "kind": "email",
+                    "address": addr,
+                    "channel": "",
+                    "display_name": item.display_name,
+                    "created_at": tx.now,
+                },
+            )
+    if item.link_phone:
+        tx.execute(
+            "UPDATE customer SET phone = ? WHERE id = ? AND phone IS NULL",
+            (normalise_phone(item.link_phone), customer_id),
+        )
+
+
+def _is_lone(tx: Tx, customer_id: int) -> bool:
+    return (
+        tx.scalar("SELECT count(*) FROM identity WHERE customer_id = ?", (customer_id,)) or 0
+    ) <= 1
+
+
+def merge_lone_customer(tx: Tx, *, survivor: int, merged: int) -> None:
+    """Fold a customer we only knew by one identity into the one it turned out to be."""
+    identity_ids = [r[0] for r in tx.all("SELECT id FROM identity WHERE customer_id = ?", (merged,))]
+    conversation_ids = [
+        r[0] for r in tx.all("SELECT id FROM conversation WHERE customer_id = ?", (merged,))
+    ]
+    move_customer(tx, survivor=survivor, merged=merged)
+    tx.insert(
+        "customer_merge",
+        {
+            "survivor_id": survivor,
+            "merged_id": merged,
+            "identity_ids": json.dumps(identity_ids),
+            "conversation_ids": json.dumps(conversation_ids),
+            "created_at": tx.now,
+        },
+    )
+    tx.event("customer_merged", customer_id=survivor, merged=merged, automatic=True)
+
+
+def move_customer(tx: Tx, *, survivor: int, merged: int) -> None:
+    tx.execute("UPDATE identity SET customer_id = ? WHERE customer_id = ?", (survivor, merged))
+    tx.execute("UPDATE conversation SET customer_id = ? WHERE customer_id = ?", (survivor, merged))
+    tx.execute("UPDATE message SET customer_id = ? WHERE customer_id = ?", (survivor, merged))
+    tx.execute("UPDATE customer SET merged_into = ? WHERE id = ?", (survivor, merged))
+
+
+def normalise_phone(phone: str) -> str:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return ("+" + digits) if digits else phone.strip()

@@ -1,0 +1,353 @@
+"""Inbound messages into the store: idempotent, routed, sanitised, one transaction per batch.
+
+Routing (DESIGN.md): (1) a channel thread reference (email In-Reply-To/References, a reply token)
+that points at a conversation of the *same* customer; else (2) that customer's open, pending or
+snoozed conversation on any channel; else (3) a new conversation. A spoofed reference to another
+customer's conversation is ignored. A batch shares one transaction with the channel's new cursor,
+so a crash leaves either both or neither.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from omnitui.channels.base import (
+    FLAG_AUTO_REPLY,
+    FLAG_BOUNCE,
+    FLAG_BULK,
+    Inbound,
+)
+from omnitui.core.clock import to_epoch
+from omnitui.core.identities import customer_for
+from omnitui.core.sanitize import clean_line, clean_text
+from omnitui.store.db import PendingEvent, Store, Tx
+from omnitui.store.files import store_bytes
+
+PREVIEW_CHARS = 200
+NO_RESPONSE_NEEDED = frozenset({FLAG_AUTO_REPLY, FLAG_BOUNCE, FLAG_BULK})
+LIVE = ("open", "pending", "snoozed")
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    message_id: int
+    conversation_id: int
+    customer_id: int
+    created: bool  # False when this (channel, external_id) was stored before
+
+
+def ingest(store: Store, item: Inbound, *, attachments_dir: Path | None = None) -> IngestResult:
+    """Store one inbound message (see `ingest_batch`)."""
+    return ingest_batch(store, [item], attachments_dir=attachments_dir)[0]
+
+
+def ingest_batch(
+    store: Store,
+    batch: Sequence[Inbound],
+    *,
+    cursor: tuple[str, str] | None = None,
+    attachments_dir: Path | None = None,
+) -> list[IngestResult]:
+    """Store a batch of inbound messages and, optionally, a channel cursor, atomically.
+
+    Idempotent on (channel, external_id): a message seen before returns its stored ids with
+    `created=False` and changes nothing.
+    """
+    blobs = _write_blobs(batch, attachments_dir)
+    actor = f"channel:{batch[0].channel}" if batch else "system"
+    with store.write(actor) as tx:
+        results = _ingest_in(tx, batch, blobs)
+        if cursor is not None:
+            tx.execute(
+                "INSERT INTO cursor (channel, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(channel) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                (cursor[0], cursor[1], tx.now),
+            )
+    return results
+
+
+def read_cursor(store: Store, channel: str) -> str | None:
+    row = store.conn.execute("SELECT value FROM cursor WHERE channel = ?", (channel,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _write_blobs(batch: Sequence[Inbound], root: Path | None) -> dict[int, str]:
+    """Attachment bytes go to content-addressed files before the transaction (orphans are
+    harmless; a row pointing at a missing file is not)."""
+    hashes: dict[int, str] = {}
+    for item in batch:
+        if item.raw is not None and root is not None:
+            hashes[id(item)] = store_bytes(root, item.raw)
+        for att in item.attachments:
+            if att.data is not None and root is not None:
+                hashes[id(att)] = store_bytes(root, att.data)
+    return hashes
+
+
+def _existing(tx: Tx, batch: Sequence[Inbound]) -> dict[tuple[str, str], tuple[int, int, int]]:
+    found: dict[tuple[str, str], tuple[int, int, int]] = {}
+    by_channel: dict[str, list[str]] = {}
+    for item in batch:
+        by_channel.setdefault(item.channel, []).append(item.external_id)
+    for channel, ids in by_channel.items():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in tx.all(
+                "SELECT external_id, id, conversation_id, customer_id FROM message "
+                f"WHERE channel = ? AND external_id IN ({marks})",
+                (channel, *chunk),
+            ):
+                found[(channel, row[0])] = (row[1], row[2], row[3])
+    return found
+
+
+def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str]) -> list[IngestResult]:
+    existing = _existing(tx, batch)
+    identities: dict[tuple[str, str], tuple[int, int]] = {}
+    live_conv: dict[int, int] = {}
+    events: list[PendingEvent] = []
+    results: list[IngestResult] = []
+    for item in batch:
+        key = (item.channel, item.external_id)
+        if key in existing:
+            results.append(IngestResult(*existing[key], created=False))
+            continue
+        if item.revision_of and _store_revision(tx, item, existing, results, events):
+            continue
+        identity_id, customer_id, new_customer = customer_for(tx, item, identities)
+        conv_id, conv_created, reopened = _route(tx, item, customer_id, live_conv)
+        message_id = _insert_message(tx, item, conv_id, customer_id, identity_id, blobs)
+        _touch_conversation(tx, item, conv_id, message_id)
+        if FLAG_BOUNCE in item.flags and item.meta.get("bounce_of"):
+            _fail_bounced(tx, item, events)
+        data: dict[str, object] = {"channel": item.channel}
+        if conv_created:
+            data["new_conversation"] = True
+        if reopened:
+            data["reopened"] = True
+        if new_customer:
+            data["new_customer"] = True
+        events.append(
+            PendingEvent(
+                "message_in", tx.actor, conv_id, customer_id, message_id, data
+            )
+        )
+        existing[key] = (message_id, conv_id, customer_id)
+        results.append(IngestResult(message_id, conv_id, customer_id, created=True))
+    if events:
+        tx.events(events)
+    return results
+
+
+def _store_revision(
+    tx: Tx,
+    item: Inbound,
+    existing: dict[tuple[str, str], tuple[int, int, int]],
+    results: list[IngestResult],
+    events: list[PendingEvent],
+) -> bool:
+    """An edit of a message we hold becomes a revision; the original text stays."""
+    row = tx.one(
+        "SELECT id, conversation_id, customer_id FROM message WHERE channel = ? AND external_id = ?",
+        (item.channel, item.revision_of),
+    )
+    if row is None:
+        return False
+    if tx.one(
+        "SELECT 1 FROM message_revision WHERE message_id = ? AND external_id = ?",
+        (row[0], item.external_id),
+    ):
+        results.append(IngestResult(row[0], row[1], row[2], created=False))
+        return True
+    tx.insert(
+        "message_revision",
+        {
+            "message_id": row[0],
+            "text": clean_text(item.text),
+            "external_id": item.external_id,
+            "created_at": tx.now,
+        },
+    )
+    events.append(PendingEvent("message_edited", tx.actor, row[1], row[2], row[0], None))
+    existing[(item.channel, item.external_id)] = (row[0], row[1], row[2])
+    results.append(IngestResult(row[0], row[1], row[2], created=True))
+    return True
+
+
+def _route(
+    tx: Tx, item: Inbound, customer_id: int, live_conv: dict[int, int]
+) -> tuple[int, bool, bool]:
+    """(conversation id, created, reopened) following DESIGN.md's routing rules."""
+    threaded = _by_thread_reference(tx, item, customer_id)
+    if threaded is not None:
+        return threaded, False, _maybe_reopen(tx, threaded, item)
+    conv_id = live_conv.get(customer_id)
+    if conv_id is None:
+        conv_id = tx.scalar(
+            "SELECT id FROM conversation WHERE customer_id = ? AND status IN ('open', 'pending',"
+            " 'snoozed') AND merged_into IS NULL ORDER BY last_message_at DESC LIMIT 1",
+            (customer_id,),
+        )
+    if conv_id is not None:
+        live_conv[customer_id] = conv_id
+        return conv_id, False, _maybe_reopen(tx, conv_id, item)
+    conv_id = tx.insert(
+        "conversation",
+        {
+            "customer_id": customer_id,
+            "status": "open",
+            "channel": item.channel,
+            "subject": clean_line(item.subject),
+            "created_at": tx.now,
+            "last_message_at": tx.now,
+        },
+    )
+    live_conv[customer_id] = conv_id
+    return conv_id, True, False
+
+
+def _by_thread_reference(tx: Tx, item: Inbound, customer_id: int) -> int | None:
+    """A referenced conversation, but only one that belongs to this same customer."""
+    candidates: list[int] = []
+    refs = [r for r in item.thread_refs if r][:50]
+    if refs:
+        marks = ",".join("?" * len(refs))
+        rows = tx.all(
+            "SELECT wire_id, conversation_id FROM message "
+            f"WHERE wire_id IN ({marks}) AND customer_id = ?",
+            (*refs, customer_id),
+        )
+        order = {ref: n for n, ref in enumerate(refs)}
+        rows.sort(key=lambda r: order.get(r[0], len(order)))
+        candidates.extend(r[1] for r in rows)
+    if item.reply_token:
+        conv = tx.scalar(
+            "SELECT conversation_id FROM message WHERE reply_token = ? AND customer_id = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (item.reply_token, customer_id),
+        )
+        if conv is not None:
+            candidates.append(conv)
+    for conv_id in candidates:
+        target = _follow_merge(tx, conv_id)
+        if target is not None:
+            return target
+    return None
+
+
+def _follow_merge(tx: Tx, conv_id: int) -> int | None:
+    for _ in range(20):
+        row = tx.one("SELECT merged_into FROM conversation WHERE id = ?", (conv_id,))
+        if row is None:
+            return None
+        if row[0] is None:
+            return conv_id
+        conv_id = row[0]
+    return conv_id
+
+
+def _maybe_reopen(tx: Tx, conv_id: int, item: Inbound) -> bool:
+    """A customer reply wakes a pending or snoozed conversation (and a resolved one it threads
+    into); automatic mail never does."""
+    if item.flags & NO_RESPONSE_NEEDED:
+        return False
+    row = tx.one(
+        "SELECT status, snooze_until_reply FROM conversation WHERE id = ?", (conv_id,)
+    )
+    if row is None or row[0] == "open":
+        return False
+    tx.execute(
+        "UPDATE conversation SET status = 'open', snoozed_until = NULL, snooze_until_reply = 0,"
+        " reopen_count = reopen_count + (CASE WHEN status = 'resolved' THEN 1 ELSE 0 END)"
+        " WHERE id = ?",
+        (conv_id,),
+    )
+    return True
+
+
+def _insert_message(
+    tx: Tx,
+    item: Inbound,
+    conv_id: int,
+    customer_id: int,
+    identity_id: int,
+    blobs: dict[int, str],
+) -> int:
+    meta = dict(item.meta)
+    if item.error:
+        meta["error"] = clean_line(item.error)
+    if item.display_name:
+        meta.setdefault("from_name", clean_line(item.display_name))
+    if item.thread_refs:
+        meta["references"] = list(item.thread_refs[:50])  # nearest first
+    if id(item) in blobs:
+        meta["raw_sha256"] = blobs[id(item)]  # the wire bytes, kept as they came
+    flags = " ".join(sorted(item.flags))
+    message_id = tx.insert(
+        "message",
+        {
+            "conversation_id": conv_id,
+            "customer_id": customer_id,
+            "kind": "inbound",
+            "channel": item.channel,
+            "identity_id": identity_id,
+            "external_id": item.external_id,
+            "wire_id": item.wire_id,
+            "subject": clean_line(item.subject),
+            "text": clean_text(item.text),
+            "quoted_text": clean_text(item.quoted_text) if item.quoted_text else None,
+            "flags": flags,
+            "meta": json.dumps(meta, ensure_ascii=False, default=str) if meta else "{}",
+            "sent_at": to_epoch(item.sent_at),
+            "created_at": tx.now,
+        },
+    )
+    for att in item.attachments:
+        tx.insert(
+            "attachment",
+            {
+                "message_id": message_id,
+                "filename": clean_line(att.filename) or "attachment",
+                "content_type": clean_line(att.content_type) or "application/octet-stream",
+                "size": att.size,
+                "sha256": blobs.get(id(att)),
+                "note": clean_line(att.note),
+            },
+        )
+    return message_id
+
+
+def _touch_conversation(tx: Tx, item: Inbound, conv_id: int, message_id: int) -> None:
+    preview = clean_line(item.text or item.subject or "") or ""
+    needs_answer = not (item.flags & NO_RESPONSE_NEEDED)
+    tx.execute(
+        "UPDATE conversation SET last_message_at = ?, last_inbound_at = ?, "
+        "message_count = message_count + 1, last_message_id = ?, preview = ?, "
+        "waiting_since = CASE WHEN ? AND waiting_since IS NULL THEN ? ELSE waiting_since END "
+        "WHERE id = ?",
+        (tx.now, tx.now, message_id, preview[:PREVIEW_CHARS], needs_answer, tx.now, conv_id),
+    )
+
+
+def _fail_bounced(tx: Tx, item: Inbound, events: list[PendingEvent]) -> None:
+    """A bounce names the reply it answers: that reply failed, with the server's reason."""
+    row = tx.one(
+        "SELECT id, conversation_id, customer_id FROM message "
+        "WHERE wire_id = ? AND kind = 'outbound'",
+        (item.meta["bounce_of"],),
+    )
+    if row is None:
+        return
+    reason = clean_line(str(item.meta.get("bounce_reason") or "The message bounced."))
+    tx.execute(
+        "UPDATE message SET delivery_state = 'failed', failure_reason = ? WHERE id = ?",
+        (reason, row[0]),
+    )
+    events.append(
+        PendingEvent("delivery", tx.actor, row[1], row[2], row[0], {"state": "failed"})
+    )

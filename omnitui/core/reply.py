@@ -1,0 +1,244 @@
+"""Queueing a reply: the message, its outbox row and its final wire identity in one transaction.
+
+The hub delivers it later; consoles never touch the network. The channel is that of the
+customer's latest inbound message unless the agent picks another identity of the same customer.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from omnitui.core.agents import AgentRow
+from omnitui.core.errors import ActionError, NotFound, StaleConversation
+from omnitui.core.sanitize import clean_line, clean_text
+from omnitui.store.db import Store, Tx
+from omnitui.store.files import store_bytes
+
+MAX_REPLY_CHARS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedReply:
+    message_id: int
+    conversation_id: int
+    channel: str
+    identity_id: int
+    wire_id: str | None
+
+
+def reply(
+    store: Store,
+    conversation_id: int,
+    text: str,
+    agent: AgentRow,
+    *,
+    via_identity: int | None = None,
+    attachments: Sequence[Path] = (),
+    attachments_dir: Path | None = None,
+    expect_last_inbound: int | None = None,
+    automatic: bool = False,
+    mail_domain: str = "omnitui.localhost",
+) -> QueuedReply:
+    """Queue `text` to the customer of `conversation_id`.
+
+    `expect_last_inbound` is the newest inbound message id the agent had seen; if the customer
+    wrote since, `StaleConversation` asks the caller to confirm.
+    """
+    text = clean_text(text).strip("\n")
+    if not text.strip() and not attachments:
+        raise ActionError("A reply needs some text or an attachment.")
+    if len(text) > MAX_REPLY_CHARS:
+        raise ActionError(f"A reply can be at most {MAX_REPLY_CHARS} characters.")
+    stored = [_stash(path, attachments_dir) for path in attachments]
+    with store.write(agent.username) as tx:
+        conv = _conversation(tx, conversation_id)
+        if expect_last_inbound is not None:
+            newest = tx.scalar(
+                "SELECT max(id) FROM message WHERE conversation_id = ? AND kind = 'inbound'",
+                (conversation_id,),
+            )
+            if newest is not None and newest > expect_last_inbound:
+                raise StaleConversation(
+                    "The customer wrote again while you were typing; read it, then send again."
+                )
+        identity = _pick_identity(tx, conv["customer_id"], via_identity)
+        parent = tx.one(
+            "SELECT wire_id, meta, subject FROM message WHERE conversation_id = ? "
+            "AND kind = 'inbound' AND channel = ? ORDER BY id DESC LIMIT 1",
+            (conversation_id, identity["channel"]),
+        )
+        meta: dict[str, object] = {}
+        wire_id = None
+        subject = None
+        token = None
+        if identity["kind"] == "email":
+            wire_id = f"<{uuid.uuid4().hex}@{mail_domain}>"
+            token = _reply_token(tx, conversation_id)
+            subject = _reply_subject(conv["subject"] or (parent["subject"] if parent else None))
+            if parent is not None and parent["wire_id"]:
+                parent_refs = json.loads(parent["meta"] or "{}").get("references", [])
+                meta["in_reply_to"] = parent["wire_id"]
+                # References: oldest first, ending with the parent (RFC 5322 §3.6.4).
+                meta["references"] = [*reversed(parent_refs), parent["wire_id"]][-20:]
+        if automatic:
+            meta["automatic"] = True
+        message_id = tx.insert(
+            "message",
+            {
+                "conversation_id": conversation_id,
+                "customer_id": conv["customer_id"],
+                "kind": "outbound",
+                "channel": identity["channel"],
+                "identity_id": identity["id"],
+                "agent_id": agent.id,
+                "wire_id": wire_id,
+                "subject": subject,
+                "text": text,
+                "delivery_state": "queued",
+                "reply_token": token,
+                "meta": json.dumps(meta) if meta else "{}",
+                "created_at": tx.now,
+            },
+        )
+        for path, digest, size in stored:
+            tx.insert(
+                "attachment",
+                {
+                    "message_id": message_id,
+                    "filename": clean_line(path.name) or "attachment",
+                    "content_type": mimetypes.guess_type(path.name)[0]
+                    or "application/octet-stream",
+                    "size": size,
+                    "sha256": digest,
+                },
+            )
+        tx.insert(
+            "outbox",
+            {
+                "message_id": message_id,
+                "channel": identity["channel"],
+                "state": "queued",
+                "next_attempt_at": tx.now,
+                "created_at": tx.now,
+            },
+        )
+        tx.execute(
+            "UPDATE conversation SET last_message_at = ?, last_message_id = ?, "
+            "message_count = message_count + 1, waiting_since = NULL, "
+            "first_response_at = coalesce(first_response_at, ?), "
+            "assignee_id = coalesce(assignee_id, ?), preview = ? WHERE id = ?",
+            (
+                tx.now,
+                message_id,
+                tx.now if not automatic else None,
+                agent.id if not automatic else None,
+                clean_line(text)[:200] if text else "",
+                conversation_id,
+            ),
+        )
+        mark_read_in(tx, conversation_id, agent.id, message_id)
+        tx.event(
+            "message_out",
+            conversation_id=conversation_id,
+            customer_id=conv["customer_id"],
+            message_id=message_id,
+            channel=identity["channel"],
+        )
+    return QueuedReply(message_id, conversation_id, identity["channel"], identity["id"], wire_id)
+
+
+def _stash(path: Path, root: Path | None) -> tuple[Path, str, int]:
+    path = Path(path).expanduser()
+    if root is None:
+        raise ActionError("Attachments need a data directory to be stored in.")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ActionError(f"Cannot attach {path}: {exc.strerror or exc}.") from None
+    return path, store_bytes(root, data), len(data)
+
+
+def _conversation(tx: Tx, conversation_id: int):  # type: ignore[no-untyped-def]
+    conv = tx.one(
+        "SELECT id, customer_id, subject, status, merged_into FROM conversation WHERE id = ?",
+        (conversation_id,),
+    )
+    if conv is None:
+        raise NotFound(f"There is no conversation {conversation_id}.")
+    if conv["merged_into"] is not None:
+        raise ActionError(
+            f"Conversation {conversation_id} was merged into {conv['merged_into']}; reply there."
+        )
+    return conv
+
+
+def _pick_identity(tx: Tx, customer_id: int, via: int | None):  # type: ignore[no-untyped-def]
+    if via is not None:
+        row = tx.one(
+            "SELECT id, kind, address, channel FROM identity WHERE id = ? AND customer_id = ?",
+            (via, customer_id),
+        )
+        if row is None:
+            raise ActionError(f"Identity {via} does not belong to this customer.")
+        return _with_channel(tx, row)
+    row = tx.one(
+        "SELECT i.id, i.kind, i.address, i.channel FROM message m "
+        "JOIN identity i ON i.id = m.identity_id "
+        "WHERE m.customer_id = ? AND m.kind = 'inbound' ORDER BY m.id DESC LIMIT 1",
+        (customer_id,),
+    )
+    if row is None:
+        row = tx.one(
+            "SELECT id, kind, address, channel FROM identity WHERE customer_id = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (customer_id,),
+        )
+    if row is None:
+        raise ActionError("This customer has no address to reply to.")
+    return _with_channel(tx, row)
+
+
+def _with_channel(tx: Tx, row):  # type: ignore[no-untyped-def]
+    """An identity learnt on another channel (an email given in chat) has no channel yet: use
+    the channel its kind was last heard on."""
+    result = dict(row)
+    if not result["channel"]:
+        result["channel"] = (
+            tx.scalar(
+                "SELECT channel FROM identity WHERE kind = ? AND channel != '' "
+                "ORDER BY id DESC LIMIT 1",
+                (result["kind"],),
+            )
+            or f"@{result['kind']}"
+        )
+    return result
+
+
+def _reply_token(tx: Tx, conversation_id: int) -> str:
+    existing = tx.scalar(
+        "SELECT reply_token FROM message WHERE conversation_id = ? AND reply_token IS NOT NULL "
+        "ORDER BY id DESC LIMIT 1",
+        (conversation_id,),
+    )
+    return existing or secrets.token_hex(8)
+
+
+def _reply_subject(subject: str | None) -> str:
+    if not subject:
+        return "Re: your message"
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+def mark_read_in(tx: Tx, conversation_id: int, agent_id: int, message_id: int | None) -> None:
+    tx.execute(
+        "INSERT INTO conversation_read (conversation_id, agent_id, last_read_message_id) "
+        "VALUES (?, ?, ?) ON CONFLICT(conversation_id, agent_id) DO UPDATE SET "
+        "last_read_message_id = max(last_read_message_id, excluded.last_read_message_id)",
+        (conversation_id, agent_id, message_id or 0),
+    )

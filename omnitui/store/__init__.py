@@ -1,0 +1,1 @@
+"""Storage: SQLite tables, transactions, read models. Everything SQLite-specific lives here."""

@@ -1,0 +1,306 @@
+"""Read models: what the console and the CLI show, each read in one snapshot.
+
+The inbox is read a page at a time (LIMIT/OFFSET on an indexed order), never whole.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from omnitui.store.db import NotFound, Store
+
+# Conversations waiting for an answer first (longest wait first), then the rest by recency.
+INBOX_ORDER = "c.status = 'resolved', coalesce(c.due_at, c.waiting_since, 9e15), c.last_message_at DESC, c.id DESC"
+
+
+@dataclass(frozen=True, slots=True)
+class InboxView:
+    scope: str = "all"  # all | mine | unassigned
+    agent_id: int | None = None  # for "mine" and the unread marks
+    channel: str | None = None
+    status: str | None = "active"  # active (open+pending) | open | pending | snoozed | resolved | any
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    id: int
+    channel: str
+    kind: str
+    customer_id: int
+    customer: str
+    subject: str
+    status: str
+    waiting_since: float | None
+    due_at: float | None
+    last_message_at: float
+    assignee: str | None
+    unread: bool
+    labels: tuple[str, ...]
+
+
+def _where(view: InboxView) -> tuple[str, list[Any]]:
+    clauses = ["c.merged_into IS NULL"]
+    params: list[Any] = []
+    if view.status == "active":
+        clauses.append("c.status IN ('open', 'pending')")
+    elif view.status and view.status != "any":
+        clauses.append("c.status = ?")
+        params.append(view.status)
+    if view.scope == "mine":
+        clauses.append("c.assignee_id = ?")
+        params.append(view.agent_id or -1)
+    elif view.scope == "unassigned":
+        clauses.append("c.assignee_id IS NULL")
+    if view.channel:
+        clauses.append("c.channel = ?")
+        params.append(view.channel)
+    if view.label:
+        clauses.append("EXISTS (SELECT 1 FROM conversation_label cl JOIN label l ON "
+                       "l.id = cl.label_id WHERE cl.conversation_id = c.id AND l.name = ?)")
+        params.append(view.label)
+    return " AND ".join(clauses), params
+
+
+def inbox_count(store: Store, view: InboxView) -> int:
+    where, params = _where(view)
+    return int(store.conn.execute(f"SELECT count(*) FROM conversation c WHERE {where}",
+                                  params).fetchone()[0])
+
+
+def inbox_page(store: Store, view: InboxView, offset: int, limit: int) -> list[InboxRow]:
+    where, params = _where(view)
+    rows = store.conn.execute(
+        "SELECT c.id, c.channel, coalesce((SELECT i.kind FROM identity i WHERE i.customer_id = "
+        "c.customer_id AND i.channel = c.channel LIMIT 1), ''), c.customer_id, cu.name, "
+        "coalesce(c.subject, ''), c.preview, c.status, c.waiting_since, c.due_at, "
+        "c.last_message_at, a.username, "
+        "(c.last_message_id > coalesce((SELECT last_read_message_id FROM conversation_read r "
+        " WHERE r.conversation_id = c.id AND r.agent_id = ?), 0)), "
+        "(SELECT group_concat(l.name, ' ') FROM conversation_label cl JOIN label l "
+        " ON l.id = cl.label_id WHERE cl.conversation_id = c.id) "
+        "FROM conversation c JOIN customer cu ON cu.id = c.customer_id "
+        "LEFT JOIN agent a ON a.id = c.assignee_id "
+        f"WHERE {where} ORDER BY {INBOX_ORDER} LIMIT ? OFFSET ?",
+        [view.agent_id or -1, *params, limit, offset],
+    ).fetchall()
+    return [
+        InboxRow(r[0], r[1], r[2], r[3], r[4], r[5] or r[6], r[7], r[8], r[9], r[10], r[11],
+                 bool(r[12]), tuple((r[13] or "").split()))
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    id: int
+    conversation_id: int
+    kind: str
+    channel: str | None
+    author: str  # customer name or agent name
+    text: str
+    subject: str | None
+    created_at: float
+    delivery_state: str | None
+    failure_reason: str | None
+    flags: tuple[str, ...]
+    edited: bool
+    quoted_text: str | None
+    meta: dict[str, Any]
+    attachments: tuple[dict[str, Any], ...] = ()
+
+
+_MESSAGE_SELECT = (
+    "SELECT m.id, m.conversation_id, m.kind, m.channel, "
+    "coalesce(a.name, i.display_name, cu.name), "
+    "coalesce((SELECT r.text FROM message_revision r WHERE r.message_id = m.id "
+    " ORDER BY r.id DESC LIMIT 1), m.text), m.subject, m.created_at, m.delivery_state, "
+    "m.failure_reason, m.flags, EXISTS (SELECT 1 FROM message_revision r WHERE "
+    "r.message_id = m.id), m.quoted_text, m.meta "
+    "FROM message m JOIN customer cu ON cu.id = m.customer_id "
+    "LEFT JOIN agent a ON a.id = m.agent_id LEFT JOIN identity i ON i.id = m.identity_id "
+)
+
+
+def _message(row: Any, attachments: dict[int, list[dict[str, Any]]]) -> MessageRow:
+    return MessageRow(row[0], row[1], row[2], row[3], row[4] or "", row[5], row[6], row[7],
+                      row[8], row[9], tuple((row[10] or "").split()), bool(row[11]), row[12],
+                      json.loads(row[13] or "{}"), tuple(attachments.get(row[0], ())))
+
+
+def _attachments(store: Store, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for r in store.conn.execute(
+            "SELECT message_id, filename, content_type, size, sha256, note FROM attachment "
+            f"WHERE message_id IN ({marks}) ORDER BY id", chunk
+        ):
+            found.setdefault(r[0], []).append({"filename": r[1], "content_type": r[2],
+                                               "size": r[3], "sha256": r[4], "note": r[5]})
+    return found
+
+
+def conversation_messages(store: Store, conversation_id: int) -> list[MessageRow]:
+    rows = store.conn.execute(
+        _MESSAGE_SELECT + "WHERE m.conversation_id = ? ORDER BY m.id", (conversation_id,)
+    ).fetchall()
+    atts = _attachments(store, [r[0] for r in rows])
+    return [_message(r, atts) for r in rows]
+
+
+def customer_timeline(store: Store, customer_id: int, *, limit: int = 500,
+                      before_id: int | None = None) -> list[MessageRow]:
+    """The customer's whole history across channels and conversations, oldest first."""
+    rows = store.conn.execute(
+        _MESSAGE_SELECT + "WHERE m.customer_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
+        (customer_id, before_id or 2**62, limit),
+    ).fetchall()
+    rows.reverse()
+    atts = _attachments(store, [r[0] for r in rows])
+    return [_message(r, atts) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationDetail:
+    id: int
+    customer_id: int
+    customer: str
+    status: str
+    channel: str
+    subject: str | None
+    assignee: str | None
+    created_at: float
+    last_message_at: float
+    waiting_since: float | None
+    due_at: float | None
+    rating: int | None
+    labels: tuple[str, ...]
+    transfer_note: MessageRow | None
+    merged_into: int | None
+    identities: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    last_inbound_id: int | None = None
+
+
+def conversation_detail(store: Store, conversation_id: int) -> ConversationDetail:
+    with store.read():
+        r = store.conn.execute(
+            "SELECT c.id, c.customer_id, cu.name, c.status, c.channel, c.subject, a.username, "
+            "c.created_at, c.last_message_at, c.waiting_since, c.due_at, c.rating, "
+            "c.transfer_message_id, c.merged_into, "
+            "(SELECT max(id) FROM message WHERE conversation_id = c.id AND kind = 'inbound') "
+            "FROM conversation c JOIN customer cu ON cu.id = c.customer_id "
+            "LEFT JOIN agent a ON a.id = c.assignee_id WHERE c.id = ?", (conversation_id,)
+        ).fetchone()
+        if r is None:
+            raise NotFound(f"There is no conversation {conversation_id}.")
+        labels = tuple(x[0] for x in store.conn.execute(
+            "SELECT l.name FROM conversation_label cl JOIN label l ON l.id = cl.label_id "
+            "WHERE cl.conversation_id = ? ORDER BY l.name", (conversation_id,)))
+        note = None
+        if r[12] is not None:
+            row = store.conn.execute(_MESSAGE_SELECT + "WHERE m.id = ?", (r[12],)).fetchone()
+            note = _message(row, {}) if row else None
+        identities = identities_of(store, r[1])
+    return ConversationDetail(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                              r[11], labels, note, r[13], identities, r[14])
+
+
+def identities_of(store: Store, customer_id: int) -> tuple[dict[str, Any], ...]:
+    return tuple(
+        {"id": x[0], "kind": x[1], "address": x[2], "channel": x[3], "display_name": x[4]}
+        for x in store.conn.execute(
+            "SELECT id, kind, address, channel, display_name FROM identity "
+            "WHERE customer_id = ? ORDER BY id", (customer_id,))
+    )
+
+
+def customer_list(store: Store, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    rows = store.conn.execute(
+        "SELECT c.id, c.name, c.email, c.phone, c.created_at, "
+        "(SELECT count(*) FROM conversation WHERE customer_id = c.id), "
+        "(SELECT group_concat(kind || ':' || address, ' ') FROM identity WHERE customer_id = c.id)"
+        " FROM customer c WHERE c.merged_into IS NULL ORDER BY c.id LIMIT ? OFFSET ?",
+        (limit, offset)).fetchall()
+    return [{"id": r[0], "name": r[1], "email": r[2], "phone": r[3], "created_at": r[4],
+             "conversations": r[5], "identities": (r[6] or "").split()} for r in rows]
+
+
+def customer_detail(store: Store, customer_id: int) -> dict[str, Any]:
+    r = store.conn.execute(
+        "SELECT id, name, email, phone, created_at, merged_into, link_token FROM customer "
+        "WHERE id = ?", (customer_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"There is no customer {customer_id}.")
+    convs = [{"id": x[0], "status": x[1], "channel": x[2], "subject": x[3], "created_at": x[4],
+              "last_message_at": x[5]} for x in store.conn.execute(
+        "SELECT id, status, channel, subject, created_at, last_message_at FROM conversation "
+        "WHERE customer_id = ? AND merged_into IS NULL ORDER BY last_message_at DESC",
+        (customer_id,))]
+    return {"id": r[0], "name": r[1], "email": r[2], "phone": r[3], "created_at": r[4],
+            "merged_into": r[5], "identities": list(identities_of(store, customer_id)),
+            "conversations": convs}
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    message_id: int
+    conversation_id: int
+    customer_id: int
+    customer: str
+    kind: str
+    channel: str | None
+    text: str
+    created_at: float
+
+
+def fts_query(text: str) -> str | None:
+    """A user's words as an FTS5 query: each word a quoted prefix term, all required."""
+    words = re.findall(r"\w+", text, flags=re.UNICODE)
+    if not words:
+        return None
+    return " ".join('"' + w.replace('"', "") + '"*' for w in words[:12])
+
+
+def search_messages(store: Store, text: str, *, limit: int = 50,
+                    offset: int = 0) -> list[SearchHit]:
+    """Messages matching every word (prefixes too), newest first; customer names match too."""
+    query = fts_query(text)
+    if query is None:
+        return []
+    rows = store.conn.execute(
+        "SELECT m.id, m.conversation_id, m.customer_id, cu.name, m.kind, m.channel, m.text, "
+        "m.created_at FROM (SELECT rowid FROM message_fts WHERE message_fts MATCH ? "
+        "ORDER BY rowid DESC LIMIT ? OFFSET ?) hit JOIN message m ON m.id = hit.rowid "
+        "JOIN customer cu ON cu.id = m.customer_id ORDER BY m.id DESC",
+        (query, limit, offset)).fetchall()
+    hits = [SearchHit(*r) for r in rows]
+    if offset == 0 and len(hits) < limit:
+        seen = {h.message_id for h in hits}
+        for r in store.conn.execute(
+            "SELECT m.id, m.conversation_id, m.customer_id, cu.name, m.kind, m.channel, m.text, "
+            "m.created_at FROM (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? "
+            "LIMIT 20) hit JOIN customer cu ON cu.id = hit.rowid JOIN message m ON m.id = "
+            "(SELECT max(id) FROM message WHERE customer_id = cu.id)", (query,)):
+            if r[0] not in seen and len(hits) < limit:
+                hits.append(SearchHit(*r))
+    return hits
+
+
+def channel_states(store: Store) -> list[dict[str, Any]]:
+    return [{"channel": r[0], "kind": r[1], "state": r[2], "detail": r[3], "last_error": r[4],
+             "updated_at": r[5]} for r in store.conn.execute(
+        "SELECT channel, kind, state, detail, last_error, updated_at FROM channel_state "
+        "ORDER BY channel")]
+
+
+def outbox_summary(store: Store) -> dict[str, Any]:
+    r = store.conn.execute(
+        "SELECT count(*), min(created_at) FROM outbox WHERE state IN ('queued', 'sending')"
+    ).fetchone()
+    failed = store.conn.execute("SELECT count(*) FROM outbox WHERE state = 'failed'").fetchone()
+    return {"queued": r[0], "oldest_queued_at": r[1], "failed": failed[0]}
