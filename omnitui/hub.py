@@ -1,0 +1,316 @@
+"""The hub: runs every channel, outbox delivery and timers in one asyncio process.
+
+Only the hub talks to the network. Channels that crash are restarted with exponential backoff
+while the others keep working. Consoles queue replies in the store; the hub follows the change
+feed, so a reply queued by another process goes out within milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from omnitui.channels.base import (
+    AmbiguousError,
+    Channel,
+    ChannelError,
+    PermanentError,
+    TemporaryError,
+)
+from omnitui.config import ChatSettings, EmailSettings, Settings, TelegramSettings
+from omnitui.core import outbox
+from omnitui.core.actions import wake_snoozed
+from omnitui.core.feed import Feed
+from omnitui.hub_context import Database, HubContext
+from omnitui.hub_lock import HubLock, HubRunning
+from omnitui.store.db import Store
+
+__all__ = ["EmbeddedHub", "Hub", "HubRunning", "build_channels", "start_embedded_hub"]
+
+RESTART_MIN = 1.0
+RESTART_MAX = 300.0
+STABLE_AFTER = 60.0  # a channel that ran this long restarts from the smallest delay
+TIMER_SECONDS = 5.0
+STOP_GRACE = 3.0
+
+
+def build_channels(settings: Settings) -> dict[str, Channel]:
+    """One channel object per configured channel (imports only the kinds in use)."""
+    channels: dict[str, Channel] = {}
+    for name, cfg in settings.channels.items():
+        if isinstance(cfg, ChatSettings):
+            from omnitui.channels.chat.server import ChatChannel
+
+            channels[name] = ChatChannel(name, cfg, settings)
+        elif isinstance(cfg, EmailSettings):
+            from omnitui.channels.email.channel import EmailChannel
+
+            channels[name] = EmailChannel(name, cfg)
+        elif isinstance(cfg, TelegramSettings):
+            from omnitui.channels.telegram import TelegramChannel
+
+            channels[name] = TelegramChannel(name, cfg)
+    return channels
+
+
+def setup_logging(settings: Settings, *, to_stderr: bool = True) -> logging.Logger:
+    """One line per event to data_dir/hub.log (and stderr for `serve`); never secrets."""
+    log = logging.getLogger("omnitui.hub")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+        handler.close()
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    file_handler = logging.FileHandler(settings.log_path, encoding="utf-8")
+    file_handler.setFormatter(fmt)
+    log.addHandler(file_handler)
+    if to_stderr:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(fmt)
+        log.addHandler(stream)
+    return log
+
+
+@dataclass
+class Hub:
+    settings: Settings
+    channels: dict[str, Channel] = field(default_factory=dict)
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("omnitui.hub"))
+    started_at: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        self.store = Store.open(self.settings.db_path)
+        self.db = Database(self.store)
+        self._outbox_wake = asyncio.Event()
+        self._stopping = False
+        self._sending: set[asyncio.Task[None]] = set()
+        self._busy: set[str] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until `stop` is set, then wind down within a few seconds."""
+        self.log.info("hub started (pid %d, %d channel(s): %s)", os.getpid(), len(self.channels),
+                      ", ".join(self.channels) or "none")
+        for name, channel in self.channels.items():
+            settled = await self.db.run(outbox.recover_interrupted, self.store, name,
+                                        channel.resend_policy)
+            if settled:
+                self.log.info("%s: settled %d reply(ies) interrupted by a crash", name, settled)
+            await self.db.run(outbox.rename_channel_alias, self.store, f"@{channel.kind}", name)
+        tasks = [asyncio.create_task(self._supervise(name, ch), name=f"channel:{name}")
+                 for name, ch in self.channels.items()]
+        tasks.append(asyncio.create_task(self._deliver(), name="outbox"))
+        tasks.append(asyncio.create_task(self._follow_feed(), name="feed"))
+        tasks.append(asyncio.create_task(self._timers(), name="timers"))
+        try:
+            await stop.wait()
+        finally:
+            self._stopping = True
+            self.log.info("hub stopping")
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks, timeout=STOP_GRACE)
+            if self._sending:
+                await asyncio.wait(self._sending, timeout=STOP_GRACE)
+            for name, channel in self.channels.items():
+                with contextlib.suppress(Exception):
+                    await self.db.run(_set_state, self.store, name, channel.kind, "stopped")
+            self.db.close()
+            self.log.info("hub stopped")
+
+    async def _supervise(self, name: str, channel: Channel) -> None:
+        ctx = HubContext(self.settings, self.db, name, channel.kind, self.log)
+        delay = RESTART_MIN
+        while True:
+            await ctx.set_state("starting")
+            began = time.monotonic()
+            try:
+                await channel.run(ctx)
+                error = "stopped by itself"
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a channel must never take the hub down
+                error = _one_line(exc)
+                self.log.warning("%s: crashed: %s", name, error)
+            if time.monotonic() - began > STABLE_AFTER:
+                delay = RESTART_MIN
+            await ctx.set_state("retrying", f"retrying in {delay:.0f} s", error)
+            self.log.info("%s: restarting in %.0f s", name, delay)
+            await asyncio.sleep(delay)
+            delay = min(RESTART_MAX, delay * 2)
+
+    async def _follow_feed(self) -> None:
+        """Wake the outbox as soon as any process queues a reply."""
+        feed = await self.db.run(Feed, self.settings.db_path)
+        try:
+            while True:
+                events = feed.poll()
+                if any(e.kind == "message_out" for e in events):
+                    self._outbox_wake.set()
+                await asyncio.sleep(0.005 if not events else 0)
+        finally:
+            feed.close()
+
+    async def _deliver(self) -> None:
+        names = set(self.channels)
+        while True:
+            self._outbox_wake.clear()
+            idle = names - self._busy
+            claimed = await self.db.run(outbox.claim_due, self.store, idle, 50)
+            by_channel: dict[str, list[outbox.Claimed]] = {}
+            for item in claimed:
+                by_channel.setdefault(item.channel, []).append(item)
+            for channel_name, items in by_channel.items():
+                self._busy.add(channel_name)
+                task = asyncio.create_task(self._send_all(channel_name, items))
+                self._sending.add(task)
+                task.add_done_callback(self._sending.discard)
+            if claimed:
+                await asyncio.sleep(0)
+                continue
+            due = await self.db.run(outbox.next_due, self.store, idle)
+            timeout = 1.0 if due is None else max(0.0, min(1.0, due - time.time()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outbox_wake.wait(), timeout)
+
+    async def _send_all(self, channel_name: str, items: list[outbox.Claimed]) -> None:
+        """Sequential within a channel: a customer sees replies in the order they were written."""
+        channel = self.channels[channel_name]
+        try:
+            for item in items:
+                await self._send_one(channel, item)
+        finally:
+            self._busy.discard(channel_name)
+            self._outbox_wake.set()  # this channel may have more waiting
+
+    async def _send_one(self, channel: Channel, item: outbox.Claimed) -> None:
+        out = await self.db.run(outbox.load_outbound, self.store, item,
+                                self.settings.attachments_dir)
+        try:
+            result = await channel.send(out)
+        except TemporaryError as exc:
+            delay = await self.db.run(outbox.retry_later, self.store, item, str(exc),
+                                      after=exc.retry_after)
+            self.log.info("%s: reply %d will retry in %.0f s: %s", channel.name, item.message_id,
+                          delay, _one_line(exc))
+        except AmbiguousError as exc:
+            policy = channel.resend_policy
+            if policy == "resend" or (policy == "resend_once" and not item.ambiguous):
+                await self.db.run(outbox.retry_later, self.store, item, str(exc), after=1.0,
+                                  ambiguous=True)
+                self.log.info("%s: reply %d may have arrived; resending once", channel.name,
+                              item.message_id)
+            else:
+                await self.db.run(outbox.mark_failed, self.store, item,
+                                  f"may or may not have arrived, not resent: {_one_line(exc)}")
+        except (PermanentError, ChannelError) as exc:
+            await self.db.run(outbox.mark_failed, self.store, item, _one_line(exc))
+            self.log.info("%s: reply %d failed: %s", channel.name, item.message_id,
+                          _one_line(exc))
+        except Exception as exc:  # an unexpected fault is treated as temporary, and logged
+            self.log.warning("%s: sending reply %d raised %s", channel.name, item.message_id,
+                             _one_line(exc))
+            await self.db.run(outbox.retry_later, self.store, item, _one_line(exc))
+        else:
+            await self.db.run(outbox.mark_sent, self.store, item, wire_id=result.wire_id,
+                              delivered=result.delivered)
+
+    async def _timers(self) -> None:
+        while True:
+            woke = await self.db.run(wake_snoozed, self.store)
+            if woke:
+                self.log.info("woke %d snoozed conversation(s)", len(woke))
+            await asyncio.sleep(TIMER_SECONDS)
+
+
+def _set_state(store: Store, name: str, kind: str, state: str) -> None:
+    from omnitui.core.health import set_channel_state
+
+    set_channel_state(store, name, kind, state)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+async def serve(settings: Settings, *, install_signals: bool = True,
+                channels: dict[str, Channel] | None = None,
+                ready: Callable[[], None] | None = None, embedded: bool = False,
+                stop: asyncio.Event | None = None) -> None:
+    """Hold the lock, run the hub until SIGTERM/SIGINT (or `stop`), release."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = HubLock(settings.lock_path)
+    lock.acquire(embedded=embedded)
+    try:
+        stop = stop or asyncio.Event()
+        if install_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+        hub = Hub(settings, channels if channels is not None else build_channels(settings),
+                  logging.getLogger("omnitui.hub"))
+        if ready:
+            ready()
+        await hub.run(stop)
+    finally:
+        lock.release()
+
+
+class EmbeddedHub:
+    """A hub inside a console process (a one-person shop runs no separate server)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="omnitui-hub", daemon=True)
+
+    def start(self) -> EmbeddedHub:
+        self._thread.start()
+        self._ready.wait(10)
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._stop = asyncio.Event()
+        try:
+            loop.run_until_complete(serve(self.settings, install_signals=False, embedded=True,
+                                          ready=self._ready.set, stop=self._stop))
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            self._ready.set()
+            loop.close()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+
+def start_embedded_hub(settings: Settings) -> EmbeddedHub | None:
+    """Start a hub in this process unless one already runs for the data dir (then None)."""
+    setup_logging(settings, to_stderr=False)
+    try:
+        return EmbeddedHub(settings).start()
+    except HubRunning:
+        return None

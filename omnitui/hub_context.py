@@ -1,0 +1,145 @@
+"""The hub's side of `ChannelContext`: what a running channel may ask of the store.
+
+All store work runs on the hub's single database thread so the event loop never blocks on SQLite
+and writes from one process never contend with each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from omnitui.channels.base import Inbound
+from omnitui.config import Settings
+from omnitui.core import actions
+from omnitui.core.clock import iso
+from omnitui.core.health import set_channel_state
+from omnitui.core.hours import BusinessHours
+from omnitui.core.ingest import ingest_batch, read_cursor
+from omnitui.core.outbox import mark_delivered
+from omnitui.store.db import Store
+
+T = TypeVar("T")
+
+
+class Database:
+    """One thread, one connection: the hub's way into SQLite from asyncio."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omnitui-db")
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        import asyncio
+        import functools
+
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self.store.close()
+
+
+class HubContext:
+    """Given to one channel; carries its name so every write is attributed to it."""
+
+    def __init__(self, settings: Settings, db: Database, channel: str, kind: str,
+                 log: logging.Logger) -> None:
+        self.settings = settings
+        self.data_dir: Path = settings.data_dir
+        self.db = db
+        self.channel = channel
+        self.kind = kind
+        self._log = log
+        self.hours = BusinessHours.from_config(settings.hours, settings.timezone)
+
+    async def ingest(self, batch: Sequence[Inbound], cursor: str | None = None) -> list[int]:
+        results = await self.db.run(
+            ingest_batch, self.db.store, batch,
+            cursor=(self.channel, cursor) if cursor is not None else None,
+            attachments_dir=self.settings.attachments_dir)
+        created = sum(1 for r in results if r.created)
+        if created:
+            self._log.info("%s: stored %d new message(s)", self.channel, created)
+        return [r.message_id for r in results]
+
+    def cursor(self) -> str | None:
+        return read_cursor(self.db.store, self.channel)
+
+    async def set_state(self, state: str, detail: str | None = None,
+                        last_error: str | None = None) -> None:
+        await self.db.run(set_channel_state, self.db.store, self.channel, self.kind, state,
+                          detail, last_error)
+
+    def log(self, message: str) -> None:
+        self._log.info("%s: %s", self.channel, message)
+
+    # --- what the chat channel needs beyond ingest -------------------------------------------
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        return self.hours.is_open(at or datetime.now(UTC))
+
+    async def history(self, address: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The last messages between this visitor and the shop, oldest first."""
+        return await self.db.run(_history, self.db.store, self.kind, address, limit)
+
+    async def undelivered(self, address: str) -> list[dict[str, Any]]:
+        """Replies sent while the visitor was away, to push after their next hello."""
+        return await self.db.run(_undelivered, self.db.store, self.channel, self.kind, address)
+
+    async def mark_delivered(self, address: str, message_id: int) -> bool:
+        """Only a reply addressed to this visitor can be marked delivered by them."""
+        return await self.db.run(_mark_delivered_for, self.db.store, self.kind, address,
+                                 message_id, f"channel:{self.channel}")
+
+    async def rating(self, address: str, score: int, comment: str | None) -> bool:
+        return await self.db.run(_rating, self.db.store, self.kind, address, score, comment)
+
+
+def _history(store: Store, kind: str, address: str, limit: int) -> list[dict[str, Any]]:
+    rows = store.conn.execute(
+        "SELECT m.id, m.kind, m.text, m.created_at FROM message m JOIN identity i "
+        "ON i.customer_id = m.customer_id WHERE i.kind = ? AND i.address = ? "
+        "AND m.kind IN ('inbound', 'outbound') AND (m.kind = 'outbound' OR m.identity_id = i.id "
+        "OR m.channel IS NOT NULL) ORDER BY m.id DESC LIMIT ?", (kind, address, limit)
+    ).fetchall()
+    out = []
+    for r in reversed(rows):
+        out.append({"id": str(r[0]), "from": "customer" if r[1] == "inbound" else "agent",
+                    "text": r[2], "at": iso(r[3])})
+    return out
+
+
+def _undelivered(store: Store, channel: str, kind: str, address: str) -> list[dict[str, Any]]:
+    rows = store.conn.execute(
+        "SELECT m.id, m.text, m.created_at, coalesce(a.name, 'Support') FROM message m "
+        "JOIN identity i ON i.id = m.identity_id LEFT JOIN agent a ON a.id = m.agent_id "
+        "WHERE i.kind = ? AND i.address = ? AND m.kind = 'outbound' AND m.channel = ? "
+        "AND m.delivery_state = 'sent' ORDER BY m.id", (kind, address, channel)).fetchall()
+    return [{"id": str(r[0]), "text": r[1], "at": iso(r[2]), "agent": r[3]} for r in rows]
+
+
+def _mark_delivered_for(store: Store, kind: str, address: str, message_id: int,
+                        actor: str) -> bool:
+    owner = store.conn.execute(
+        "SELECT 1 FROM message m JOIN identity i ON i.id = m.identity_id WHERE m.id = ? "
+        "AND i.kind = ? AND i.address = ?", (message_id, kind, address)).fetchone()
+    if owner is None:
+        return False
+    return mark_delivered(store, message_id, actor)
+
+
+def _rating(store: Store, kind: str, address: str, score: int, comment: str | None) -> bool:
+    conv = store.conn.execute(
+        "SELECT c.id FROM conversation c JOIN identity i ON i.customer_id = c.customer_id "
+        "WHERE i.kind = ? AND i.address = ? ORDER BY (c.status = 'resolved') DESC, "
+        "c.last_message_at DESC LIMIT 1", (kind, address)).fetchone()
+    if conv is None:
+        return False
+    actions.record_rating(store, conv[0], score, comment, actor=f"customer:{address}")
+    return True
