@@ -1,0 +1,256 @@
+"""Real mail servers on loopback for the email tests and the benchmark.
+
+Dovecot runs in the foreground from a config written to a temp dir (passwd-file auth, maildir, no
+TLS). aiosmtpd answers SMTP with a chosen code; a raw asyncio server drops the connection after
+DATA. Nothing here ever listens on or connects to an address outside 127.0.0.0/8.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import imaplib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def dovecot_available() -> bool:
+    return Path(DOVECOT).exists() and Path(DOVEADM).exists()
+
+
+class Dovecot:
+    """One Dovecot instance with its own config, ports, users and maildirs."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or Path(tempfile.mkdtemp(prefix="omnitui-dovecot-"))
+        self.root.chmod(0o755)
+        self.port = free_port()
+        self.conf = self.root / "dovecot.conf"
+        self.passwd = self.root / "passwd"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.users: dict[str, str] = {}
+        if os.geteuid() == 0:
+            mail_user, login_user = "dovecot", "dovenull"
+        else:
+            mail_user = login_user = pwd.getpwuid(os.geteuid()).pw_name
+        self.mail_user = mail_user
+        for sub in ("run", "state", "mail"):
+            (self.root / sub).mkdir(exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.root / "mail", mail_user, mail_user)
+        self.passwd.write_text("")
+        self.conf.write_text(
+            f"""
+instance_name = omnitui-{self.port}
+base_dir = {self.root}/run
+state_dir = {self.root}/state
+log_path = {self.root}/dovecot.log
+protocols = imap
+listen = {HOST}
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {mail_user}
+default_internal_group = {mail_user}
+default_login_user = {login_user}
+first_valid_uid = 1
+first_valid_gid = 1
+mail_location = maildir:{self.root}/mail/%u
+mailbox_idle_check_interval = 1 secs
+imap_idle_notify_interval = 2 mins
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {self.passwd}
+}}
+userdb {{
+  driver = static
+  args = uid={mail_user} gid={mail_user} home={self.root}/mail/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = {HOST}
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+  process_min_avail = 1
+}}
+service imap {{
+  process_limit = 200
+}}
+"""
+        )
+
+    def start(self) -> None:
+        """Start in the foreground (-F) and wait until the IMAP port answers."""
+        self.proc = subprocess.Popen(
+            [DOVECOT, "-F", "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.root / "stderr.log", "ab"),  # noqa: SIM115 - lives with the process
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"dovecot exited: {self.log_tail()}")
+            try:
+                with socket.create_connection((HOST, self.port), timeout=1) as s:
+                    if s.recv(100).startswith(b"* OK"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"dovecot did not answer on {self.port}: {self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.proc = None
+        # The master's children may linger a moment; wait until the port is free again.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((HOST, self.port), timeout=0.2).close()
+                time.sleep(0.05)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def log_tail(self, n: int = 20) -> str:
+        try:
+            return "\n".join((self.root / "dovecot.log").read_text().splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def add_user(self, name: str, password: str = "secret") -> None:
+        self.users[name] = password
+        with self.passwd.open("a") as f:
+            f.write(f"{name}:{{PLAIN}}{password}::::::\n")
+
+    def kick(self, user: str) -> str:
+        out = subprocess.run(
+            [DOVEADM, "-c", str(self.conf), "kick", user],
+            capture_output=True, text=True, timeout=20, check=False,
+        )
+        return out.stdout + out.stderr
+
+    def imap(self, user: str) -> imaplib.IMAP4:
+        conn = imaplib.IMAP4(HOST, self.port, timeout=30)
+        conn.login(user, self.users[user])
+        return conn
+
+    def append(self, user: str, messages: list[bytes], mailbox: str = "INBOX") -> None:
+        """Seed mail the way an MTA's delivery would appear to a client: IMAP APPEND."""
+        conn = self.imap(user)
+        try:
+            for raw in messages:
+                typ, data = conn.append(mailbox, None, None, raw)
+                if typ != "OK":
+                    raise RuntimeError(f"APPEND failed: {data!r}")
+        finally:
+            conn.logout()
+
+    def maildir(self, user: str) -> Path:
+        return self.root / "mail" / user
+
+
+@dataclass
+class SmtpHandler:
+    """aiosmtpd handler answering every DATA with one code; keeps what it accepted."""
+
+    reply: str = "250 OK"
+    rcpt_reply: str | None = None
+    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.reply.startswith("250"):
+            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return self.reply
+
+
+class SmtpServer:
+    """An aiosmtpd Controller (own thread) on a free loopback port."""
+
+    def __init__(self, reply: str = "250 OK", rcpt_reply: str | None = None) -> None:
+        self.handler = SmtpHandler(reply=reply, rcpt_reply=rcpt_reply)
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname=HOST, port=self.port)
+
+    def __enter__(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+
+class DropAfterData:
+    """A raw SMTP server that takes the whole message and then hangs up without answering."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.received: list[bytes] = []
+        self.server: asyncio.base_events.Server | None = None
+
+    async def __aenter__(self) -> DropAfterData:
+        self.server = await asyncio.start_server(self._client, HOST, self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 drop.test ESMTP\r\n")
+        try:
+            while line := await reader.readline():
+                verb = line.split(b" ", 1)[0].strip().upper()
+                if verb in (b"EHLO", b"HELO"):
+                    writer.write(b"250-drop.test\r\n250 8BITMIME\r\n")
+                elif verb == b"DATA":
+                    writer.write(b"354 go ahead\r\n")
+                    await writer.drain()
+                    data = await reader.readuntil(b"\r\n.\r\n")
+                    self.received.append(data)
+                    break  # hang up: the client cannot know whether we took it
+                elif verb == b"QUIT":
+                    writer.write(b"221 bye\r\n")
+                    break
+                else:
+                    writer.write(b"250 OK\r\n")
+                await writer.drain()
+        finally:
+            writer.close()
