@@ -1,0 +1,34 @@
+"""The `omnitui` command: thin Typer commands that parse, call core, and print.
+
+Every failure a person can cause (a broken config, an unknown agent, a missing conversation)
+ends as one sentence on stderr and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+
+import typer
+
+from omnitui.cli.app import app, fail
+from omnitui.config import ConfigError
+from omnitui.store.db import StoreError
+
+# Importing the command modules registers their commands on `app`.
+from omnitui.cli import admin, canned_cmd, conversations, people, console_cmd  # noqa: E402,F401,I001
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    try:
+        app(prog_name="omnitui")
+    except (ConfigError, StoreError) as exc:
+        fail(str(exc))
+    except sqlite3.DatabaseError as exc:
+        fail(f"The database could not be used: {exc}.")
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except typer.Exit:
+        raise

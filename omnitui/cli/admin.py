@@ -1,0 +1,208 @@
+"""Set-up and operations: init, doctor, serve, status, backup, export."""
+
+from __future__ import annotations
+
+import asyncio
+import grp
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import typer
+from rich.text import Text
+
+from omnitui.cli.app import JSON_OPTION, app, err, fail, open_store, out, print_json, settings
+from omnitui.config import ChatSettings, ConfigError, resolve_secret
+from omnitui.core.clock import iso
+from omnitui.hub_lock import running_hub
+from omnitui.store import queries
+from omnitui.store.db import Store, current_revision, head_revision
+
+EXPORT_TABLES = ("agent", "customer", "identity", "conversation", "message", "message_revision",
+                 "attachment", "label", "conversation_label", "canned_answer", "outbox", "cursor",
+                 "customer_merge", "event")
+
+
+@app.command()
+def init(
+    shared_group: str | None = typer.Option(
+        None, "--shared-group", help="Let Unix users of this group (the agents) share the data "
+        "dir; nobody else can read it."),
+) -> None:
+    """Create the data dir and database, or upgrade an existing database in place."""
+    s = settings()
+    gid = None
+    if shared_group:
+        try:
+            gid = grp.getgrnam(shared_group).gr_gid
+        except KeyError:
+            fail(f"There is no Unix group '{shared_group}'; create it with 'groupadd "
+                 f"{shared_group}'.")
+    old_umask = os.umask(0o007 if gid is not None else 0o077)
+    try:
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        s.attachments_dir.mkdir(parents=True, exist_ok=True)
+        before = current_revision(s.db_path)
+        store = Store.open(s.db_path)
+        store.close()
+    finally:
+        os.umask(old_umask)
+    if gid is not None:
+        _share_with_group(s.data_dir, gid)
+    else:
+        os.chmod(s.data_dir, 0o700)
+    after = current_revision(s.db_path)
+    if before is None:
+        out.print(Text(f"Created {s.db_path} (schema {after})."))
+    elif before != after:
+        out.print(Text(f"Upgraded {s.db_path} from schema {before} to {after}; nothing removed."))
+    else:
+        out.print(Text(f"{s.db_path} is up to date (schema {after})."))
+
+
+def _share_with_group(root: Path, gid: int) -> None:
+    """Group rwx with setgid on dirs (new files inherit the group), group rw on files."""
+    for path in [root, *root.rglob("*")]:
+        try:
+            os.chown(path, -1, gid)
+            if path.is_dir():
+                os.chmod(path, 0o2770)
+            else:
+                os.chmod(path, 0o660)
+        except PermissionError:
+            fail(f"Cannot give {path} to the group; run 'omnitui init' as root or as its owner.")
+
+
+@app.command()
+def doctor() -> None:
+    """Check the config, the database and each channel's settings."""
+    problems = 0
+
+    def line(ok: bool, what: str) -> None:
+        nonlocal problems
+        problems += 0 if ok else 1
+        out.print(Text(("ok    " if ok else "FAIL  ") + what))
+
+    try:
+        s = settings()
+    except ConfigError as exc:
+        line(False, str(exc))
+        raise typer.Exit(1) from None
+    line(True, f"config {s.path or '(defaults, no file)'}")
+    line(s.data_dir.is_dir() and os.access(s.data_dir, os.W_OK),
+         f"data dir {s.data_dir} exists and is writable")
+    rev = current_revision(s.db_path)
+    line(rev == head_revision(), f"database {s.db_path} at schema {rev} (latest "
+         f"{head_revision()})")
+    for name, ch in s.channels.items():
+        for base in ("password", "token"):
+            if getattr(ch, f"{base}_env", None) or getattr(ch, f"{base}_cmd", None):
+                try:
+                    resolve_secret(ch, base, f"channels.{name}")
+                    line(True, f"channel {name}: {base} is available")
+                except ConfigError as exc:
+                    line(False, str(exc))
+        if isinstance(ch, ChatSettings):
+            sock = s.channel_path(ch.socket)
+            line(len(str(sock)) < 100, f"channel {name}: socket path {sock} fits in a Unix "
+                 "socket address")
+    hub = running_hub(s.lock_path)
+    out.print(Text(f"info  hub {'running, pid ' + str(hub.pid) if hub else 'not running'}"))
+    if problems:
+        err.print(Text(f"{problems} problem(s) found."))
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve() -> None:
+    """Run the hub in the foreground (what the systemd unit starts)."""
+    from omnitui.hub import HubRunning, setup_logging
+    from omnitui.hub import serve as run_hub
+
+    s = settings()
+    if not s.db_path.exists():
+        fail(f"No database at {s.db_path}; run 'omnitui init' first.")
+    setup_logging(s, to_stderr=True)
+    try:
+        asyncio.run(run_hub(s))
+    except HubRunning as exc:
+        fail(str(exc))
+
+
+@app.command()
+def status(as_json: bool = JSON_OPTION) -> None:
+    """Is the hub running, how is each channel, how many replies wait in the outbox."""
+    s = settings()
+    store = open_store(s)
+    hub = running_hub(s.lock_path)
+    data = {
+        "hub": {"running": hub is not None, "pid": hub.pid if hub else None,
+                "uptime_seconds": round(time.time() - hub.started_at) if hub else None,
+                "embedded": hub.embedded if hub else None},
+        "channels": queries.channel_states(store),
+        "outbox": queries.outbox_summary(store),
+    }
+    if as_json:
+        print_json(data)
+        return
+    if hub:
+        out.print(Text(f"hub: running (pid {hub.pid}, up {_duration(time.time() - hub.started_at)}"
+                       f"{', inside a console' if hub.embedded else ''})"))
+    else:
+        out.print(Text("hub: not running"))
+    configured = set(s.channels)
+    for ch in data["channels"]:
+        if ch["channel"] not in configured:
+            continue
+        state = ch["detail"] or ch["state"]
+        error = f" (last error: {ch['last_error']})" if ch["last_error"] else ""
+        out.print(Text(f"channel {ch['channel']} [{ch['kind']}]: {state}{error}"))
+    for name in sorted(configured - {c["channel"] for c in data["channels"]}):
+        out.print(Text(f"channel {name}: never started"))
+    box = data["outbox"]
+    oldest = (f", oldest queued {_duration(time.time() - box['oldest_queued_at'])} ago"
+              if box["oldest_queued_at"] else "")
+    out.print(Text(f"outbox: {box['queued']} waiting{oldest}, {box['failed']} failed"))
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+@app.command()
+def backup(path: Path = typer.Argument(..., help="Where to write the copy.")) -> None:
+    """A consistent copy of the database, safe while the hub writes (SQLite backup API)."""
+    store = open_store()
+    if path.exists():
+        fail(f"{path} already exists; choose a new file name.")
+    store.backup(path)
+    out.print(Text(f"Backed up to {path}."))
+
+
+@app.command()
+def export(output: Path | None = typer.Option(None, "--output", "-o",
+                                              help="Write here instead of stdout.")) -> None:
+    """Everything as JSON Lines: one object per row, with its table in "type"."""
+    store = open_store()
+    fh = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+    try:
+        with store.read() as tx:
+            for table_name in EXPORT_TABLES:
+                cur = tx.execute(f"SELECT * FROM {table_name} ORDER BY rowid")
+                cols = [c[0] for c in cur.description]
+                for row in cur:
+                    rec = {"type": table_name, **dict(zip(cols, row, strict=True))}
+                    for key in ("created_at", "updated_at", "at", "last_message_at"):
+                        if isinstance(rec.get(key), float):
+                            rec[key + "_iso"] = iso(rec[key])
+                    fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+    finally:
+        if output:
+            fh.close()

@@ -1,0 +1,98 @@
+"""The Typer app object, global options and the helpers every command shares."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from omnitui.config import Settings, load_settings
+from omnitui.core.agents import AgentRow, default_agent_name, get_agent
+from omnitui.store.db import Store
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    invoke_without_command=True,
+    help="omnitui: email, Telegram and website chat in one keyboard-driven inbox.",
+    rich_markup_mode=None,
+)
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass
+class Global:
+    config: Path | None = None
+    data_dir: Path | None = None
+    agent: str | None = None
+
+
+STATE = Global()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One readable sentence, then exit."""
+    err.print(Text(f"Error: {message}"))
+    raise SystemExit(code)
+
+
+def settings() -> Settings:
+    return load_settings(STATE.config, data_dir=STATE.data_dir)
+
+
+def open_store(s: Settings | None = None, *, create: bool = False) -> Store:
+    s = s or settings()
+    if not s.db_path.exists() and not create:
+        fail(f"No database at {s.db_path}; run 'omnitui init' first.")
+    return Store.open(s.db_path)
+
+
+def acting_agent(store: Store, explicit: str | None = None) -> AgentRow:
+    """`--agent`, else OMNITUI_AGENT, else the Unix user name; unknown agents are errors."""
+    return get_agent(store, default_agent_name(explicit or STATE.agent))
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
+    """A Rich table of untrusted values: every cell is plain Text, never markup."""
+    t = Table(title=title, show_edge=False, header_style="bold")
+    for col in columns:
+        t.add_column(col, overflow="fold")
+    for row in rows:
+        t.add_row(*(Text("" if v is None else str(v)) for v in row))
+    out.print(t)
+
+
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
+AGENT_OPTION = typer.Option(None, "--agent", help="Act as this agent (default: OMNITUI_AGENT, "
+                            "then the Unix user).")
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(None, "--config", envvar="OMNITUI_CONFIG",
+                                       help="Config file (default ~/.config/omnitui/config.toml)."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Override [omnitui].data_dir."),
+    agent: str | None = typer.Option(None, "--agent", help="Agent name for the console."),
+) -> None:
+    """With no command, open the console (starting the hub inside it when none runs)."""
+    STATE.config = config
+    STATE.data_dir = data_dir
+    STATE.agent = agent
+    if ctx.invoked_subcommand is None:
+        from omnitui.cli.console_cmd import open_console
+
+        open_console(agent)

@@ -1,0 +1,70 @@
+"""The console, the demo, and the customer-side chat client."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import typer
+
+from omnitui.cli.app import STATE, app, fail, settings
+
+
+def open_console(agent: str | None) -> None:
+    """Open the console on the configured data dir (creating the database on first use)."""
+    from omnitui.core.agents import default_agent_name
+    from omnitui.store.db import Store
+
+    s = settings()
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    Store.open(s.db_path).close()
+    try:
+        from omnitui.tui.app import run_console
+    except ImportError as exc:
+        fail(f"The console is not available: {exc}.")
+    run_console(s, default_agent_name(agent or STATE.agent))
+
+
+@app.command()
+def console(agent: str | None = typer.Option(None, "--agent")) -> None:
+    """Open the agent console (same as running omnitui with no command)."""
+    open_console(agent)
+
+
+@app.command()
+def demo(
+    data_dir: Path | None = typer.Option(None, "--dir", help="Keep the demo here instead of a "
+                                         "throwaway directory."),
+) -> None:
+    """A throwaway shop with customers on every channel and a live chat customer, in the console."""
+    import tempfile
+
+    from omnitui.tui.demo import run_demo
+
+    root = data_dir or Path(tempfile.mkdtemp(prefix="omnitui-demo-"))
+    run_demo(root)
+
+
+@app.command()
+def chat(
+    socket: Path | None = typer.Option(None, "--socket", help="The hub's chat socket (default: "
+                                       "the first chat channel's)."),
+    visitor: str = typer.Option(..., "--visitor", help="A stable visitor id."),
+    name: str | None = typer.Option(None, "--name"),
+    email: str | None = typer.Option(None, "--email"),
+    send: str | None = typer.Option(None, "--send", help="Send this once, wait for the ack, "
+                                    "exit."),
+) -> None:
+    """A small terminal chat client, as a customer on the shop's website would use."""
+    from omnitui.channels.chat.client import run_chat_client
+    from omnitui.config import ChatSettings
+
+    if socket is None:
+        s = settings()
+        chats = [c for c in s.channels.values() if isinstance(c, ChatSettings)]
+        if not chats:
+            fail("No chat channel is configured; pass --socket.")
+        socket = s.channel_path(chats[0].socket)
+    code = asyncio.run(run_chat_client(socket, visitor, name, email, send))
+    sys.exit(code)

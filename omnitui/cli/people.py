@@ -1,0 +1,119 @@
+"""Agents and customers."""
+
+from __future__ import annotations
+
+import typer
+from rich.text import Text
+
+from omnitui.cli.app import (
+    AGENT_OPTION,
+    JSON_OPTION,
+    acting_agent,
+    app,
+    open_store,
+    out,
+    print_json,
+    table,
+)
+from omnitui.core import agents as agent_ops
+from omnitui.core.clock import iso
+from omnitui.core.merge import merge_customers, preview_merge, unmerge_customer
+from omnitui.store import queries
+
+agent_app = typer.Typer(help="Add, list and disable agents.", no_args_is_help=True)
+customer_app = typer.Typer(help="List, show, merge and unmerge customers.", no_args_is_help=True)
+app.add_typer(agent_app, name="agent")
+app.add_typer(customer_app, name="customer")
+
+
+@agent_app.command("add")
+def agent_add(
+    username: str,
+    name: str | None = typer.Option(None, "--name", help="Display name shown to customers."),
+    role: str = typer.Option("agent", "--role", help="admin or agent."),
+) -> None:
+    """Add an agent (USERNAME is usually their Unix user name)."""
+    row = agent_ops.add_agent(open_store(), username, name, role)
+    out.print(Text(f"Added agent {row.username} ({row.name}, {row.role})."))
+
+
+@agent_app.command("list")
+def agent_list(as_json: bool = JSON_OPTION) -> None:
+    rows = agent_ops.list_agents(open_store())
+    if as_json:
+        print_json([{"id": a.id, "username": a.username, "name": a.name, "role": a.role,
+                     "disabled": a.disabled} for a in rows])
+        return
+    table(["username", "name", "role", "state"],
+          [[a.username, a.name, a.role, "disabled" if a.disabled else "active"] for a in rows])
+
+
+@agent_app.command("disable")
+def agent_disable(username: str) -> None:
+    """Disable an agent: they can no longer act; their history stays."""
+    agent_ops.set_agent_disabled(open_store(), username, True)
+    out.print(Text(f"Disabled agent {username}."))
+
+
+@agent_app.command("enable")
+def agent_enable(username: str) -> None:
+    agent_ops.set_agent_disabled(open_store(), username, False)
+    out.print(Text(f"Enabled agent {username}."))
+
+
+@customer_app.command("list")
+def customer_list(
+    as_json: bool = JSON_OPTION,
+    limit: int = typer.Option(100, "--limit"),
+    offset: int = typer.Option(0, "--offset"),
+) -> None:
+    rows = queries.customer_list(open_store(), limit=limit, offset=offset)
+    if as_json:
+        print_json(rows)
+        return
+    table(["id", "name", "identities", "conversations"],
+          [[r["id"], r["name"], " ".join(r["identities"]), r["conversations"]] for r in rows])
+
+
+@customer_app.command("show")
+def customer_show(customer_id: int, as_json: bool = JSON_OPTION) -> None:
+    data = queries.customer_detail(open_store(), customer_id)
+    if as_json:
+        print_json(data)
+        return
+    out.print(Text(f"Customer {data['id']}: {data['name']}"))
+    for ident in data["identities"]:
+        out.print(Text(f"  {ident['kind']}: {ident['address']}"))
+    table(["conversation", "status", "channel", "subject", "last message"],
+          [[c["id"], c["status"], c["channel"], c["subject"], iso(c["last_message_at"])]
+           for c in data["conversations"]])
+
+
+@customer_app.command("merge")
+def customer_merge(
+    survivor: int = typer.Argument(..., help="The customer that stays."),
+    merged: int = typer.Argument(..., help="The customer folded into it."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Merge without showing the preview."),
+    agent: str | None = AGENT_OPTION,
+) -> None:
+    """Merge two customers who are one person (undo with 'customer unmerge')."""
+    store = open_store()
+    who = acting_agent(store, agent)
+    preview = preview_merge(store, survivor, merged)
+    if not yes:
+        out.print(Text(
+            f"Merge {preview.merged_name} (#{merged}) into {preview.survivor_name} (#{survivor}): "
+            f"{len(preview.identities)} identities ({', '.join(preview.identities)}), "
+            f"{preview.conversations} conversations, {preview.messages} messages move."))
+        if not typer.confirm("Merge?"):
+            raise typer.Exit(1)
+    merge_id = merge_customers(store, survivor, merged, who)
+    out.print(Text(f"Merged customer {merged} into {survivor} (merge {merge_id})."))
+
+
+@customer_app.command("unmerge")
+def customer_unmerge(merged: int, agent: str | None = AGENT_OPTION) -> None:
+    """Undo the latest merge of a customer."""
+    store = open_store()
+    survivor = unmerge_customer(store, merged, acting_agent(store, agent))
+    out.print(Text(f"Split customer {merged} from {survivor} again."))
