@@ -56,7 +56,9 @@ class Dovecot:
             (self.root / sub).mkdir(exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.root / "mail", mail_user, mail_user)
-        self.passwd.write_text("")
+        # Users exist before start: Dovecot may not notice a passwd-file changed within a second.
+        self.users = {f"user{i}": f"pw-user{i}" for i in range(1, 301)}
+        self.passwd.write_text("".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in self.users.items()))
         self.conf.write_text(
             f"""
 instance_name = omnitui-{self.port}
@@ -149,6 +151,9 @@ service imap {{
             return ""
 
     def add_user(self, name: str, password: str = "secret") -> None:
+        """Add a user; call before start(), or use one of the pre-made user1…user300."""
+        if self.users.get(name) == password:
+            return
         self.users[name] = password
         with self.passwd.open("a") as f:
             f.write(f"{name}:{{PLAIN}}{password}::::::\n")

@@ -148,9 +148,12 @@ class ImapSession:
         if resp.result != "OK":
             raise ImapLost(f"UID SEARCH failed: {_text(resp)}")
         uids: set[int] = set()
-        for line in resp.lines:
-            if isinstance(line, bytes | bytearray) and line.startswith(b"SEARCH"):
-                uids.update(int(x) for x in line.split()[1:] if x.isdigit())
+        for line in resp.lines[:-1]:  # aioimaplib strips "* SEARCH"; the last is the tagged text
+            words = bytes(line).split() if isinstance(line, bytes | bytearray) else []
+            if words and words[0] == b"SEARCH":
+                words = words[1:]
+            if words and all(w.isdigit() for w in words):
+                uids.update(int(w) for w in words)
         return sorted(u for u in uids if u > last_uid)
 
     async def fetch(self, uids: list[int]) -> dict[int, bytes | None]:
