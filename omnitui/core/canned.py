@@ -45,7 +45,7 @@ def parse(body: str) -> list[tuple[str, str]]:
             parts.append(("text", body[pos : m.start()]))
         token = m.group(0)
         if token in ("{{", "}}"):
-            parts.append(("text", token[0]))
+            parts.append(("brace", token[0]))
         else:
             inner = m.group(1).strip()
             if inner.startswith("?"):
@@ -82,7 +82,7 @@ def render(body: str, variables: Mapping[str, str | None],
     answers = answers or {}
     out: list[str] = []
     for kind, value in parse(body):
-        if kind == "text":
+        if kind in ("text", "brace"):
             out.append(value)
         elif kind == "ask":
             answer = answers.get(value)
@@ -97,7 +97,7 @@ def render(body: str, variables: Mapping[str, str | None],
                 if not sep:
                     raise CannedError(f"The variable {{{name}}} has no value here and no "
                                       f"fallback (write {{{name}|something}}).")
-                got = fallback
+                got = fallback.strip()
             out.append(str(got))
     return "".join(out)
 

@@ -8,23 +8,28 @@ timeline is one story whatever the channel.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from omnitui.channels.base import Inbound
+from omnitui.core.sanitize import clean_line
 from omnitui.store.db import Tx
 
 
 def customer_for(tx: Tx, item: Inbound, cache: dict[tuple[str, str], tuple[int, int]]) -> tuple[int, int, bool]:
     """(identity id, customer id, created) for the sender of `item`, creating them if new."""
+    item = _cleaned(item)
     key = (item.kind, item.address)
     hit = cache.get(key)
     if hit is None:
         row = tx.one(
-            "SELECT i.id, i.customer_id, c.merged_into FROM identity i "
+            "SELECT i.id, i.customer_id, c.merged_into, i.channel FROM identity i "
             "JOIN customer c ON c.id = i.customer_id WHERE i.kind = ? AND i.address = ?",
             key,
         )
         if row is not None:
             hit = (row[0], row[1])
+            if row[3] != item.channel:  # replies go where the customer was last heard
+                tx.execute("UPDATE identity SET channel = ? WHERE id = ?", (item.channel, row[0]))
             if row[2] is not None:  # defensive: identities move on merge, but follow the chain
                 hit = (row[0], _survivor(tx, row[1]))
     created = False
@@ -54,6 +59,15 @@ def customer_for(tx: Tx, item: Inbound, cache: dict[tuple[str, str], tuple[int, 
     cache[key] = hit
     _remember_contact(tx, hit[1], item)
     return hit[0], hit[1], created
+
+
+def _cleaned(item: Inbound) -> Inbound:
+    """Names and addresses are untrusted one-line text like any other."""
+    name = clean_line(item.display_name)
+    address = clean_line(item.address) or ""
+    if name == item.display_name and address == item.address:
+        return item
+    return replace(item, display_name=name, address=address)
 
 
 def _survivor(tx: Tx, customer_id: int) -> int:

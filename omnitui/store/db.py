@@ -232,8 +232,11 @@ def upgrade(path: Path, revision: str = "head") -> None:
     from alembic import command
 
     cfg = alembic_config(path)
-    conn = connect(path)  # sets WAL before Alembic opens its own connection
-    conn.close()
+    try:
+        conn = connect(path)  # sets WAL before Alembic opens its own connection
+        conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a usable SQLite database ({exc}).") from None
     try:
         command.upgrade(cfg, revision)
     except Exception as exc:

@@ -1,0 +1,61 @@
+"""Shared fixtures: real SQLite files in temp dirs, settings that never read the machine's config."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from omnitui.config import Settings, parse_settings
+from omnitui.core.agents import AgentRow, add_agent
+from omnitui.store.db import Store
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's config or acts as the developer's Unix user."""
+    monkeypatch.delenv("OMNITUI_CONFIG", raising=False)
+    monkeypatch.delenv("OMNITUI_AGENT", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "data"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    return parse_settings(
+        {"omnitui": {"data_dir": str(data_dir), "timezone": "UTC"},
+         "channels": {"chat": {"kind": "chat"}}},
+        None,
+    )
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    s = Store.open(settings.db_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def ann(store: Store) -> AgentRow:
+    return add_agent(store, "ann", "Ann Agent")
+
+
+@pytest.fixture
+def bob(store: Store) -> AgentRow:
+    return add_agent(store, "bob", "Bob Builder")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under CI a missing system dependency fails instead of skipping."""
+    if os.environ.get("CI") == "true":
+        config.option.strict_markers = True
