@@ -1,0 +1,303 @@
+"""The website-chat channel: the hub's side of the local chat socket protocol (DESIGN.md).
+
+A shop's web backend (or `omnitui chat`) connects to a Unix socket in the data dir — or to TCP on
+loopback with a token — and speaks one JSON object per line. Customer messages are acked only
+once committed; replies are pushed to every connected session of the visitor, and a reply
+written while the visitor was away is pushed after their next `hello` (`ctx.undelivered`). Bad
+input is answered with an `error` line and never closes the connection, except a wrong token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import os
+import socket
+import stat
+from pathlib import Path
+from typing import Any
+
+from omnitui.channels.base import (
+    ConfigError,
+    Inbound,
+    Outbound,
+    PermanentError,
+    ResendPolicy,
+    SendResult,
+)
+from omnitui.channels.chat import protocol as p
+from omnitui.channels.chat.limits import Batcher, RateLimiter, Recent
+from omnitui.channels.chat.session import TOO_LONG_LINE, Session, read_lines
+from omnitui.config import ChatSettings, Settings, resolve_secret
+from omnitui.config import ConfigError as SettingsError
+
+BACKLOG = 1024  # 500 clients connecting at once must not see ECONNREFUSED/EAGAIN
+MAX_SESSIONS = 10_000  # beyond this a new connection is closed at once (file descriptors)
+MAX_UNIX_PATH = 107  # sun_path holds 108 bytes including the terminating NUL
+
+
+class ChatChannel:
+    """`Channel` for kind "chat"; see the module doc. One instance per configured channel."""
+
+    kind = "chat"
+    resend_policy: ResendPolicy = "resend"  # the client de-duplicates replies by id
+
+    def __init__(self, name: str, cfg: ChatSettings, settings: Settings) -> None:
+        self.name = name
+        self.cfg = cfg
+        self.settings = settings
+        self.socket_path: Path = settings.channel_path(cfg.socket)
+        self.tcp_address: tuple[str, int] | None = _parse_tcp(cfg.tcp) if cfg.tcp else None
+        self.limiter = RateLimiter(cfg.rate_limit, cfg.rate_window)
+        self._recent = Recent()
+        self._inflight: dict[tuple[str, str], asyncio.Future[int]] = {}
+        self._by_visitor: dict[str, set[Session]] = {}
+        self._sessions: set[Session] = set()
+        self._ctx: Any = None
+        self._batcher: Batcher | None = None
+        self._token: str | None = None
+        self._socket_inode: int | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def run(self, ctx: Any) -> None:
+        """Serve until cancelled; the socket file is removed on the way out."""
+        self._ctx = ctx
+        if self.tcp_address is not None:
+            try:
+                self._token = resolve_secret(self.cfg, "token", f"channels.{self.name}")
+            except SettingsError as exc:
+                raise ConfigError(str(exc)) from None
+        self._batcher = Batcher(ctx.ingest, ctx.log)
+        servers: list[asyncio.AbstractServer] = []
+        batcher = asyncio.create_task(self._batcher.run(), name=f"{self.name}:commit")
+        try:
+            sock = self._bind_unix()
+            servers.append(await asyncio.start_unix_server(
+                lambda r, w: self._serve(r, w, tcp=False), sock=sock, limit=p.MAX_LINE))
+            where = str(self.socket_path)
+            if self.tcp_address is not None:
+                host, port = self.tcp_address
+                servers.append(await asyncio.start_server(
+                    lambda r, w: self._serve(r, w, tcp=True), host, port, limit=p.MAX_LINE,
+                    backlog=BACKLOG, reuse_address=True))
+                where += f" and {host}:{port}"
+            ctx.log(f"listening on {where}")
+            await ctx.set_state("up", f"listening on {where}")
+            await batcher  # runs until cancelled; if it ever returns, the channel restarts
+        finally:
+            batcher.cancel()
+            for server in servers:
+                server.close()
+            for session in list(self._sessions):
+                session.abort()
+            self._sessions.clear()
+            self._by_visitor.clear()
+            self._remove_socket_file()
+
+    def _bind_unix(self) -> socket.socket:
+        """Bind under a temporary name, set mode 0660, then rename over the final path: no
+        moment exists where the socket is reachable with looser permissions, and a stale file
+        left by a killed hub is replaced atomically. A socket someone still answers on is left
+        alone."""
+        path = self.socket_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if len(os.fsencode(path)) > MAX_UNIX_PATH:
+            raise ConfigError(f"The chat socket path {path} is longer than the {MAX_UNIX_PATH} "
+                              "bytes a Unix socket allows; set a shorter 'socket'.")
+        if path.exists() or path.is_symlink():
+            if not stat.S_ISSOCK(path.lstat().st_mode):
+                raise ConfigError(f"{path} exists and is not a socket; not replacing it.")
+            if _answers(path):
+                raise ConfigError(f"Another process is serving the chat socket {path}.")
+        tmp = path.parent / f".{path.name}.{os.getpid()}"
+        if len(os.fsencode(tmp)) > MAX_UNIX_PATH:
+            tmp = path.parent / f".c{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(str(tmp))
+            os.chmod(tmp, 0o660)
+            sock.listen(BACKLOG)
+            os.replace(tmp, path)
+        except BaseException:
+            sock.close()
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        self._socket_inode = path.lstat().st_ino
+        return sock
+
+    def _remove_socket_file(self) -> None:
+        """Only our own socket: a hub started after us may already have replaced it."""
+        with contextlib.suppress(OSError):
+            if self._socket_inode is not None and \
+                    self.socket_path.lstat().st_ino == self._socket_inode:
+                self.socket_path.unlink()
+        self._socket_inode = None
+
+    # --- outbound ---------------------------------------------------------------------------
+
+    async def send(self, out: Outbound) -> SendResult:
+        """Push to every connected session of the visitor. Not connected is not a failure: the
+        reply stays "sent" and `undelivered()` pushes it after the visitor's next hello."""
+        line = p.reply(out.message_id, out.text, out.agent_name,
+                       out.created_at.isoformat(timespec="seconds").replace("+00:00", "Z"))
+        if not p.fits(line):
+            raise PermanentError("The reply is longer than one chat line allows (64 KiB); "
+                                 "shorten it or send it by email.")
+        for session in list(self._by_visitor.get(out.address, ())):
+            session.push(line)
+        return SendResult()
+
+    # --- one connection ---------------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                     *, tcp: bool) -> None:
+        session = Session(writer, tcp=tcp)
+        if len(self._sessions) >= MAX_SESSIONS:
+            session.abort()
+            return
+        self._sessions.add(session)
+        try:
+            async for line in read_lines(reader):
+                if session.closed:
+                    break
+                if line is TOO_LONG_LINE:
+                    session.write(p.error(p.TOO_LONG,
+                                          f"A line can be at most {p.MAX_LINE} bytes."))
+                    continue
+                assert isinstance(line, bytes)
+                if not line.strip():
+                    continue  # blank lines are harmless keep-alives
+                try:
+                    request = p.parse_line(line)
+                    await self._handle(session, request)
+                except p.ProtocolError as exc:
+                    session.write(p.error(exc.code, exc.message))
+                    if exc.code == p.AUTH:
+                        break
+        except (ConnectionError, OSError):
+            pass  # the client went away; nothing of theirs is half-done
+        finally:
+            self._forget(session)
+            if not session.closed:
+                await session.close()
+
+    def _forget(self, session: Session) -> None:
+        self._sessions.discard(session)
+        self._unregister(session)
+
+    def _unregister(self, session: Session) -> None:
+        if session.visitor is not None:
+            peers = self._by_visitor.get(session.visitor)
+            if peers is not None:
+                peers.discard(session)
+                if not peers:
+                    del self._by_visitor[session.visitor]
+
+    async def _handle(self, session: Session, request: p.Request) -> None:
+        if isinstance(request, p.Ping):
+            session.write(p.pong())
+            return
+        if isinstance(request, p.Hello):
+            await self._hello(session, request)
+            return
+        if session.visitor is None:
+            raise p.ProtocolError(p.NOT_HELLO, "Say hello first.")
+        if isinstance(request, p.Message):
+            self._message(session, request)
+        elif isinstance(request, p.Delivered):
+            await self._ctx.mark_delivered(session.visitor, request.message_id)
+        elif isinstance(request, p.Rating):
+            if not await self._ctx.rating(session.visitor, request.score, request.comment):
+                raise p.ProtocolError(p.BAD_FIELD, "There is no conversation to rate yet.")
+            session.write(p.ack())
+        # Typing: nothing to answer and nothing to store.
+
+    async def _hello(self, session: Session, hello: p.Hello) -> None:
+        if session.tcp and not self._token_ok(hello.token):
+            raise p.ProtocolError(p.AUTH, "Wrong or missing token.")
+        self._unregister(session)
+        session.visitor = hello.visitor
+        session.name = hello.name
+        session.email = hello.email
+        session.begin_hello()
+        self._by_visitor.setdefault(hello.visitor, set()).add(session)
+        ctx = self._ctx
+        online = bool(ctx.is_open())
+        history = await ctx.history(hello.visitor)
+        undelivered = await ctx.undelivered(hello.visitor)
+        session.write(p.welcome(hello.visitor, online, history))
+        if not online:
+            session.write(p.offline(self.cfg.offline_text))
+        for item in undelivered:
+            line = p.reply(item["id"], item["text"], item["agent"], item["at"])
+            if p.fits(line):
+                session.write(line)
+        session.ready()
+
+    def _token_ok(self, token: str | None) -> bool:
+        if self._token is None or token is None:
+            return False
+        return hmac.compare_digest(token.encode("utf-8"), self._token.encode("utf-8"))
+
+    def _message(self, session: Session, msg: p.Message) -> None:
+        """Checked now (so errors come back in order); committed in the background (so one
+        slow commit does not stop this connection from being read)."""
+        visitor = session.visitor
+        assert visitor is not None
+        key = (visitor, msg.id)
+        if key in self._recent:
+            session.write(p.ack(msg.raw_id))
+            return
+        future = self._inflight.get(key)
+        if future is None:
+            if not self.limiter.allow(visitor):
+                raise p.ProtocolError(
+                    p.RATE_LIMITED,
+                    f"Too many messages; message {p._short(msg.id)!r} was not stored. "
+                    f"Send it again in a few seconds.")
+            item = Inbound(channel=self.name, kind="chat", external_id=f"{visitor}:{msg.id}",
+                           address=visitor, text=msg.text,
+                           display_name=session.name, link_email=session.email)
+            assert self._batcher is not None
+            future = asyncio.ensure_future(self._batcher.submit(item))
+            self._inflight[key] = future
+            future.add_done_callback(lambda f: self._committed(key, f))
+        future.add_done_callback(lambda f: self._ack(session, msg.raw_id, f))
+
+    def _committed(self, key: tuple[str, str], future: asyncio.Future[int]) -> None:
+        self._inflight.pop(key, None)
+        if not future.cancelled() and future.exception() is None:
+            self._recent.add(key)
+
+    @staticmethod
+    def _ack(session: Session, raw_id: str | int, future: asyncio.Future[int]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            return  # not committed: no ack, the client resends
+        session.write(p.ack(raw_id))
+
+
+def _parse_tcp(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    host = host.strip("[]")
+    if host == "localhost":
+        host = "127.0.0.1"
+    return host, int(port)
+
+
+def _answers(path: Path) -> bool:
+    """Whether a live process accepts connections on this Unix socket path."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(0.5)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        return False
+    else:
+        return True
+    finally:
+        probe.close()
