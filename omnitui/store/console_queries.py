@@ -1,0 +1,116 @@
+"""Small read models only the agent console needs (presence, pickers, the transfer draft).
+
+Kept apart from queries.py so the console can grow without touching the shared read models.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from omnitui.store.db import Store
+from omnitui.store.queries import fts_query
+
+PRESENCE_MAX_AGE = 120.0  # seconds; an agent who left without saying so fades out
+ORDER_NUMBER = re.compile(r"(?:#|№|order\s*(?:no\.?|number)?\s*:?\s*|заказ\w*\s*№?\s*|"
+                          r"zamówieni\w*\s*(?:nr\.?)?\s*|طلب\s*)(\d{3,}[\w-]*)",
+                          re.IGNORECASE | re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    username: str
+    name: str
+    typing: bool
+
+
+def viewers_of(store: Store, conversation_id: int, *, exclude_agent_id: int | None,
+               now: float) -> list[Viewer]:
+    """Other agents looking at (or typing in) a conversation, recently enough to be true."""
+    rows = store.conn.execute(
+        "SELECT a.username, a.name, p.typing FROM presence p JOIN agent a ON a.id = p.agent_id "
+        "WHERE p.conversation_id = ? AND p.agent_id != ? AND p.updated_at >= ? "
+        "ORDER BY a.username",
+        (conversation_id, exclude_agent_id or -1, now - PRESENCE_MAX_AGE)).fetchall()
+    return [Viewer(r[0], r[1], bool(r[2])) for r in rows]
+
+
+def last_inbound_text(store: Store, conversation_id: int) -> str:
+    row = store.conn.execute(
+        "SELECT text FROM message WHERE conversation_id = ? AND kind = 'inbound' "
+        "ORDER BY id DESC LIMIT 1", (conversation_id,)).fetchone()
+    return "" if row is None else str(row[0] or "")
+
+
+def label_names(store: Store) -> list[str]:
+    return [r[0] for r in store.conn.execute("SELECT name FROM label ORDER BY name")]
+
+
+def conversation_channels(store: Store) -> list[str]:
+    """Channel names that have conversations (a removed channel's history stays visible)."""
+    return [r[0] for r in store.conn.execute(
+        "SELECT DISTINCT channel FROM conversation WHERE channel IS NOT NULL ORDER BY channel")]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerHit:
+    id: int
+    name: str
+    addresses: str
+    conversations: int
+
+
+def find_customers(store: Store, text: str, *, exclude: int | None = None,
+                   limit: int = 20) -> list[CustomerHit]:
+    """Customers whose name or address matches the words typed (for merging)."""
+    query = fts_query(text)
+    if query is None:
+        return []
+    rows = store.conn.execute(
+        "SELECT cu.id, cu.name, (SELECT group_concat(kind || ':' || address, ' ') FROM identity "
+        "WHERE customer_id = cu.id), (SELECT count(*) FROM conversation WHERE customer_id = "
+        "cu.id) FROM (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? LIMIT ?) hit "
+        "JOIN customer cu ON cu.id = hit.rowid WHERE cu.merged_into IS NULL AND cu.id != ? "
+        "ORDER BY cu.id", (query, limit, exclude or -1)).fetchall()
+    return [CustomerHit(r[0], r[1] or "", r[2] or "", r[3]) for r in rows]
+
+
+def transfer_draft(store: Store, conversation_id: int) -> str:
+    """A warm-transfer intro: who, on which channels, order numbers seen, the last question."""
+    conv = store.conn.execute(
+        "SELECT c.customer_id, cu.name, c.subject FROM conversation c JOIN customer cu "
+        "ON cu.id = c.customer_id WHERE c.id = ?", (conversation_id,)).fetchone()
+    if conv is None:
+        return ""
+    channels = [r[0] for r in store.conn.execute(
+        "SELECT channel FROM message WHERE customer_id = ? AND channel IS NOT NULL "
+        "GROUP BY channel ORDER BY min(id)", (conv[0],))]
+    texts = [r[0] or "" for r in store.conn.execute(
+        "SELECT text FROM message WHERE customer_id = ? AND kind = 'inbound' "
+        "ORDER BY id DESC LIMIT 200", (conv[0],))]
+    orders: list[str] = []
+    for text in reversed(texts):
+        for m in ORDER_NUMBER.finditer(text):
+            if m.group(1) not in orders:
+                orders.append(m.group(1))
+    question = _last_question(texts)
+    lines = [f"Customer: {conv[1]}"]
+    if conv[2]:
+        lines.append(f"Subject: {conv[2]}")
+    if channels:
+        lines.append("Channels used: " + ", ".join(channels))
+    if orders:
+        lines.append("Order numbers: " + ", ".join(orders[:5]))
+    if question:
+        lines.append(f"Last question: {question}")
+    lines.append("Where we are: ")
+    return "\n".join(lines)
+
+
+def _last_question(texts_newest_first: list[str]) -> str:
+    for text in texts_newest_first:
+        found = re.findall(r"[^.!?\n؟]*[?؟]", text)
+        if found:
+            return found[-1].strip()[:300]
+    return texts_newest_first[0].strip().splitlines()[0][:300] if texts_newest_first and \
+        texts_newest_first[0].strip() else ""

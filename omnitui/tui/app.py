@@ -1,0 +1,191 @@
+"""The agent console: one Textual app per agent, reading pages of the store, writing actions.
+
+`make_app` is the one factory shared by the CLI (`run_console`) and the tests, so what is tested
+is what runs. The app follows the change feed on a short timer and hands new events to every
+open screen; writes go through core.actions with one central error handler.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from omnitui.config import Settings
+from omnitui.core.agents import AgentRow, get_agent
+from omnitui.core.feed import Event, Feed
+from omnitui.store.db import Store, StoreError
+from omnitui.tui import keymap
+from omnitui.tui.commands import ConsoleCommands
+
+T = TypeVar("T")
+FEED_INTERVAL = 0.03  # seconds between change-feed polls (each costs microseconds when idle)
+
+
+class OmniConsole(App[None]):
+    """The console for one agent on one data dir."""
+
+    CSS_PATH = "omnitui.tcss"
+    TITLE = "omnitui"
+    BINDINGS: list[Binding] = keymap.bindings("app")  # type: ignore[assignment]
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, settings: Settings, agent_username: str, *, start_hub: bool = False,
+                 clock: Callable[[], float] | None = None,
+                 feed_interval: float = FEED_INTERVAL) -> None:
+        super().__init__()
+        self.settings = settings
+        self.clock = clock or time.time
+        self.store = Store.open(settings.db_path)
+        self.agent: AgentRow = get_agent(self.store, agent_username)
+        self.start_hub = start_hub
+        self.hub: Any = None
+        self.feed_interval = feed_interval
+        self.feed: Feed | None = None
+        self.tz = settings.tz
+        self.keys = dict(settings.keys)
+        self.sub_title = f"{self.agent.name} · {settings.data_dir}"
+
+    def now(self) -> float:
+        return float(self.clock())
+
+    def get_default_screen(self) -> Screen[Any]:
+        from omnitui.tui.screens.inbox import InboxScreen
+
+        return InboxScreen()
+
+    def on_mount(self) -> None:
+        if self.keys:
+            self.set_keymap(self.keys)
+            unknown = keymap.unknown_ids(self.keys)
+            if unknown:
+                self.notify("Unknown binding ids in [keys]: " + ", ".join(unknown),
+                            severity="warning", markup=False)
+        if self.start_hub:
+            self._start_hub()
+        self.feed = Feed(self.settings.db_path)
+        self.set_interval(self.feed_interval, self.poll_feed, name="feed")
+
+    def _start_hub(self) -> None:
+        try:
+            from omnitui.hub import start_embedded_hub  # type: ignore[attr-defined]
+        except ImportError:
+            self.notify("No hub available in this build; showing the store only.",
+                        severity="warning")
+            return
+        try:
+            self.hub = start_embedded_hub(self.settings)
+        except Exception as exc:  # the console stays useful without delivery
+            self.notify(f"The embedded hub did not start: {exc}", severity="error",
+                        markup=False)
+
+    def on_unmount(self) -> None:
+        try:
+            from omnitui.core.actions import set_presence
+
+            set_presence(self.store, self.agent, None)
+        except StoreError:
+            pass
+        if self.hub is not None:
+            self.hub.stop()
+            self.hub = None
+        if self.feed is not None:
+            self.feed.close()
+
+    # live updates ---------------------------------------------------------------------------
+    def poll_feed(self) -> None:
+        """Hand new events to every screen on the stack (hidden ones stay current too)."""
+        if self.feed is None:
+            return
+        try:
+            events = self.feed.poll()
+        except StoreError:
+            return
+        if events:
+            self.dispatch_events(events)
+
+    def dispatch_events(self, events: list[Event]) -> None:
+        for screen in list(self.screen_stack):
+            handler = getattr(screen, "store_changed", None)
+            if handler is not None:
+                handler(events)
+        self._toast(events)
+
+    def _toast(self, events: Iterable[Event]) -> None:
+        """A toast when a customer writes in one of my conversations, or one is sent to me."""
+        for event in events:
+            if event.kind == "transfer" and event.data.get("to") == self.agent.username:
+                self.notify(f"{event.actor} transferred conversation #{event.conversation_id} "
+                            "to you.", title="Transfer", markup=False)
+            elif event.kind == "message_in" and event.conversation_id is not None:
+                row = self.store.conn.execute(
+                    "SELECT c.assignee_id, cu.name FROM conversation c JOIN customer cu ON "
+                    "cu.id = c.customer_id WHERE c.id = ?", (event.conversation_id,)).fetchone()
+                if row is not None and row[0] == self.agent.id:
+                    self.notify(f"{row[1]} wrote in #{event.conversation_id}.",
+                                title="New message", markup=False)
+
+    # one error handler ----------------------------------------------------------------------
+    def attempt(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """Run a store action; a refusal becomes a readable toast instead of a crash."""
+        try:
+            return fn(*args, **kwargs)
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return None
+
+    def try_run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+        """Like `attempt`, for actions that return nothing: True when it was done."""
+        try:
+            fn(*args, **kwargs)
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return False
+        return True
+
+    # app-wide actions -----------------------------------------------------------------------
+    def action_help(self) -> None:
+        from omnitui.tui.dialogs.help import HelpDialog
+
+        if not isinstance(self.screen, HelpDialog):
+            self.push_screen(HelpDialog(self.keys))
+
+    def action_search(self) -> None:
+        from omnitui.tui.dialogs.search import SearchDialog
+
+        def opened(conversation_id: int | None) -> None:
+            if conversation_id is not None:
+                self.call_after_refresh(self.open_conversation, conversation_id)
+
+        if not isinstance(self.screen, SearchDialog):
+            self.push_screen(SearchDialog(), opened)
+
+    def action_channel_errors(self) -> None:
+        from omnitui.tui.dialogs.channels import ChannelsDialog
+
+        self.push_screen(ChannelsDialog())
+
+    def open_conversation(self, conversation_id: int) -> None:
+        from omnitui.tui.screens.conversation import ConversationScreen
+
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(ConversationScreen(conversation_id))
+
+
+def make_app(settings: Settings, agent_username: str, *, start_hub: bool = False,
+             clock: Callable[[], float] | None = None,
+             feed_interval: float = FEED_INTERVAL) -> OmniConsole:
+    """The console app; tests pass a fixed clock and leave the hub off."""
+    return OmniConsole(settings, agent_username, start_hub=start_hub, clock=clock,
+                       feed_interval=feed_interval)
+
+
+def run_console(settings: Settings, agent_username: str) -> None:
+    """Entry point for `omnitui`: the console, with the embedded hub when none runs."""
+    make_app(settings, agent_username, start_hub=True).run()

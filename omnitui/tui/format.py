@@ -1,0 +1,137 @@
+"""Pure rendering helpers: store rows → rich `Text`, never markup.
+
+Customer text reaches the screen only as `Text` spans appended with `Text.append(str, style)`,
+so `[@click=app.quit]` or `[link=…]` in a name stays literal characters.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from rich.text import Text
+
+from omnitui.core.sanitize import clean_line, clean_text
+from omnitui.store.queries import InboxRow, MessageRow
+
+KIND_BADGES = {"email": ("✉", "MAIL"), "telegram": ("✈", "TG"), "chat": ("◉", "CHAT")}
+BADGE_STYLES = {"email": "bold blue", "telegram": "bold cyan", "chat": "bold green"}
+STATE_MARKS = {"queued": "◷ queued", "sending": "◷ sending", "sent": "✓ sent",
+               "delivered": "✓✓ delivered", "failed": "✗ failed"}
+
+
+def badge(kind: str, channel: str) -> Text:
+    """A channel badge that is readable in 16 colours: a symbol plus the channel's name."""
+    symbol = KIND_BADGES.get(kind, ("•", ""))[0]
+    return Text(f"{symbol} {channel[:6]:<6}", style=BADGE_STYLES.get(kind, "bold"))
+
+
+def waited(seconds: float | None) -> str:
+    """Compact durations for a narrow column: 45s, 12m, 3h, 2d."""
+    if seconds is None:
+        return ""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400 * 2:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def safe_line(text: str | None) -> str:
+    """Belt and braces: store text is sanitised at ingest, but the screen never trusts it."""
+    return clean_line(text or "") or ""
+
+
+def inbox_line(row: InboxRow, now: float, width: int) -> Text:
+    """One inbox row: unread mark, badge, customer, subject, labels, waiting time, assignee."""
+    wait = waited(now - row.waiting_since) if row.waiting_since else ""
+    if row.status == "resolved":
+        wait = "done"
+    elif row.status in ("pending", "snoozed"):
+        wait = row.status[:4]
+    right = Text()
+    for name in row.labels[:3]:
+        right.append(f"#{safe_line(name)[:12]} ", style="magenta")
+    right.append(f"{wait:>5} ", style="bold red" if row.waiting_since and
+                 now - row.waiting_since > 3600 and row.status == "open" else "yellow")
+    right.append(f"{safe_line(row.assignee or '—')[:10]:<10}", style="dim")
+    line = Text(no_wrap=True, overflow="ellipsis", end="")
+    line.append("● " if row.unread else "  ", style="bold yellow")
+    line.append_text(badge(row.kind, row.channel))
+    line.append(" ")
+    name_w = 18 if width >= 100 else 14
+    line.append(f"{safe_line(row.customer)[:name_w]:<{name_w}} ",
+                style="bold" if row.unread else "")
+    room = max(0, width - line.cell_len - right.cell_len - 1)
+    subject = safe_line(row.subject)
+    line.append(f"{subject[:room]:<{room}} ", style="" if row.unread else "dim")
+    line.append_text(right)
+    line.truncate(width, overflow="ellipsis", pad=True)
+    return line
+
+
+def stamp(at: float, tz: tzinfo, now: float) -> str:
+    when = datetime.fromtimestamp(at, tz)
+    today = datetime.fromtimestamp(now, tz).date()
+    return when.strftime("%H:%M") if when.date() == today else when.strftime("%d %b %H:%M")
+
+
+KIND_STYLES = {
+    "inbound": ("◀", "bold"),
+    "outbound": ("▶", "bold green"),
+    "note": ("✎ note", "bold yellow"),
+    "transfer": ("⇄ transfer", "bold magenta"),
+    "call": ("☎ call", "bold cyan"),
+    "system": ("• system", "dim"),
+}
+
+
+def message_text(msg: MessageRow, tz: tzinfo, now: float, current_conversation: int) -> Text:
+    """One timeline entry as one Text: the header line, then the indented body."""
+    head, body = message_parts(msg, tz, now, current_conversation)
+    out = head.copy()
+    out.end = ""
+    for line in body.split("\n"):
+        out.append("\n  ")
+        out.append_text(line)
+    return out
+
+
+def message_parts(msg: MessageRow, tz: tzinfo, now: float,
+                  current_conversation: int) -> tuple[Text, Text]:
+    """(header, body) of a timeline entry, notes, transfers and calls set apart by colour."""
+    mark, style = KIND_STYLES.get(msg.kind, ("•", ""))
+    out = Text(end="\n")
+    other = msg.conversation_id != current_conversation
+    out.append(f"{mark} ", style=style)
+    out.append(safe_line(msg.author) or "?", style=style)
+    if msg.channel:
+        out.append(f" via {safe_line(msg.channel)}", style="dim")
+    if msg.kind == "transfer" and msg.meta.get("to_name"):
+        out.append(f" → {safe_line(str(msg.meta['to_name']))}", style="magenta")
+    out.append(f"  {stamp(msg.created_at, tz, now)}", style="dim")
+    if other:
+        out.append(f"  #{msg.conversation_id}", style="dim italic")
+    if msg.kind == "outbound" and msg.delivery_state:
+        state = STATE_MARKS.get(msg.delivery_state, msg.delivery_state)
+        out.append(f"  {state}", style="bold red" if msg.delivery_state == "failed" else "dim")
+        if msg.delivery_state == "failed" and msg.failure_reason:
+            out.append(f": {safe_line(msg.failure_reason)}", style="red")
+    if msg.edited:
+        out.append("  (edited)", style="dim italic")
+    for flag in msg.flags:
+        out.append(f"  [{safe_line(flag)}]", style="dim")
+    body = Text(end="")
+    if msg.subject and msg.kind == "inbound":
+        body.append("Subject: ", style="dim")
+        body.append(safe_line(msg.subject) + "\n", style="italic")
+    body_style = {"note": "yellow", "transfer": "magenta", "call": "cyan",
+                  "system": "dim"}.get(msg.kind, "")
+    body.append(clean_text(msg.text or "").rstrip(), style=body_style)
+    for att in msg.attachments:
+        body.append("\nattachment: ", style="dim")
+        body.append(safe_line(str(att.get("filename", ""))), style="underline")
+        body.append(f" ({att.get('size', 0)} bytes)", style="dim")
+    return out, body

@@ -1,0 +1,114 @@
+"""Every key binding of the console in one registry: ids, default keys, help text, scope.
+
+Screens build their `BINDINGS` from here, the help screen and the command palette read it, and
+`[keys]` in the config rebinds any id (`"conversation.resolve" = "ctrl+e"`) through Textual's
+keymap, so one table is the truth for keys, help and overrides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+SCOPES = {
+    "app": "Everywhere",
+    "inbox": "Inbox",
+    "conversation": "Conversation",
+    "composer": "Reply composer",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    id: str
+    keys: str  # comma-separated Textual key names
+    action: str
+    description: str
+    scope: str
+    show: bool = True  # in the footer
+    priority: bool = False
+    palette: bool = True  # offered in the command palette
+
+
+REGISTRY: tuple[KeySpec, ...] = (
+    # Everywhere
+    KeySpec("app.help", "question_mark,f1", "app.help", "Help", "app"),
+    KeySpec("app.search", "slash,ctrl+slash", "app.search", "Search", "app"),
+    KeySpec("app.channels", "f2", "app.channel_errors", "Channels", "app", show=False),
+    KeySpec("app.quit", "ctrl+q", "app.quit", "Quit", "app", show=False, priority=True),
+    # Inbox
+    KeySpec("inbox.down", "j,down", "cursor_down", "Next", "inbox", show=False, palette=False),
+    KeySpec("inbox.up", "k,up", "cursor_up", "Previous", "inbox", show=False, palette=False),
+    KeySpec("inbox.page_down", "pagedown,ctrl+f", "page_down", "Page down", "inbox", show=False,
+            palette=False),
+    KeySpec("inbox.page_up", "pageup,ctrl+b", "page_up", "Page up", "inbox", show=False,
+            palette=False),
+    KeySpec("inbox.top", "home,g", "top", "First", "inbox", show=False, palette=False),
+    KeySpec("inbox.bottom", "end,G", "bottom", "Last", "inbox", show=False, palette=False),
+    KeySpec("inbox.open", "enter,l", "open", "Open", "inbox", palette=False),
+    KeySpec("inbox.mine", "1", "view('mine')", "Mine", "inbox"),
+    KeySpec("inbox.unassigned", "2", "view('unassigned')", "Unassigned", "inbox"),
+    KeySpec("inbox.all", "3", "view('all')", "All", "inbox"),
+    KeySpec("inbox.views", "v", "pick_view", "Views", "inbox"),
+    # Conversation
+    KeySpec("conversation.back", "escape", "back", "Back", "conversation"),
+    KeySpec("conversation.reply", "r", "reply", "Reply", "conversation"),
+    KeySpec("conversation.note", "n", "note", "Note", "conversation"),
+    KeySpec("conversation.transfer", "t", "transfer", "Transfer", "conversation"),
+    KeySpec("conversation.assign", "a", "assign", "Assign", "conversation"),
+    KeySpec("conversation.resolve", "e", "resolve", "Resolve", "conversation"),
+    KeySpec("conversation.reopen", "o", "reopen", "Reopen", "conversation", show=False),
+    KeySpec("conversation.pending", "p", "pending", "Pending", "conversation", show=False),
+    KeySpec("conversation.snooze", "z", "snooze", "Snooze", "conversation"),
+    KeySpec("conversation.label", "b", "label", "Label", "conversation"),
+    KeySpec("conversation.call", "c", "log_call", "Log call", "conversation", show=False),
+    KeySpec("conversation.merge", "m", "merge", "Merge customer", "conversation", show=False),
+    KeySpec("conversation.down", "j", "scroll_timeline(1)", "Scroll down", "conversation",
+            show=False, palette=False),
+    KeySpec("conversation.up", "k", "scroll_timeline(-1)", "Scroll up", "conversation",
+            show=False, palette=False),
+    # Composer (focused reply box)
+    KeySpec("composer.send", "ctrl+j,alt+enter,ctrl+enter", "send", "Send", "composer",
+            priority=True),
+    KeySpec("composer.canned", "ctrl+o", "canned", "Canned", "composer", priority=True),
+    KeySpec("composer.identity", "ctrl+n", "next_identity", "Switch to", "composer",
+            priority=True),
+    KeySpec("composer.attach", "ctrl+t", "attach", "Attach", "composer", priority=True),
+    KeySpec("composer.leave", "escape", "leave", "Leave box", "composer"),
+)
+
+BY_ID = {spec.id: spec for spec in REGISTRY}
+
+
+def bindings(scope: str) -> list[Binding]:
+    """Textual bindings for one scope; each carries its registry id so `[keys]` can rebind it."""
+    prefix = "screen." if scope == "composer" else ""
+    return [
+        Binding(spec.keys, prefix + spec.action, spec.description, show=spec.show,
+                priority=spec.priority, id=spec.id, tooltip=spec.description)
+        for spec in REGISTRY if spec.scope == scope
+    ]
+
+
+def unknown_ids(overrides: Mapping[str, str]) -> list[str]:
+    """Override ids that name no binding (reported once at start, never silently ignored)."""
+    return sorted(k for k in overrides if k not in BY_ID)
+
+
+def effective_keys(spec: KeySpec, overrides: Mapping[str, str]) -> str:
+    return overrides.get(spec.id, spec.keys)
+
+
+_PRETTY = {"question_mark": "?", "slash": "/", "escape": "esc", "pagedown": "pgdn",
+           "pageup": "pgup", "enter": "enter"}
+
+
+def pretty_keys(keys: str) -> str:
+    """`"j,down"` → `"j / down"` for the help screen."""
+    out = []
+    for key in keys.split(","):
+        key = key.strip()
+        out.append(_PRETTY.get(key, key))
+    return " / ".join(out)

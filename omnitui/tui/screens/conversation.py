@@ -1,0 +1,237 @@
+"""One conversation: the customer's whole timeline, the side panel, presence and the composer.
+
+Actions here are thin: ask with a dialog, call core.actions through `app.attempt`, redraw. The
+change feed redraws when anything about this customer changes, by whoever.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from omnitui.core import actions
+from omnitui.core.errors import StaleConversation
+from omnitui.core.feed import Event
+from omnitui.store.console_queries import viewers_of
+from omnitui.store.queries import (
+    ConversationDetail,
+    conversation_detail,
+    customer_detail,
+    customer_timeline,
+)
+from omnitui.tui import keymap
+from omnitui.tui.format import safe_line
+from omnitui.tui.screens.conversation_actions import ConversationActions
+from omnitui.tui.widgets.composer import Composer
+from omnitui.tui.widgets.side_panel import SidePanel, side_text
+from omnitui.tui.widgets.status_line import StatusLine
+from omnitui.tui.widgets.timeline import Timeline
+
+TIMELINE_LIMIT = 500
+TYPING_REFRESH = 30.0  # re-announce typing so presence does not fade while typing
+
+
+class ConversationScreen(ConversationActions, Screen[None]):
+    """Timeline + side panel + reply composer for one conversation."""
+
+    SCOPES = ("conversation", "composer")
+    BINDINGS = keymap.bindings("conversation")  # type: ignore[assignment]
+
+    def __init__(self, conversation_id: int) -> None:
+        super().__init__()
+        self.conversation_id = conversation_id
+        self.detail: ConversationDetail | None = None
+        self.seen_inbound: int | None = None  # newest inbound when the agent started typing
+        self.identity_index = -1  # -1: the channel of the latest inbound message
+        self.attachments: list[Path] = []
+        self.typing_since: float | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="conv-title")
+        with Horizontal(id="conv-body"):
+            yield Timeline(id="timeline")
+            yield SidePanel(id="side")
+        yield Static(id="composer-label")
+        yield Composer(id="composer")
+        yield StatusLine(id="status-line")
+        yield Footer()
+
+    @property
+    def store(self):  # type: ignore[no-untyped-def]
+        return self.app.store  # type: ignore[attr-defined]
+
+    @property
+    def agent(self):  # type: ignore[no-untyped-def]
+        return self.app.agent  # type: ignore[attr-defined]
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.query_one(Timeline)
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.timeline.focus()
+        self.app.attempt(actions.set_presence, self.store, self.agent,  # type: ignore[attr-defined]
+                         self.conversation_id)
+
+    def on_unmount(self) -> None:
+        self.app.attempt(actions.set_presence, self.store, self.agent, None)  # type: ignore[attr-defined]
+
+    # drawing --------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Re-read the conversation, timeline and side panel in one go and mark it read."""
+        app = self.app
+        detail = app.attempt(conversation_detail, self.store, self.conversation_id)  # type: ignore[attr-defined]
+        if detail is None:
+            return
+        self.detail = detail
+        if not self.composer.text.strip():
+            self.seen_inbound = detail.last_inbound_id
+        messages = customer_timeline(self.store, detail.customer_id, limit=TIMELINE_LIMIT)
+        now = app.now()  # type: ignore[attr-defined]
+        self.timeline.show(messages, app.tz, now, self.conversation_id)  # type: ignore[attr-defined]
+        past = customer_detail(self.store, detail.customer_id)["conversations"]
+        self.query_one(SidePanel).show(side_text(detail, past, app.tz))  # type: ignore[attr-defined]
+        self._show_title()
+        self._show_composer_label()
+        if messages and messages[-1].id:
+            app.attempt(actions.mark_read, self.store, self.conversation_id, self.agent)  # type: ignore[attr-defined]
+
+    def _show_title(self) -> None:
+        d = self.detail
+        if d is None:
+            return
+        title = Text(no_wrap=True, overflow="ellipsis", end="")
+        title.append(f" #{d.id} ", style="bold reverse")
+        title.append(" " + safe_line(d.customer), style="bold")
+        title.append(f"  {d.status}", style="bold green" if d.status == "open" else "yellow")
+        if d.subject:
+            title.append("  " + safe_line(d.subject), style="italic")
+        title.append(f"  → {safe_line(d.assignee) if d.assignee else 'unassigned'}",
+                     style="dim")
+        viewers = viewers_of(self.store, d.id, exclude_agent_id=self.agent.id,
+                             now=self.app.now())  # type: ignore[attr-defined]
+        for v in viewers:
+            title.append(f"  ◉ {safe_line(v.name)} {'typing…' if v.typing else 'viewing'}",
+                         style="bold cyan")
+        self.query_one("#conv-title", Static).update(title)
+
+    def reply_target(self) -> str:
+        d = self.detail
+        if d is None:
+            return ""
+        if self.identity_index < 0 or self.identity_index >= len(d.identities):
+            inbound = [m for m in self.timeline.shown if m.kind == "inbound"]
+            channel = inbound[-1].channel if inbound else (d.channel or "?")
+            return f"latest channel ({safe_line(channel)})"
+        ident = d.identities[self.identity_index]
+        return f"{safe_line(ident['channel'] or ident['kind'])}: {safe_line(ident['address'])}"
+
+    def _show_composer_label(self) -> None:
+        label = Text(no_wrap=True, overflow="ellipsis", end="")
+        label.append(" Reply to ", style="dim")
+        label.append(self.reply_target(), style="bold")
+        for path in self.attachments:
+            label.append(f"  + {safe_line(path.name)}", style="cyan")
+        label.append("   ctrl+j send · ctrl+o canned · ctrl+n switch · ctrl+t attach",
+                     style="dim")
+        self.query_one("#composer-label", Static).update(label)
+
+    # live -----------------------------------------------------------------------------------
+    def store_changed(self, events: list[Event]) -> None:
+        d = self.detail
+        if d is None:
+            return
+        mine = [e for e in events if e.conversation_id == d.id or e.customer_id == d.customer_id
+                or (e.kind == "conversation_merged" and e.data.get("source") == d.id)]
+        if any(e.kind != "presence" and e.kind != "read" for e in mine):
+            self.reload()
+        elif any(e.kind == "presence" for e in events):
+            self._show_title()
+        if any(e.kind in ("channel_state", "message_out", "delivery", "outbox") for e in events):
+            self.query_one(StatusLine).update_status()
+
+    def on_text_area_changed(self, event: Composer.Changed) -> None:
+        """Tell other agents I am typing (on the first key, then every half minute)."""
+        now = self.app.now()  # type: ignore[attr-defined]
+        typing = bool(self.composer.text.strip())
+        if typing and (self.typing_since is None or now - self.typing_since > TYPING_REFRESH):
+            self.typing_since = now
+            self.app.attempt(actions.set_presence, self.store, self.agent,  # type: ignore[attr-defined]
+                             self.conversation_id, typing=True)
+        elif not typing and self.typing_since is not None:
+            self.typing_since = None
+            self.app.attempt(actions.set_presence, self.store, self.agent,  # type: ignore[attr-defined]
+                             self.conversation_id)
+
+    # composer actions -----------------------------------------------------------------------
+    def action_reply(self) -> None:
+        self.composer.focus()
+
+    def action_leave(self) -> None:
+        self.timeline.focus()
+
+    def action_back(self) -> None:
+        if self.composer.has_focus:
+            self.timeline.focus()
+        else:
+            self.app.pop_screen()
+
+    def action_scroll_timeline(self, lines: int) -> None:
+        self.timeline.scroll_relative(y=lines, animate=False)
+
+    def action_next_identity(self) -> None:
+        if self.detail is None or not self.detail.identities:
+            return
+        self.identity_index += 1
+        if self.identity_index >= len(self.detail.identities):
+            self.identity_index = -1
+        self._show_composer_label()
+
+    def action_send(self) -> None:
+        self._send(confirmed=False)
+
+    @work(exclusive=True, group="send")
+    async def _send(self, confirmed: bool) -> None:
+        from omnitui.tui.dialogs.confirm import ConfirmDialog
+
+        text = self.composer.text
+        if not text.strip() and not self.attachments:
+            self.app.notify("Write a reply first.", severity="warning")
+            return
+        d = self.detail
+        via = None
+        if d is not None and 0 <= self.identity_index < len(d.identities):
+            via = d.identities[self.identity_index]["id"]
+        kwargs = {"via_identity": via, "attachments": list(self.attachments),
+                  "attachments_dir": self.app.settings.attachments_dir}  # type: ignore[attr-defined]
+        try:
+            actions.reply(self.store, self.conversation_id, text, self.agent,
+                          expect_last_inbound=self.seen_inbound, **kwargs)
+        except StaleConversation as exc:
+            self.reload()
+            ok = await self.app.push_screen_wait(
+                ConfirmDialog(str(exc), yes="Send anyway", no="Keep editing"))
+            if not ok:
+                return
+            if self.app.attempt(actions.reply, self.store, self.conversation_id, text,  # type: ignore[attr-defined]
+                                self.agent, expect_last_inbound=None, **kwargs) is None:
+                return
+        except Exception as exc:  # one readable sentence, not a crash
+            self.app.notify(str(exc), severity="error", markup=False)
+            return
+        self.composer.clear()
+        self.attachments.clear()
+        self.typing_since = None
+        self.reload()
+        self.app.notify("Reply queued.", timeout=2)

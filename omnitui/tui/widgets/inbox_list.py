@@ -1,0 +1,185 @@
+"""The inbox: a line-API ScrollView that reads only the pages it shows from SQLite.
+
+Only visible rows are fetched (pages of PAGE rows through `inbox_page`, a few kept in a small
+LRU) and drawn (`render_line`), so 50,000 conversations cost what 50 do. DataTable & co. would
+hold every row in memory.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from omnitui.store.db import Store
+from omnitui.store.queries import InboxRow, InboxView, inbox_count, inbox_page
+from omnitui.tui import keymap
+from omnitui.tui.format import inbox_line
+
+PAGE = 64
+MAX_PAGES = 8
+
+
+class InboxList(ScrollView, can_focus=True):
+    """Conversations of one `InboxView`, longest-waiting first."""
+
+    BINDINGS = [b for b in keymap.bindings("inbox") if not b.action.startswith("view")
+                and b.action != "pick_view"]  # views belong to the screen
+    COMPONENT_CLASSES = {"inbox-list--cursor", "inbox-list--empty"}
+
+    DEFAULT_CSS = """
+    InboxList { height: 1fr; overflow-x: hidden; }
+    InboxList > .inbox-list--cursor { background: $accent 40%; text-style: bold; }
+    InboxList:focus > .inbox-list--cursor { background: $accent; color: $text; }
+    InboxList > .inbox-list--empty { color: $text-muted; text-style: italic; }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    @dataclass
+    class Opened(Message):
+        """The agent asked to open a conversation."""
+
+        conversation_id: int
+
+    @dataclass
+    class Highlighted(Message):
+        row: InboxRow | None
+
+    def __init__(self, store: Store, view: InboxView, now: Callable[[], float],
+                 *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self.view = view
+        self.now = now
+        self.count = 0
+        self._pages: OrderedDict[int, list[InboxRow]] = OrderedDict()
+        self.reads = 0  # pages read from the store; tests assert laziness with it
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    # data -----------------------------------------------------------------------------------
+    def reload(self, view: InboxView | None = None) -> None:
+        """Forget cached pages (new data or a new view) and redraw what is visible."""
+        keep = self.selected_id
+        if view is not None and view != self.view:
+            self.view = view
+            keep = None
+            self.cursor = 0
+            self.scroll_to(y=0, animate=False)
+        self._pages.clear()
+        self.count = inbox_count(self.store, self.view)
+        self.virtual_size = Size(self.size.width, self.count)
+        if keep is not None:
+            self._follow(keep)
+        self.cursor = max(0, min(self.cursor, self.count - 1))
+        self.refresh()
+
+    def _follow(self, conversation_id: int) -> None:
+        """Keep the cursor on the same conversation when rows move, if it is still near."""
+        start = max(0, self.cursor - PAGE // 2)
+        for offset in range(start, min(self.count, start + PAGE)):
+            row = self.row_at(offset)
+            if row is not None and row.id == conversation_id:
+                self.cursor = offset
+                return
+
+    def row_at(self, index: int) -> InboxRow | None:
+        if index < 0 or index >= self.count:
+            return None
+        page_no = index // PAGE
+        page = self._pages.get(page_no)
+        if page is None:
+            page = inbox_page(self.store, self.view, page_no * PAGE, PAGE)
+            self.reads += 1
+            self._pages[page_no] = page
+            while len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(page_no)
+        pos = index - page_no * PAGE
+        return page[pos] if pos < len(page) else None
+
+    @property
+    def selected(self) -> InboxRow | None:
+        return self.row_at(self.cursor)
+
+    @property
+    def selected_id(self) -> int | None:
+        row = self.selected if self.count else None
+        return row.id if row else None
+
+    # drawing --------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        base = self.rich_style
+        if self.count == 0:
+            if y == 0:
+                style = self.get_component_rich_style("inbox-list--empty")
+                return Strip([Segment(" Nothing here. Press 3 for all conversations.", style)]
+                             ).crop_extend(0, width, base)
+            return Strip.blank(width, base)
+        row = self.row_at(index)
+        if row is None:
+            return Strip.blank(width, base)
+        text = inbox_line(row, self.now(), width)
+        segments = list(text.render(self.app.console))
+        strip = Strip(segments).crop_extend(0, width, base)
+        if index == self.cursor:
+            strip = strip.apply_style(self.get_component_rich_style("inbox-list--cursor"))
+        else:
+            strip = strip.apply_style(base) if base else strip
+        return strip.apply_offsets(scroll_x, index)
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, self.count)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh(Region(0, old - int(self.scroll_y), self.size.width, 1))
+        self.refresh(Region(0, new - int(self.scroll_y), self.size.width, 1))
+        self.scroll_to_region(Region(0, new, 1, 1), animate=False, force=True)
+        self.post_message(self.Highlighted(self.selected if self.count else None))
+
+    # actions --------------------------------------------------------------------------------
+    def _move(self, delta: int) -> None:
+        if self.count:
+            self.cursor = max(0, min(self.count - 1, self.cursor + delta))
+
+    def action_cursor_down(self) -> None:
+        self._move(1)
+
+    def action_cursor_up(self) -> None:
+        self._move(-1)
+
+    def action_page_down(self) -> None:
+        self._move(max(1, self.size.height - 1))
+
+    def action_page_up(self) -> None:
+        self._move(-max(1, self.size.height - 1))
+
+    def action_top(self) -> None:
+        self._move(-self.count)
+
+    def action_bottom(self) -> None:
+        self._move(self.count)
+
+    def action_open(self) -> None:
+        row = self.selected
+        if row is not None:
+            self.post_message(self.Opened(row.id))
+
+    def on_click(self, event: object) -> None:
+        offset = getattr(event, "y", None)
+        if offset is not None:
+            self._move(int(self.scroll_y) + int(offset) - self.cursor)
+

@@ -1,0 +1,54 @@
+"""The customer side panel: pinned transfer note, identities, labels, past conversations."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from omnitui.store.queries import ConversationDetail
+from omnitui.tui.format import KIND_BADGES, safe_line
+
+
+def side_text(detail: ConversationDetail, past: list[dict[str, Any]], tz: tzinfo) -> Text:
+    out = Text(end="")
+    note = detail.transfer_note
+    if note is not None:
+        out.append("⇄ Transfer note", style="bold magenta")
+        out.append(f" from {safe_line(note.author)}\n", style="magenta")
+        out.append(note.text.strip() + "\n\n", style="magenta")
+    out.append(safe_line(detail.customer) + "\n", style="bold")
+    for ident in detail.identities:
+        symbol = KIND_BADGES.get(ident["kind"], ("•", ""))[0]
+        out.append(f"{symbol} ", style="bold")
+        out.append(safe_line(ident["address"]))
+        if ident.get("channel"):
+            out.append(f" ({safe_line(ident['channel'])})", style="dim")
+        out.append("\n")
+    out.append("\nLabels: ", style="bold")
+    out.append(" ".join(f"#{safe_line(x)}" for x in detail.labels) or "none",
+               style="magenta" if detail.labels else "dim")
+    out.append("\n\nConversations\n", style="bold")
+    for conv in past[:12]:
+        current = conv["id"] == detail.id
+        when = datetime.fromtimestamp(conv["last_message_at"], tz).strftime("%d %b")
+        out.append("▸ " if current else "  ")
+        out.append(f"#{conv['id']} {conv['status'][:4]} {when} ",
+                   style="bold" if current else "dim")
+        out.append(safe_line(conv.get("subject") or conv.get("channel") or "")[:24] + "\n")
+    return out
+
+
+class SidePanel(VerticalScroll, can_focus=False):
+    DEFAULT_CSS = """
+    SidePanel { width: 28; border-left: vkey $panel-lighten-2; padding: 0 1; }
+    """
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(id="side-body")
+
+    def show(self, text: Text) -> None:
+        self.query_one("#side-body", Static).update(text)

@@ -1,0 +1,52 @@
+"""The status line: each channel's state and the replies waiting in the outbox.
+
+Two tiny queries, re-read on channel and delivery events and every few seconds (a retry
+countdown moves on its own).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from omnitui.store.queries import channel_states, outbox_summary
+from omnitui.tui.format import safe_line
+
+STATE_STYLES = {"up": "green", "backfilling": "yellow", "retrying": "red", "failed": "bold red",
+                "stopped": "dim", "starting": "yellow"}
+REFRESH_SECONDS = 2.0
+
+
+class StatusLine(Static):
+    """`● chat up  ● mail retrying in 30 s  outbox 2 (1 failed)`."""
+
+    DEFAULT_CSS = """
+    StatusLine { height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    def on_mount(self) -> None:
+        self.update_status()
+        self.set_interval(REFRESH_SECONDS, self.update_status, name="status")
+
+    def update_status(self) -> None:
+        store = self.app.store  # type: ignore[attr-defined]
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        states = channel_states(store)
+        configured = set(self.app.settings.channels)  # type: ignore[attr-defined]
+        seen = {s["channel"] for s in states}
+        for name in sorted(configured - seen):
+            states.append({"channel": name, "state": "stopped", "detail": "no hub"})
+        for s in sorted(states, key=lambda s: s["channel"]):
+            style = STATE_STYLES.get(s["state"], "")
+            line.append("● ", style=style)
+            line.append(safe_line(s["channel"]), style="bold")
+            detail = safe_line(s.get("detail")) if s["state"] != "up" else ""
+            line.append(f" {safe_line(s['state'])}" + (f" {detail}" if detail else ""),
+                        style=style)
+            line.append("  ")
+        out = outbox_summary(store)
+        line.append(f"outbox {out['queued']}", style="bold" if out["queued"] else "dim")
+        if out["failed"]:
+            line.append(f" ({out['failed']} failed)", style="bold red")
+        line.append("  F2 details", style="dim")
+        self.update(line)

@@ -1,0 +1,65 @@
+"""Console fixtures: a deterministic demo shop (fixed clock) copied fresh for every test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from omnitui.channels.base import Inbound
+from omnitui.config import Settings, load_settings
+from omnitui.core.ingest import ingest
+from omnitui.store.db import Store
+from omnitui.tui.app import OmniConsole, make_app
+from omnitui.tui.demo import DemoClock, build_demo, write_config
+
+NOW = 1_750_000_000.0  # 2025-06-15 15:06:40 UTC
+HOSTILE_NAME = "[@click=app.quit]Mallory\u202eevil[/]"
+HOSTILE_SUBJECT = "[link=http://x]free[/link] \x1b]52;c;aGVsbG8=\x07 refund"
+HOSTILE_BODY = ("\x1b[2J[bold]not bold[/bold] \x1b]8;;http://evil.example\x1b\\click me"
+                "\x1b]8;;\x1b\\ [@click=app.quit]quit[/] \u202eexe.txt")
+
+
+def add_hostile(store: Store) -> int:
+    """A customer whose every field tries to drive the terminal or inject markup."""
+    res = ingest(store, Inbound(channel="mail", kind="email", external_id="hostile-1",
+                                address="mallory@example.com", display_name=HOSTILE_NAME,
+                                subject=HOSTILE_SUBJECT, text=HOSTILE_BODY))
+    return res.conversation_id
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo-template")
+    build_demo(path, now=NOW - 60)
+    clock = DemoClock(NOW - 30)
+    store = Store.open(path / "omnitui.db", clock=clock)
+    add_hostile(store)
+    store.close()
+    return path
+
+
+@pytest.fixture
+def shop(demo_template: Path, tmp_path: Path) -> Settings:
+    """A fresh copy of the demo shop for one test."""
+    data = tmp_path / "shop"
+    data.mkdir()
+    for name in ("omnitui.db",):
+        shutil.copy2(demo_template / name, data / name)
+    return load_settings(write_config(data))
+
+
+@pytest.fixture
+def fixed_clock() -> Callable[[], float]:
+    return lambda: NOW
+
+
+@pytest.fixture
+def console(shop: Settings, fixed_clock: Callable[[], float]) -> OmniConsole:
+    return make_app(shop, "anna", clock=fixed_clock)
+
+
+def store_of(app: OmniConsole) -> Store:
+    return app.store
