@@ -20,8 +20,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from mailctx import RecordingContext
 from mailservers import Dovecot, dovecot_available
 
-from omnitui.config import EmailSettings
-
 _users = itertools.count(1)
 
 
@@ -56,34 +54,6 @@ def make_user(server: Dovecot) -> str:
     user = f"user{next(_users)}"
     assert user in server.users, "raise the pre-made user count in mailservers.Dovecot"
     return user
-
-
-def make_settings(
-    server: Dovecot | None,
-    user: str,
-    monkeypatch: pytest.MonkeyPatch,
-    smtp_port: int = 25,
-    **overrides: object,
-) -> EmailSettings:
-    env = f"OMNITUI_TEST_PW_{user.upper()}"
-    monkeypatch.setenv(env, server.users[user] if server else "pw")
-    values: dict[str, object] = {
-        "kind": "email",
-        "address": "support@shop.test",
-        "imap_host": "127.0.0.1",
-        "imap_port": server.port if server else 9,
-        "imap_security": "none",
-        "smtp_host": "127.0.0.1",
-        "smtp_port": smtp_port,
-        "smtp_security": "none",
-        "username": user,
-        "password_env": env,
-        "timeout": 5.0,
-        "poll_interval": 1.0,
-        "batch_size": 50,
-    }
-    values.update(overrides)
-    return EmailSettings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture

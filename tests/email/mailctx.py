@@ -11,7 +11,11 @@ import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+from mailservers import Dovecot
+
 from omnitui.channels.base import Inbound
+from omnitui.config import EmailSettings
 
 
 class RecordingContext:
@@ -58,3 +62,31 @@ class RecordingContext:
             self.changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), remaining)
+
+
+def make_settings(
+    server: Dovecot | None,
+    user: str,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_port: int = 25,
+    **overrides: object,
+) -> EmailSettings:
+    env = f"OMNITUI_TEST_PW_{user.upper()}"
+    monkeypatch.setenv(env, server.users[user] if server else "pw")
+    values: dict[str, object] = {
+        "kind": "email",
+        "address": "support@shop.test",
+        "imap_host": "127.0.0.1",
+        "imap_port": server.port if server else 9,
+        "imap_security": "none",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "smtp_security": "none",
+        "username": user,
+        "password_env": env,
+        "timeout": 5.0,
+        "poll_interval": 1.0,
+        "batch_size": 50,
+    }
+    values.update(overrides)
+    return EmailSettings(**values)  # type: ignore[arg-type]

@@ -7,9 +7,8 @@ import contextlib
 import json
 
 import pytest
-from conftest import make_settings
 from mailcorpus import CORPUS, simple
-from mailctx import RecordingContext
+from mailctx import RecordingContext, make_settings
 from mailservers import Dovecot
 
 from omnitui.channels.base import FLAG_QUARANTINED
