@@ -75,7 +75,8 @@ class ChatChannel:
         try:
             sock = self._bind_unix()
             servers.append(await asyncio.start_unix_server(
-                lambda r, w: self._serve(r, w, tcp=False), sock=sock, limit=p.MAX_LINE))
+                lambda r, w: self._serve(r, w, tcp=False), sock=sock, limit=p.MAX_LINE,
+                backlog=BACKLOG))
             where = str(self.socket_path)
             if self.tcp_address is not None:
                 host, port = self.tcp_address
