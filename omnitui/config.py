@@ -174,7 +174,9 @@ def parse_settings(
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"'omnitui.timezone' in {where} names an unknown time zone '{tz}'.") from None
+        raise ConfigError(
+            f"'omnitui.timezone' in {where} names an unknown time zone '{tz}'."
+        ) from None
     if data_dir is None:
         dd = top.get("data_dir")
         if dd is None:

@@ -1,4 +1,4 @@
-"""Shared fixtures: real SQLite files in temp dirs, settings that never read the machine's config."""
+"""Shared fixtures: real SQLite files in temp dirs; no test reads the machine's config."""
 
 from __future__ import annotations
 
@@ -32,8 +32,10 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(data_dir: Path) -> Settings:
     return parse_settings(
-        {"omnitui": {"data_dir": str(data_dir), "timezone": "UTC"},
-         "channels": {"chat": {"kind": "chat"}}},
+        {
+            "omnitui": {"data_dir": str(data_dir), "timezone": "UTC"},
+            "channels": {"chat": {"kind": "chat"}},
+        },
         None,
     )
 

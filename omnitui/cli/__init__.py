@@ -11,12 +11,11 @@ import sys
 
 import typer
 
+# Importing the command modules registers their commands on `app`.
+from omnitui.cli import admin, canned_cmd, console_cmd, conversations, people  # noqa: F401
 from omnitui.cli.app import app, fail
 from omnitui.config import ConfigError
 from omnitui.store.db import StoreError
-
-# Importing the command modules registers their commands on `app`.
-from omnitui.cli import admin, canned_cmd, conversations, people, console_cmd  # noqa: E402,F401,I001
 
 __all__ = ["app", "main"]
 

@@ -33,8 +33,9 @@ app.add_typer(conversation_app, name="conversation")
 @conversation_app.command("list")
 def conversation_list(
     as_json: bool = JSON_OPTION,
-    status: str = typer.Option("active", "--status",
-                               help="active, open, pending, snoozed, resolved or any."),
+    status: str = typer.Option(
+        "active", "--status", help="active, open, pending, snoozed, resolved or any."
+    ),
     channel: str | None = typer.Option(None, "--channel"),
     label: str | None = typer.Option(None, "--label"),
     limit: int = typer.Option(100, "--limit"),
@@ -46,9 +47,21 @@ def conversation_list(
     if as_json:
         print_json([asdict(r) for r in rows])
         return
-    table(["id", "channel", "customer", "subject", "status", "waiting since", "assignee"],
-          [[r.id, r.channel, r.customer, r.subject[:60], r.status, iso(r.waiting_since),
-            r.assignee] for r in rows])
+    table(
+        ["id", "channel", "customer", "subject", "status", "waiting since", "assignee"],
+        [
+            [
+                r.id,
+                r.channel,
+                r.customer,
+                r.subject[:60],
+                r.status,
+                iso(r.waiting_since),
+                r.assignee,
+            ]
+            for r in rows
+        ],
+    )
 
 
 @conversation_app.command("show")
@@ -61,13 +74,23 @@ def conversation_show(conversation_id: int, as_json: bool = JSON_OPTION) -> None
         data["messages"] = [asdict(m) for m in messages]
         print_json(data)
         return
-    out.print(Text(f"Conversation {detail.id} with {detail.customer} — {detail.status}"
-                   f"{', assigned to ' + detail.assignee if detail.assignee else ''}"))
+    out.print(
+        Text(
+            f"Conversation {detail.id} with {detail.customer} — {detail.status}"
+            f"{', assigned to ' + detail.assignee if detail.assignee else ''}"
+        )
+    )
     for m in messages:
         state = f" [{m.delivery_state}]" if m.delivery_state else ""
-        reason = f" ({m.failure_reason})" if m.failure_reason and m.delivery_state == "failed" else ""
-        out.print(Text(f"\n{iso(m.created_at)} {m.kind} {m.channel or ''} {m.author}{state}"
-                       f"{reason}", style="bold"))
+        reason = (
+            f" ({m.failure_reason})" if m.failure_reason and m.delivery_state == "failed" else ""
+        )
+        out.print(
+            Text(
+                f"\n{iso(m.created_at)} {m.kind} {m.channel or ''} {m.author}{state}{reason}",
+                style="bold",
+            )
+        )
         out.print(Text(m.text))
 
 
@@ -85,16 +108,24 @@ def reply(
     conversation_id: int,
     text: str,
     agent: str | None = AGENT_OPTION,
-    via: int | None = typer.Option(None, "--via", help="Identity id to reply on (see "
-                                   "'customer show')."),
+    via: int | None = typer.Option(
+        None, "--via", help="Identity id to reply on (see 'customer show')."
+    ),
     attach: list[Path] = typer.Option([], "--attach", help="A file to attach (repeatable)."),
 ) -> None:
     """Queue a reply; the hub delivers it on the customer's latest channel."""
     store = open_store()
     s = settings()
-    queued = actions.reply(store, conversation_id, text, acting_agent(store, agent),
-                           via_identity=via, attachments=attach,
-                           attachments_dir=s.attachments_dir, mail_domain=_mail_domain())
+    queued = actions.reply(
+        store,
+        conversation_id,
+        text,
+        acting_agent(store, agent),
+        via_identity=via,
+        attachments=attach,
+        attachments_dir=s.attachments_dir,
+        mail_domain=_mail_domain(),
+    )
     out.print(Text(f"Queued reply {queued.message_id} on {queued.channel}."))
 
 
@@ -112,20 +143,29 @@ def transfer(
     to_agent: str,
     note_text: str = typer.Argument(..., metavar="NOTE"),
     agent: str | None = AGENT_OPTION,
-    tell_customer: bool = typer.Option(False, "--tell-customer",
-                                       help="Also tell the customer who takes over."),
+    tell_customer: bool = typer.Option(
+        False, "--tell-customer", help="Also tell the customer who takes over."
+    ),
 ) -> None:
     """Hand a conversation to a colleague with a warm note."""
     store = open_store()
-    actions.transfer(store, conversation_id, to_agent, note_text, acting_agent(store, agent),
-                     tell_customer=tell_customer)
+    actions.transfer(
+        store,
+        conversation_id,
+        to_agent,
+        note_text,
+        acting_agent(store, agent),
+        tell_customer=tell_customer,
+    )
     out.print(Text(f"Transferred conversation {conversation_id} to {to_agent}."))
 
 
 @app.command()
-def assign(conversation_id: int, to_agent: str = typer.Argument(
-        ..., help="Agent username, or 'nobody' to unassign."),
-           agent: str | None = AGENT_OPTION) -> None:
+def assign(
+    conversation_id: int,
+    to_agent: str = typer.Argument(..., help="Agent username, or 'nobody' to unassign."),
+    agent: str | None = AGENT_OPTION,
+) -> None:
     store = open_store()
     target = None if to_agent in ("nobody", "-") else to_agent
     actions.assign(store, conversation_id, target, acting_agent(store, agent))
@@ -172,8 +212,9 @@ def parse_until(value: str) -> datetime:
 def snooze(
     conversation_id: int,
     until: str | None = typer.Option(None, "--until", help="A duration (2h, 1d) or a time."),
-    until_reply: bool = typer.Option(False, "--until-reply",
-                                     help="Until the customer writes again."),
+    until_reply: bool = typer.Option(
+        False, "--until-reply", help="Until the customer writes again."
+    ),
     agent: str | None = AGENT_OPTION,
 ) -> None:
     """Hide a conversation until a time or the customer's next message."""
@@ -181,39 +222,59 @@ def snooze(
     when = parse_until(until) if until else None
     if when is not None and when < datetime.now(when.tzinfo) - timedelta(seconds=1):
         fail("That time is in the past.")
-    actions.snooze(store, conversation_id, acting_agent(store, agent), until=when,
-                   until_reply=until_reply)
+    actions.snooze(
+        store, conversation_id, acting_agent(store, agent), until=when, until_reply=until_reply
+    )
     what = f"until {when.isoformat(timespec='minutes')}" if when else "until the next reply"
     out.print(Text(f"Snoozed conversation {conversation_id} {what}."))
 
 
 @app.command()
-def label(conversation_id: int, name: str,
-          remove: bool = typer.Option(False, "--remove"),
-          agent: str | None = AGENT_OPTION) -> None:
+def label(
+    conversation_id: int,
+    name: str,
+    remove: bool = typer.Option(False, "--remove"),
+    agent: str | None = AGENT_OPTION,
+) -> None:
     store = open_store()
     actions.label(store, conversation_id, name, acting_agent(store, agent), remove=remove)
     out.print(Text(f"{'Removed' if remove else 'Added'} label {name}."))
 
 
 @app.command("log-call")
-def log_call(conversation_id: int, text: str, agent: str | None = AGENT_OPTION,
-             medium: str = typer.Option("phone", "--medium", help="phone or visit.")) -> None:
+def log_call(
+    conversation_id: int,
+    text: str,
+    agent: str | None = AGENT_OPTION,
+    medium: str = typer.Option("phone", "--medium", help="phone or visit."),
+) -> None:
     """Record a phone call or shop visit in the timeline."""
     store = open_store()
-    message_id = actions.log_call(store, conversation_id, text, acting_agent(store, agent),
-                                  medium=medium)
+    message_id = actions.log_call(
+        store, conversation_id, text, acting_agent(store, agent), medium=medium
+    )
     out.print(Text(f"Logged {medium} {message_id}."))
 
 
 @app.command()
-def search(query: str, as_json: bool = JSON_OPTION,
-           limit: int = typer.Option(50, "--limit")) -> None:
+def search(
+    query: str, as_json: bool = JSON_OPTION, limit: int = typer.Option(50, "--limit")
+) -> None:
     """Full-text search over messages, subjects and customer names, newest first."""
     hits = queries.search_messages(open_store(), query, limit=limit)
     if as_json:
         print_json([asdict(h) for h in hits])
         return
-    table(["conversation", "customer", "channel", "when", "text"],
-          [[h.conversation_id, h.customer, h.channel, iso(h.created_at),
-            h.text.replace("\n", " ")[:80]] for h in hits])
+    table(
+        ["conversation", "customer", "channel", "when", "text"],
+        [
+            [
+                h.conversation_id,
+                h.customer,
+                h.channel,
+                iso(h.created_at),
+                h.text.replace("\n", " ")[:80],
+            ]
+            for h in hits
+        ],
+    )

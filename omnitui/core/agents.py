@@ -36,7 +36,9 @@ def default_agent_name(explicit: str | None = None) -> str:
         return "agent"
 
 
-def add_agent(store: Store, username: str, name: str | None = None, role: str = "agent") -> AgentRow:
+def add_agent(
+    store: Store, username: str, name: str | None = None, role: str = "agent"
+) -> AgentRow:
     if not USERNAME.match(username):
         raise ActionError(
             f"'{username}' is not a valid agent name: use letters, digits, '.', '_' or '-'."
@@ -48,8 +50,13 @@ def add_agent(store: Store, username: str, name: str | None = None, role: str = 
             raise ActionError(f"Agent '{username}' already exists.")
         agent_id = tx.insert(
             "agent",
-            {"username": username, "name": name or username, "role": role,
-             "disabled": False, "created_at": tx.now},
+            {
+                "username": username,
+                "name": name or username,
+                "role": role,
+                "disabled": False,
+                "created_at": tx.now,
+            },
         )
         tx.event("agent_added", username=username, role=role)
     return AgentRow(agent_id, username, name or username, role, False)

@@ -15,7 +15,9 @@ from omnitui.core.sanitize import clean_line
 from omnitui.store.db import Tx
 
 
-def customer_for(tx: Tx, item: Inbound, cache: dict[tuple[str, str], tuple[int, int]]) -> tuple[int, int, bool]:
+def customer_for(
+    tx: Tx, item: Inbound, cache: dict[tuple[str, str], tuple[int, int]]
+) -> tuple[int, int, bool]:
     """(identity id, customer id, created) for the sender of `item`, creating them if new."""
     item = _cleaned(item)
     key = (item.kind, item.address)
@@ -52,10 +54,9 @@ def customer_for(tx: Tx, item: Inbound, cache: dict[tuple[str, str], tuple[int, 
             },
         )
         hit = (identity_id, customer_id)
-    elif linked_customer is not None and linked_customer != hit[1]:
-        if _is_lone(tx, hit[1]):
-            merge_lone_customer(tx, survivor=linked_customer, merged=hit[1])
-            hit = (hit[0], linked_customer)
+    elif linked_customer is not None and linked_customer != hit[1] and _is_lone(tx, hit[1]):
+        merge_lone_customer(tx, survivor=linked_customer, merged=hit[1])
+        hit = (hit[0], linked_customer)
     cache[key] = hit
     _remember_contact(tx, hit[1], item)
     return hit[0], hit[1], created
@@ -154,7 +155,9 @@ def _is_lone(tx: Tx, customer_id: int) -> bool:
 
 def merge_lone_customer(tx: Tx, *, survivor: int, merged: int) -> None:
     """Fold a customer we only knew by one identity into the one it turned out to be."""
-    identity_ids = [r[0] for r in tx.all("SELECT id FROM identity WHERE customer_id = ?", (merged,))]
+    identity_ids = [
+        r[0] for r in tx.all("SELECT id FROM identity WHERE customer_id = ?", (merged,))
+    ]
     conversation_ids = [
         r[0] for r in tx.all("SELECT id FROM conversation WHERE customer_id = ?", (merged,))
     ]

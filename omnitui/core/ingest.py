@@ -132,11 +132,7 @@ def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str]) -> list[
             data["reopened"] = True
         if new_customer:
             data["new_customer"] = True
-        events.append(
-            PendingEvent(
-                "message_in", tx.actor, conv_id, customer_id, message_id, data
-            )
-        )
+        events.append(PendingEvent("message_in", tx.actor, conv_id, customer_id, message_id, data))
         existing[key] = (message_id, conv_id, customer_id)
         results.append(IngestResult(message_id, conv_id, customer_id, created=True))
     if events:
@@ -153,7 +149,8 @@ def _store_revision(
 ) -> bool:
     """An edit of a message we hold becomes a revision; the original text stays."""
     row = tx.one(
-        "SELECT id, conversation_id, customer_id FROM message WHERE channel = ? AND external_id = ?",
+        "SELECT id, conversation_id, customer_id FROM message "
+        "WHERE channel = ? AND external_id = ?",
         (item.channel, item.revision_of),
     )
     if row is None:
@@ -256,9 +253,7 @@ def _maybe_reopen(tx: Tx, conv_id: int, item: Inbound) -> bool:
     into); automatic mail never does."""
     if item.flags & NO_RESPONSE_NEEDED:
         return False
-    row = tx.one(
-        "SELECT status, snooze_until_reply FROM conversation WHERE id = ?", (conv_id,)
-    )
+    row = tx.one("SELECT status, snooze_until_reply FROM conversation WHERE id = ?", (conv_id,))
     if row is None or row[0] == "open":
         return False
     tx.execute(
@@ -348,6 +343,4 @@ def _fail_bounced(tx: Tx, item: Inbound, events: list[PendingEvent]) -> None:
         "UPDATE message SET delivery_state = 'failed', failure_reason = ? WHERE id = ?",
         (reason, row[0]),
     )
-    events.append(
-        PendingEvent("delivery", tx.actor, row[1], row[2], row[0], {"state": "failed"})
-    )
+    events.append(PendingEvent("delivery", tx.actor, row[1], row[2], row[0], {"state": "failed"}))

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,7 +149,9 @@ class Store:
         """Open (and by default create or upgrade) the database at `path`."""
         path = Path(path)
         if not path.parent.exists():
-            raise StoreError(f"The data directory {path.parent} does not exist; run 'omnitui init'.")
+            raise StoreError(
+                f"The data directory {path.parent} does not exist; run 'omnitui init'."
+            )
         store = cls(path, clock=clock)
         if migrate:
             upgrade(path)
@@ -173,10 +175,8 @@ class Store:
     def close(self) -> None:
         with self._lock:
             for conn in self._all:
-                try:
+                with suppress(sqlite3.Error):
                     conn.close()
-                except sqlite3.Error:
-                    pass
             self._all.clear()
         self._local = threading.local()
 

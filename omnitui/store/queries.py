@@ -13,7 +13,10 @@ from typing import Any
 from omnitui.store.db import NotFound, Store
 
 # Conversations waiting for an answer first (longest wait first), then the rest by recency.
-INBOX_ORDER = "c.status = 'resolved', coalesce(c.due_at, c.waiting_since, 9e15), c.last_message_at DESC, c.id DESC"
+INBOX_ORDER = (
+    "c.status = 'resolved', coalesce(c.due_at, c.waiting_since, 9e15), "
+    "c.last_message_at DESC, c.id DESC"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +24,9 @@ class InboxView:
     scope: str = "all"  # all | mine | unassigned
     agent_id: int | None = None  # for "mine" and the unread marks
     channel: str | None = None
-    status: str | None = "active"  # active (open+pending) | open | pending | snoozed | resolved | any
+    status: str | None = (
+        "active"  # active (open+pending) | open | pending | snoozed | resolved | any
+    )
     label: str | None = None
 
 
@@ -59,16 +64,21 @@ def _where(view: InboxView) -> tuple[str, list[Any]]:
         clauses.append("c.channel = ?")
         params.append(view.channel)
     if view.label:
-        clauses.append("EXISTS (SELECT 1 FROM conversation_label cl JOIN label l ON "
-                       "l.id = cl.label_id WHERE cl.conversation_id = c.id AND l.name = ?)")
+        clauses.append(
+            "EXISTS (SELECT 1 FROM conversation_label cl JOIN label l ON "
+            "l.id = cl.label_id WHERE cl.conversation_id = c.id AND l.name = ?)"
+        )
         params.append(view.label)
     return " AND ".join(clauses), params
 
 
 def inbox_count(store: Store, view: InboxView) -> int:
     where, params = _where(view)
-    return int(store.conn.execute(f"SELECT count(*) FROM conversation c WHERE {where}",
-                                  params).fetchone()[0])
+    return int(
+        store.conn.execute(f"SELECT count(*) FROM conversation c WHERE {where}", params).fetchone()[
+            0
+        ]
+    )
 
 
 def inbox_page(store: Store, view: InboxView, offset: int, limit: int) -> list[InboxRow]:
@@ -88,8 +98,21 @@ def inbox_page(store: Store, view: InboxView, offset: int, limit: int) -> list[I
         [view.agent_id or -1, *params, limit, offset],
     ).fetchall()
     return [
-        InboxRow(r[0], r[1], r[2], r[3], r[4], r[5] or r[6], r[7], r[8], r[9], r[10], r[11],
-                 bool(r[12]), tuple((r[13] or "").split()))
+        InboxRow(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5] or r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
+            bool(r[12]),
+            tuple((r[13] or "").split()),
+        )
         for r in rows
     ]
 
@@ -126,9 +149,23 @@ _MESSAGE_SELECT = (
 
 
 def _message(row: Any, attachments: dict[int, list[dict[str, Any]]]) -> MessageRow:
-    return MessageRow(row[0], row[1], row[2], row[3], row[4] or "", row[5], row[6], row[7],
-                      row[8], row[9], tuple((row[10] or "").split()), bool(row[11]), row[12],
-                      json.loads(row[13] or "{}"), tuple(attachments.get(row[0], ())))
+    return MessageRow(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4] or "",
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        tuple((row[10] or "").split()),
+        bool(row[11]),
+        row[12],
+        json.loads(row[13] or "{}"),
+        tuple(attachments.get(row[0], ())),
+    )
 
 
 def _attachments(store: Store, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -138,10 +175,12 @@ def _attachments(store: Store, ids: list[int]) -> dict[int, list[dict[str, Any]]
         marks = ",".join("?" * len(chunk))
         for r in store.conn.execute(
             "SELECT message_id, filename, content_type, size, sha256, note FROM attachment "
-            f"WHERE message_id IN ({marks}) ORDER BY id", chunk
+            f"WHERE message_id IN ({marks}) ORDER BY id",
+            chunk,
         ):
-            found.setdefault(r[0], []).append({"filename": r[1], "content_type": r[2],
-                                               "size": r[3], "sha256": r[4], "note": r[5]})
+            found.setdefault(r[0], []).append(
+                {"filename": r[1], "content_type": r[2], "size": r[3], "sha256": r[4], "note": r[5]}
+            )
     return found
 
 
@@ -153,8 +192,9 @@ def conversation_messages(store: Store, conversation_id: int) -> list[MessageRow
     return [_message(r, atts) for r in rows]
 
 
-def customer_timeline(store: Store, customer_id: int, *, limit: int = 500,
-                      before_id: int | None = None) -> list[MessageRow]:
+def customer_timeline(
+    store: Store, customer_id: int, *, limit: int = 500, before_id: int | None = None
+) -> list[MessageRow]:
     """The customer's whole history across channels and conversations, oldest first."""
     rows = store.conn.execute(
         _MESSAGE_SELECT + "WHERE m.customer_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
@@ -194,20 +234,43 @@ def conversation_detail(store: Store, conversation_id: int) -> ConversationDetai
             "c.transfer_message_id, c.merged_into, "
             "(SELECT max(id) FROM message WHERE conversation_id = c.id AND kind = 'inbound') "
             "FROM conversation c JOIN customer cu ON cu.id = c.customer_id "
-            "LEFT JOIN agent a ON a.id = c.assignee_id WHERE c.id = ?", (conversation_id,)
+            "LEFT JOIN agent a ON a.id = c.assignee_id WHERE c.id = ?",
+            (conversation_id,),
         ).fetchone()
         if r is None:
             raise NotFound(f"There is no conversation {conversation_id}.")
-        labels = tuple(x[0] for x in store.conn.execute(
-            "SELECT l.name FROM conversation_label cl JOIN label l ON l.id = cl.label_id "
-            "WHERE cl.conversation_id = ? ORDER BY l.name", (conversation_id,)))
+        labels = tuple(
+            x[0]
+            for x in store.conn.execute(
+                "SELECT l.name FROM conversation_label cl JOIN label l ON l.id = cl.label_id "
+                "WHERE cl.conversation_id = ? ORDER BY l.name",
+                (conversation_id,),
+            )
+        )
         note = None
         if r[12] is not None:
             row = store.conn.execute(_MESSAGE_SELECT + "WHERE m.id = ?", (r[12],)).fetchone()
             note = _message(row, {}) if row else None
         identities = identities_of(store, r[1])
-    return ConversationDetail(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                              r[11], labels, note, r[13], identities, r[14])
+    return ConversationDetail(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
+        labels,
+        note,
+        r[13],
+        identities,
+        r[14],
+    )
 
 
 def identities_of(store: Store, customer_id: int) -> tuple[dict[str, Any], ...]:
@@ -215,7 +278,9 @@ def identities_of(store: Store, customer_id: int) -> tuple[dict[str, Any], ...]:
         {"id": x[0], "kind": x[1], "address": x[2], "channel": x[3], "display_name": x[4]}
         for x in store.conn.execute(
             "SELECT id, kind, address, channel, display_name FROM identity "
-            "WHERE customer_id = ? ORDER BY id", (customer_id,))
+            "WHERE customer_id = ? ORDER BY id",
+            (customer_id,),
+        )
     )
 
 
@@ -225,25 +290,55 @@ def customer_list(store: Store, *, limit: int = 100, offset: int = 0) -> list[di
         "(SELECT count(*) FROM conversation WHERE customer_id = c.id), "
         "(SELECT group_concat(kind || ':' || address, ' ') FROM identity WHERE customer_id = c.id)"
         " FROM customer c WHERE c.merged_into IS NULL ORDER BY c.id LIMIT ? OFFSET ?",
-        (limit, offset)).fetchall()
-    return [{"id": r[0], "name": r[1], "email": r[2], "phone": r[3], "created_at": r[4],
-             "conversations": r[5], "identities": (r[6] or "").split()} for r in rows]
+        (limit, offset),
+    ).fetchall()
+    return [
+        {
+            "id": r[0],
+            "name": r[1],
+            "email": r[2],
+            "phone": r[3],
+            "created_at": r[4],
+            "conversations": r[5],
+            "identities": (r[6] or "").split(),
+        }
+        for r in rows
+    ]
 
 
 def customer_detail(store: Store, customer_id: int) -> dict[str, Any]:
     r = store.conn.execute(
         "SELECT id, name, email, phone, created_at, merged_into, link_token FROM customer "
-        "WHERE id = ?", (customer_id,)).fetchone()
+        "WHERE id = ?",
+        (customer_id,),
+    ).fetchone()
     if r is None:
         raise NotFound(f"There is no customer {customer_id}.")
-    convs = [{"id": x[0], "status": x[1], "channel": x[2], "subject": x[3], "created_at": x[4],
-              "last_message_at": x[5]} for x in store.conn.execute(
-        "SELECT id, status, channel, subject, created_at, last_message_at FROM conversation "
-        "WHERE customer_id = ? AND merged_into IS NULL ORDER BY last_message_at DESC",
-        (customer_id,))]
-    return {"id": r[0], "name": r[1], "email": r[2], "phone": r[3], "created_at": r[4],
-            "merged_into": r[5], "identities": list(identities_of(store, customer_id)),
-            "conversations": convs}
+    convs = [
+        {
+            "id": x[0],
+            "status": x[1],
+            "channel": x[2],
+            "subject": x[3],
+            "created_at": x[4],
+            "last_message_at": x[5],
+        }
+        for x in store.conn.execute(
+            "SELECT id, status, channel, subject, created_at, last_message_at FROM conversation "
+            "WHERE customer_id = ? AND merged_into IS NULL ORDER BY last_message_at DESC",
+            (customer_id,),
+        )
+    ]
+    return {
+        "id": r[0],
+        "name": r[1],
+        "email": r[2],
+        "phone": r[3],
+        "created_at": r[4],
+        "merged_into": r[5],
+        "identities": list(identities_of(store, customer_id)),
+        "conversations": convs,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,8 +361,9 @@ def fts_query(text: str) -> str | None:
     return " ".join('"' + w.replace('"', "") + '"*' for w in words[:12])
 
 
-def search_messages(store: Store, text: str, *, limit: int = 50,
-                    offset: int = 0) -> list[SearchHit]:
+def search_messages(
+    store: Store, text: str, *, limit: int = 50, offset: int = 0
+) -> list[SearchHit]:
     """Messages matching every word (prefixes too), newest first; customer names match too."""
     query = fts_query(text)
     if query is None:
@@ -277,7 +373,8 @@ def search_messages(store: Store, text: str, *, limit: int = 50,
         "m.created_at FROM (SELECT rowid FROM message_fts WHERE message_fts MATCH ? "
         "ORDER BY rowid DESC LIMIT ? OFFSET ?) hit JOIN message m ON m.id = hit.rowid "
         "JOIN customer cu ON cu.id = m.customer_id ORDER BY m.id DESC",
-        (query, limit, offset)).fetchall()
+        (query, limit, offset),
+    ).fetchall()
     hits = [SearchHit(*r) for r in rows]
     if offset == 0 and len(hits) < limit:
         seen = {h.message_id for h in hits}
@@ -285,17 +382,29 @@ def search_messages(store: Store, text: str, *, limit: int = 50,
             "SELECT m.id, m.conversation_id, m.customer_id, cu.name, m.kind, m.channel, m.text, "
             "m.created_at FROM (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? "
             "LIMIT 20) hit JOIN customer cu ON cu.id = hit.rowid JOIN message m ON m.id = "
-            "(SELECT max(id) FROM message WHERE customer_id = cu.id)", (query,)):
+            "(SELECT max(id) FROM message WHERE customer_id = cu.id)",
+            (query,),
+        ):
             if r[0] not in seen and len(hits) < limit:
                 hits.append(SearchHit(*r))
     return hits
 
 
 def channel_states(store: Store) -> list[dict[str, Any]]:
-    return [{"channel": r[0], "kind": r[1], "state": r[2], "detail": r[3], "last_error": r[4],
-             "updated_at": r[5]} for r in store.conn.execute(
-        "SELECT channel, kind, state, detail, last_error, updated_at FROM channel_state "
-        "ORDER BY channel")]
+    return [
+        {
+            "channel": r[0],
+            "kind": r[1],
+            "state": r[2],
+            "detail": r[3],
+            "last_error": r[4],
+            "updated_at": r[5],
+        }
+        for r in store.conn.execute(
+            "SELECT channel, kind, state, detail, last_error, updated_at FROM channel_state "
+            "ORDER BY channel"
+        )
+    ]
 
 
 def outbox_summary(store: Store) -> dict[str, Any]:

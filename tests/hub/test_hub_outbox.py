@@ -16,6 +16,7 @@ import pytest
 from omnitui.channels.base import (
     AmbiguousError,
     ChannelContext,
+    Inbound,
     Outbound,
     PermanentError,
     ResendPolicy,
@@ -27,7 +28,6 @@ from omnitui.core import actions, outbox
 from omnitui.core.agents import AgentRow
 from omnitui.core.ingest import ingest
 from omnitui.hub import EmbeddedHub, HubRunning, serve, start_embedded_hub
-from omnitui.channels.base import Inbound
 from omnitui.store.db import Store
 
 
