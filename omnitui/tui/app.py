@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from omnitui.config import Settings
@@ -112,8 +113,12 @@ class OmniConsole(App[None]):
     def dispatch_events(self, events: list[Event]) -> None:
         for screen in list(self.screen_stack):
             handler = getattr(screen, "store_changed", None)
-            if handler is not None:
+            if handler is None or not screen.is_mounted:
+                continue
+            try:
                 handler(events)
+            except NoMatches:  # a screen being closed has lost its widgets: nothing to show
+                continue
         self._toast(events)
 
     def _toast(self, events: Iterable[Event]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,8 +46,11 @@ def shop(demo_template: Path, tmp_path: Path) -> Settings:
     """A fresh copy of the demo shop for one test."""
     data = tmp_path / "shop"
     data.mkdir()
-    for name in ("omnitui.db",):
-        shutil.copy2(demo_template / name, data / name)
+    src = sqlite3.connect(demo_template / "omnitui.db")
+    dst = sqlite3.connect(data / "omnitui.db")
+    src.backup(dst)
+    src.close()
+    dst.close()
     return load_settings(write_config(data))
 
 

@@ -19,12 +19,21 @@ from omnitui.core.canned import Canned
 SHOWN = 20
 
 
-def _words(text: str) -> str:
-    return " ".join(re.findall(r"\w{3,}", text.lower()))
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w{3,}", text.lower())
+
+
+def _hits(words: list[str], keys: list[str]) -> int:
+    """How many of the customer's words (fuzzily: plurals, cases, typos) a key list holds."""
+    if not keys:
+        return 0
+    return sum(1 for w in set(words)
+               if process.extractOne(w, keys, scorer=fuzz.ratio, score_cutoff=80))
 
 
 def rank(answers: list[Canned], query: str, last_message: str) -> list[Canned]:
-    """Best first: the typed query against name/title/tags/body, else the customer's message."""
+    """Best first: the typed query against name/title/tags/body, else the customer's message
+    (its words found in an answer's title and tags count double those found in its body)."""
     if not answers:
         return []
     if query.strip():
@@ -32,13 +41,14 @@ def rank(answers: list[Canned], query: str, last_message: str) -> list[Canned]:
         found = process.extract(query, keys, scorer=fuzz.WRatio, limit=SHOWN,
                                 processor=utils.default_process)
         return [answers[i] for _, score, i in found if score > 30]
-    message = _words(last_message)
-    if not message:
-        return answers[:SHOWN]
-    keys = [_words(f"{c.title} {c.tags} {c.body}") for c in answers]
-    found = process.extract(message, keys, scorer=fuzz.token_set_ratio, limit=len(answers))
-    order = sorted(found, key=lambda f: (-f[1], answers[f[2]].name))
-    return [answers[i] for _, _, i in order][:SHOWN]
+    words = _words(last_message)
+    scored = []
+    for n, c in enumerate(answers):
+        score = 2 * _hits(words, _words(f"{c.name} {c.title} {c.tags}")) + _hits(
+            words, _words(c.body))
+        scored.append((-score, n))
+    scored.sort()
+    return [answers[n] for _, n in scored][:SHOWN]
 
 
 class CannedPicker(ModalScreen[Canned | None]):
