@@ -71,6 +71,7 @@ class FakeTelegram:
         self._next_file = itertools.count(1)
         self._arrived = asyncio.Event()
         self._poll_generation = 0
+        self._closing = False
         self._runner: web.AppRunner | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -90,6 +91,8 @@ class FakeTelegram:
         return self
 
     async def close(self) -> None:
+        self._closing = True
+        self._arrived.set()  # end waiting long polls now rather than at their timeout
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -118,10 +121,15 @@ class FakeTelegram:
         return int(update["update_id"]) if isinstance(update["update_id"], int) else -1
 
     def message(self, user_id: int, text: str | None = None, *, first_name: str = "Ann",
+                last_name: str | None = None, username: str | None = None,
                 chat_type: str = "private", chat_id: int | None = None, edited: bool = False,
                 message_id: int | None = None, **fields: Any) -> dict[str, Any]:
         """Build and queue a message update from a user; returns the message dict."""
-        user = {"id": user_id, "is_bot": False, "first_name": first_name}
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if last_name is not None:
+            user["last_name"] = last_name
+        if username is not None:
+            user["username"] = username
         msg: dict[str, Any] = {
             "message_id": message_id if message_id is not None else next(self._next_message),
             "date": int(time.time()),
@@ -229,7 +237,7 @@ class FakeTelegram:
                                      "sure that only one bot instance is running")
             ready = [u for u in self.updates if _uid(u) >= offset][:limit]
             remaining = deadline - time.monotonic()
-            if ready or remaining <= 0:
+            if ready or remaining <= 0 or self._closing:
                 return ready
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):

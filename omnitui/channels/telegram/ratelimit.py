@@ -8,6 +8,7 @@ sending concurrently are spaced without a busy loop.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
 from collections.abc import Awaitable, Callable
 
@@ -20,14 +21,26 @@ class RateLimiter:
         self.global_gap = 1.0 / overall
         self._clock = clock
         self._sleep = sleep
-        self._next_global = 0.0
+        self._slots: list[float] = []
         self._next_chat: dict[str, float] = {}
 
     def reserve(self, chat: str) -> float:
-        """Book the next slot for `chat`; seconds to wait before using it."""
+        """Book the earliest slot that keeps both limits; seconds to wait before using it.
+
+        Overall slots are kept as a sorted list, so a chat held back by its own 1/s limit does
+        not hold back the next chat behind it.
+        """
         now = self._clock()
-        at = max(now, self._next_global, self._next_chat.get(chat, 0.0))
-        self._next_global = at + self.global_gap
+        gap = self.global_gap
+        self._slots = [s for s in self._slots if s > now - gap]
+        at = max(now, self._next_chat.get(chat, 0.0))
+        for slot in self._slots:
+            if slot <= at - gap:
+                continue
+            if slot >= at + gap:
+                break
+            at = slot + gap
+        bisect.insort(self._slots, at)
         self._next_chat[chat] = at + self.chat_gap
         if len(self._next_chat) > 10_000:  # forget chats whose slot has long passed
             self._next_chat = {k: v for k, v in self._next_chat.items() if v > now}
