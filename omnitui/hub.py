@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from omnitui.channels.base import (
     AmbiguousError,
@@ -29,6 +30,7 @@ from omnitui.config import ChatSettings, EmailSettings, Settings, TelegramSettin
 from omnitui.core import outbox
 from omnitui.core.actions import wake_snoozed
 from omnitui.core.feed import Feed
+from omnitui.core.service_levels import ServiceLevels  # sla: due times, breaches (issue 7)
 from omnitui.hub_context import Database, HubContext
 from omnitui.hub_lock import HubLock, HubRunning
 from omnitui.store.db import Store
@@ -95,6 +97,7 @@ class Hub:
         self._stopping = False
         self._sending: set[asyncio.Task[None]] = set()
         self._busy: set[str] = set()
+        self._service = ServiceLevels(self.settings)  # sla: owned by the service-levels work
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set, then wind down within a few seconds."""
@@ -156,6 +159,8 @@ class Hub:
                 events = feed.poll()
                 if any(e.kind == "message_out" for e in events):
                     self._outbox_wake.set()
+                if events:  # sla: refresh due times / auto-ack / CSAT (core.service_levels)
+                    await self._service_levels(self._service.on_events, events)
                 await asyncio.sleep(0.005 if not events else 0)
         finally:
             feed.close()
@@ -229,7 +234,18 @@ class Hub:
             woke = await self.db.run(wake_snoozed, self.store)
             if woke:
                 self.log.info("woke %d snoozed conversation(s)", len(woke))
+            await self._service_levels(self._service.on_timer)  # sla: breaches by time passing
             await asyncio.sleep(TIMER_SECONDS)
+
+    async def _service_levels(self, hook: Callable[..., list[str]], *args: object) -> None:
+        """sla: run a ServiceLevels hook on the db thread; a fault is logged, never fatal."""
+        try:
+            for line in await self.db.run(hook, self.store, *args, datetime.now(UTC)):
+                self.log.info("%s", line)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.log.warning("service levels: %s", _one_line(exc))
 
 
 def _set_state(store: Store, name: str, kind: str, state: str) -> None:

@@ -1,0 +1,57 @@
+"""The hub's service-level duties in one object, so hub.py needs only two small calls.
+
+The hub's feed follower hands every batch of events to `on_events` (SLA due times refresh the
+moment a message or status change lands) and its 5-second timer calls `on_timer` (breaches that
+happen by the mere passing of time). Everything here is synchronous store work: the hub runs it
+on its database thread, tests call it directly with an injected `now`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from omnitui.core.feed import Event
+from omnitui.core.hours import BusinessHours
+from omnitui.core.sla import SlaPolicy
+from omnitui.core.sla_store import DueState, RecordedBreach, refresh_due, refresh_many
+from omnitui.store.db import Store
+
+if TYPE_CHECKING:
+    from omnitui.config import Settings
+
+SLA_EVENTS = frozenset({"message_in", "message_out", "status", "conversation_merged", "rating"})
+
+
+class ServiceLevels:
+    """SLA refresh (and later hooks) driven by the change feed and the hub's timer."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.policy = SlaPolicy.from_config(settings.sla)
+        self.hours = BusinessHours.from_config(settings.hours, settings.timezone)
+        self.due = DueState()
+
+    def on_events(self, store: Store, events: Sequence[Event], now: datetime) -> list[str]:
+        """React to a batch of feed events; returns log lines worth writing (one per action)."""
+        touched = {e.conversation_id for e in events
+                   if e.kind in SLA_EVENTS and e.conversation_id is not None}
+        notes: list[str] = []
+        if touched:
+            breaches = refresh_many(store, touched, self.policy, self.hours, now, self.due)
+            notes.extend(_describe(b) for b in breaches)
+        return notes
+
+    def on_timer(self, store: Store, now: datetime) -> list[str]:
+        """Find breaches caused by time passing; cheap when nothing is due."""
+        return [_describe(b) for b in refresh_due(store, self.policy, self.hours, now, self.due)]
+
+
+def _describe(recorded: RecordedBreach) -> str:
+    b = recorded.breach
+    return (f"conversation {recorded.conversation_id}: {b.target} response target "
+            f"missed ({b.channel_kind or 'default'}, due {b.due.isoformat(timespec='seconds')})"
+            if b.target != "resolution" else
+            f"conversation {recorded.conversation_id}: resolution target missed "
+            f"(due {b.due.isoformat(timespec='seconds')})")
