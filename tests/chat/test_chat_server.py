@@ -18,6 +18,7 @@ from tests.chat.chathelpers import (
     delivery_state,
     inbound_count,
     queue_reply,
+    resolve_conversation,
     wait_until,
 )
 from tests.chat.conftest import InProcessHub, make_settings
@@ -297,3 +298,35 @@ async def test_a_socket_someone_serves_is_not_stolen(hub: InProcessHub) -> None:
     await c.ping()
     await c.close()
     assert os.path.exists(hub.socket)
+
+
+async def test_rate_request_after_the_conversation_is_resolved(hub: InProcessHub,
+                                                               db: Store) -> None:
+    c = await Raw.open(hub.socket)
+    await c.ask({"type": "hello", "visitor": "happy"})
+    await c.ask({"type": "message", "id": "1", "text": "it works now, thanks"})
+    bystander = await Raw.open(hub.socket)
+    await bystander.ask({"type": "hello", "visitor": "bystander"})
+    await asyncio.sleep(0.2)  # the channel learns the conversation from the change feed
+    conv = await asyncio.to_thread(resolve_conversation, hub.settings.db_path, "happy")
+    assert await c.recv() == {"type": "rate_request", "conversation": str(conv)}
+    assert await c.ask({"type": "rating", "score": 5}) == {"type": "ack"}
+    await bystander.nothing_for(0.3)
+    assert db.conn.execute("SELECT rating FROM conversation WHERE id = ?",
+                           (conv,)).fetchone()[0] == 5
+    await c.close()
+    await bystander.close()
+
+
+async def test_no_rate_request_when_csat_is_off(short_dir: Path) -> None:
+    hub = await InProcessHub(make_settings(short_dir, csat=False)).start()
+    try:
+        c = await Raw.open(hub.socket)
+        await c.ask({"type": "hello", "visitor": "quiet"})
+        await c.ask({"type": "message", "id": "1", "text": "bye"})
+        await asyncio.sleep(0.2)
+        await asyncio.to_thread(resolve_conversation, hub.settings.db_path, "quiet")
+        await c.nothing_for(0.5)
+        await c.close()
+    finally:
+        await hub.close()

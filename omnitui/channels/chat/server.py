@@ -28,6 +28,7 @@ from omnitui.channels.base import (
 )
 from omnitui.channels.chat import protocol as p
 from omnitui.channels.chat.limits import Batcher, RateLimiter, Recent
+from omnitui.channels.chat.resolutions import ResolutionWatcher
 from omnitui.channels.chat.session import TOO_LONG_LINE, Session, read_lines
 from omnitui.config import ChatSettings, Settings, resolve_secret
 from omnitui.config import ConfigError as SettingsError
@@ -58,6 +59,7 @@ class ChatChannel:
         self._batcher: Batcher | None = None
         self._token: str | None = None
         self._socket_inode: int | None = None
+        self.resolutions = ResolutionWatcher(settings.db_path, self._request_rating)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -72,6 +74,7 @@ class ChatChannel:
         self._batcher = Batcher(ctx.ingest, ctx.log)
         servers: list[asyncio.AbstractServer] = []
         batcher = asyncio.create_task(self._batcher.run(), name=f"{self.name}:commit")
+        watcher = asyncio.create_task(self.resolutions.run(), name=f"{self.name}:resolutions")
         try:
             sock = self._bind_unix()
             servers.append(await asyncio.start_unix_server(
@@ -86,9 +89,14 @@ class ChatChannel:
                 where += f" and {host}:{port}"
             ctx.log(f"listening on {where}")
             await ctx.set_state("up", f"listening on {where}")
-            await batcher  # runs until cancelled; if it ever returns, the channel restarts
+            # Both run until cancelled; if one ever ends, the channel restarts.
+            await asyncio.wait([batcher, watcher], return_when=asyncio.FIRST_COMPLETED)
+            for task in (batcher, watcher):
+                if task.done():
+                    task.result()
         finally:
             batcher.cancel()
+            watcher.cancel()
             for server in servers:
                 server.close()
             for session in list(self._sessions):
@@ -149,9 +157,18 @@ class ChatChannel:
         if not p.fits(line):
             raise PermanentError("The reply is longer than one chat line allows (64 KiB); "
                                  "shorten it or send it by email.")
+        self.resolutions.learned_conversation(out.conversation_id, out.address)
         for session in list(self._by_visitor.get(out.address, ())):
             session.push(line)
         return SendResult()
+
+    def _request_rating(self, visitor: str, conversation_id: int) -> None:
+        """A conversation of this visitor was resolved: ask the connected sessions to rate it."""
+        if not self.cfg.csat:
+            return
+        line = p.rate_request(conversation_id)
+        for session in list(self._by_visitor.get(visitor, ())):
+            session.push(line)
 
     # --- one connection ---------------------------------------------------------------------
 
@@ -274,6 +291,7 @@ class ChatChannel:
         self._inflight.pop(key, None)
         if not future.cancelled() and future.exception() is None:
             self._recent.add(key)
+            self.resolutions.learned_message(future.result(), key[0])
 
     @staticmethod
     def _ack(session: Session, raw_id: str | int, future: asyncio.Future[int]) -> None:
