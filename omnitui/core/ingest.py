@@ -112,6 +112,7 @@ def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str]) -> list[
     live_conv: dict[int, int] = {}
     events: list[PendingEvent] = []
     results: list[IngestResult] = []
+    touched: dict[int, list[object]] = {}
     for item in batch:
         key = (item.channel, item.external_id)
         if key in existing:
@@ -122,7 +123,7 @@ def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str]) -> list[
         identity_id, customer_id, new_customer = customer_for(tx, item, identities)
         conv_id, conv_created, reopened = _route(tx, item, customer_id, live_conv)
         message_id = _insert_message(tx, item, conv_id, customer_id, identity_id, blobs)
-        _touch_conversation(tx, item, conv_id, message_id)
+        _touch(touched, item, conv_id, message_id)
         if FLAG_BOUNCE in item.flags and item.meta.get("bounce_of"):
             _fail_bounced(tx, item, events)
         data: dict[str, object] = {"channel": item.channel}
@@ -135,6 +136,8 @@ def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str]) -> list[
         events.append(PendingEvent("message_in", tx.actor, conv_id, customer_id, message_id, data))
         existing[key] = (message_id, conv_id, customer_id)
         results.append(IngestResult(message_id, conv_id, customer_id, created=True))
+    if touched:
+        _update_conversations(tx, touched)
     if events:
         tx.events(events)
     return results
@@ -317,15 +320,31 @@ def _insert_message(
     return message_id
 
 
-def _touch_conversation(tx: Tx, item: Inbound, conv_id: int, message_id: int) -> None:
-    preview = clean_line(item.text or item.subject or "") or ""
+def _touch(
+    touched: dict[int, list[object]], item: Inbound, conv_id: int, message_id: int
+) -> None:
+    """Collect per-conversation changes; they are written once per batch, not per message."""
+    preview = (clean_line(item.text or item.subject or "") or "")[:PREVIEW_CHARS]
     needs_answer = not (item.flags & NO_RESPONSE_NEEDED)
-    tx.execute(
+    entry = touched.get(conv_id)
+    if entry is None:
+        touched[conv_id] = [1, message_id, preview, needs_answer]
+    else:
+        entry[0] = int(entry[0]) + 1  # type: ignore[call-overload]
+        entry[1], entry[2] = message_id, preview
+        entry[3] = bool(entry[3]) or needs_answer
+
+
+def _update_conversations(tx: Tx, touched: dict[int, list[object]]) -> None:
+    tx.executemany(
         "UPDATE conversation SET last_message_at = ?, last_inbound_at = ?, "
-        "message_count = message_count + 1, last_message_id = ?, preview = ?, "
+        "message_count = message_count + ?, last_message_id = ?, preview = ?, "
         "waiting_since = CASE WHEN ? AND waiting_since IS NULL THEN ? ELSE waiting_since END "
         "WHERE id = ?",
-        (tx.now, tx.now, message_id, preview[:PREVIEW_CHARS], needs_answer, tx.now, conv_id),
+        [
+            (tx.now, tx.now, count, last, preview, needs, tx.now, conv_id)
+            for conv_id, (count, last, preview, needs) in touched.items()
+        ],
     )
 
 
