@@ -12,7 +12,14 @@ import sys
 import typer
 
 # Importing the command modules registers their commands on `app`.
-from omnitui.cli import admin, canned_cmd, console_cmd, conversations, people  # noqa: F401
+from omnitui.cli import (  # noqa: F401  (importing registers the commands)
+    admin,
+    canned_cmd,
+    channel_cmd,
+    console_cmd,
+    conversations,
+    people,
+)
 from omnitui.cli.app import app, fail
 from omnitui.config import ConfigError
 from omnitui.store.db import StoreError
