@@ -136,7 +136,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     if not raw.strip():
         raise MailParseError("empty message (zero bytes)")
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     except Exception as exc:  # pragma: no cover - the parser is lenient by design
         raise MailParseError(f"cannot parse MIME structure: {exc}") from None
     if not msg.keys():
