@@ -38,7 +38,7 @@ _URL_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.Bot", "telegram.BaseR
 
 def redact(text: str) -> str:
     """Replace every known bot token in `text` with `<token>`."""
-    for secret in _SECRETS:
+    for secret in sorted(_SECRETS, key=len, reverse=True):  # whole token before its tail
         if secret and secret in text:
             text = text.replace(secret, "<token>")
     return text
@@ -64,8 +64,14 @@ _FILTER = _RedactFilter()
 
 
 def register_secret(token: str) -> None:
-    """Remember a token to redact and guard the loggers that might print it."""
+    """Remember a token to redact and guard the loggers that might print it.
+
+    The part after the colon is the secret; it is registered on its own too, because file URLs
+    carry the token URL-encoded (`123%3AABC...`)."""
     _SECRETS.add(token)
+    secret = token.partition(":")[2]
+    if len(secret) >= 8:
+        _SECRETS.add(secret)
     for name in _URL_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:

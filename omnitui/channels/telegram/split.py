@@ -33,7 +33,7 @@ def split_text(text: str, limit: int = MAX_UNITS) -> list[str]:
             parts.append(rest.strip())
             break
         end = _fit(rest, limit)
-        cut = _boundary(rest[:end])
+        cut = _boundary(rest[:end], rest[end:end + 1])
         head, rest = rest[:cut], rest[cut:]
         if head.strip():
             parts.append(head.strip())
@@ -50,13 +50,17 @@ def _fit(text: str, limit: int) -> int:
     return len(text)
 
 
-def _boundary(window: str) -> int:
+def _boundary(window: str, following: str) -> int:
     """Where to cut inside `window`: after a paragraph, line or word break if there is one."""
     half = len(window) // 2
-    for sep in ("\n\n", "\n"):
-        pos = window.rfind(sep)
-        if pos > half:
-            return pos + len(sep)
+    pos = window.rfind("\n\n")
+    if pos > len(window) // 3:  # a paragraph break is worth a shorter part
+        return pos + 2
+    if following[:1].isspace():  # the window already ends on a word boundary
+        return len(window)
+    pos = window.rfind("\n")
+    if pos > half:
+        return pos + 1
     spaces = [m.end() for m in _SPACE.finditer(window)]
     if spaces:
         return spaces[-1]
