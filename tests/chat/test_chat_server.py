@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import stat
@@ -330,3 +331,38 @@ async def test_no_rate_request_when_csat_is_off(short_dir: Path) -> None:
         await c.close()
     finally:
         await hub.close()
+
+
+async def test_visitor_ids_with_colons_never_collide(hub: InProcessHub, db: Store) -> None:
+    one = await Raw.open(hub.socket)
+    two = await Raw.open(hub.socket)
+    await one.ask({"type": "hello", "visitor": "a:b"})
+    await two.ask({"type": "hello", "visitor": "a"})
+    assert (await one.ask({"type": "message", "id": "c", "text": "from a:b"}))["type"] == "ack"
+    assert (await two.ask({"type": "message", "id": "b:c", "text": "from a"}))["type"] == "ack"
+    texts = {r[0] for r in db.conn.execute("SELECT text FROM message WHERE kind = 'inbound'")}
+    assert texts == {"from a:b", "from a"}
+    assert inbound_count(db, external_id="a:b:c") == 1  # the plain visitor keeps the plain form
+    await one.close()
+    await two.close()
+
+
+async def test_stopping_the_hub_flushes_acks_and_removes_the_socket(short_dir: Path) -> None:
+    hub = await InProcessHub(make_settings(short_dir, rate_limit=1000)).start()
+    c = await Raw.open(hub.socket)
+    await c.ask({"type": "hello", "visitor": "leaving"})
+    await c.send(b"".join(b'{"type":"message","id":"%d","text":"x"}\n' % i for i in range(50)))
+    await asyncio.sleep(0.05)
+    await hub.close()
+    answers = []
+    with contextlib.suppress(AssertionError, ConnectionError):
+        while True:
+            answers.append(await c.recv(2))
+    assert {a["type"] for a in answers} <= {"ack"}
+    store = Store(hub.settings.db_path)
+    stored = {r[0].split(":", 1)[1] for r in store.conn.execute(
+        "SELECT external_id FROM message WHERE kind = 'inbound'")}
+    store.close()
+    assert {a["id"] for a in answers} <= stored  # nothing acked that is not committed
+    assert not hub.socket.exists()
+    await c.close()

@@ -36,6 +36,7 @@ from omnitui.config import ConfigError as SettingsError
 BACKLOG = 1024  # 500 clients connecting at once must not see ECONNREFUSED/EAGAIN
 MAX_SESSIONS = 10_000  # beyond this a new connection is closed at once (file descriptors)
 MAX_UNIX_PATH = 107  # sun_path holds 108 bytes including the terminating NUL
+STOP_GRACE = 1.0  # seconds for in-flight commits (and then for acks to flush) on stop
 
 
 class ChatChannel:
@@ -59,6 +60,7 @@ class ChatChannel:
         self._batcher: Batcher | None = None
         self._token: str | None = None
         self._socket_inode: int | None = None
+        self._stopping = False
         self.resolutions = ResolutionWatcher(settings.db_path, self._request_rating)
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -66,6 +68,7 @@ class ChatChannel:
     async def run(self, ctx: Any) -> None:
         """Serve until cancelled; the socket file is removed on the way out."""
         self._ctx = ctx
+        self._stopping = False
         if self.tcp_address is not None:
             try:
                 self._token = resolve_secret(self.cfg, "token", f"channels.{self.name}")
@@ -95,15 +98,31 @@ class ChatChannel:
                 if task.done():
                     task.result()
         finally:
-            batcher.cancel()
-            watcher.cancel()
-            for server in servers:
-                server.close()
-            for session in list(self._sessions):
-                session.abort()
-            self._sessions.clear()
-            self._by_visitor.clear()
-            self._remove_socket_file()
+            await self._wind_down(servers, batcher, watcher)
+
+    async def _wind_down(self, servers: list[asyncio.AbstractServer],
+                         *tasks: asyncio.Task[None]) -> None:
+        """Stop taking input, let commits in flight finish and their acks go out, then close.
+        A message whose ack never left is resent by its client and stored once."""
+        self._stopping = True
+        for server in servers:
+            server.close()
+        self._remove_socket_file()
+        inflight = list(self._inflight.values())
+        if inflight:
+            with contextlib.suppress(BaseException):
+                await asyncio.wait(inflight, timeout=STOP_GRACE)
+        for task in tasks:
+            task.cancel()
+        sessions = list(self._sessions)
+        self._sessions.clear()
+        self._by_visitor.clear()
+        if sessions:
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(asyncio.gather(*(s.close() for s in sessions),
+                                                      return_exceptions=True), STOP_GRACE)
+        for session in sessions:
+            session.abort()
 
     def _bind_unix(self) -> socket.socket:
         """Bind under a temporary name, set mode 0660, then rename over the final path: no
@@ -190,6 +209,7 @@ class ChatChannel:
                 assert isinstance(line, bytes)
                 if not line.strip():
                     continue  # blank lines are harmless keep-alives
+                request: p.Request | None = None
                 try:
                     request = p.parse_line(line)
                     await self._handle(session, request)
@@ -197,6 +217,11 @@ class ChatChannel:
                     session.write(p.error(exc.code, exc.message))
                     if exc.code == p.AUTH:
                         break
+                except (ConnectionError, OSError):
+                    raise
+                except Exception as exc:  # a store fault: this request is lost, not the hub
+                    self._ctx.log(f"could not handle a {type(request).__name__.lower()} "
+                                  f"request: {exc}")
         except (ConnectionError, OSError):
             pass  # the client went away; nothing of theirs is half-done
         finally:
@@ -267,6 +292,8 @@ class ChatChannel:
         slow commit does not stop this connection from being read)."""
         visitor = session.visitor
         assert visitor is not None
+        if self._stopping:
+            return  # not acked: the client resends it to the next hub
         key = (visitor, msg.id)
         if key in self._recent:
             session.write(p.ack(msg.raw_id))
@@ -278,7 +305,7 @@ class ChatChannel:
                     p.RATE_LIMITED,
                     f"Too many messages; message {p._short(msg.id)!r} was not stored. "
                     f"Send it again in a few seconds.")
-            item = Inbound(channel=self.name, kind="chat", external_id=f"{visitor}:{msg.id}",
+            item = Inbound(channel=self.name, kind="chat", external_id=external_id(visitor, msg.id),
                            address=visitor, text=msg.text,
                            display_name=session.name, link_email=session.email)
             assert self._batcher is not None
@@ -298,6 +325,12 @@ class ChatChannel:
         if future.cancelled() or future.exception() is not None:
             return  # not committed: no ack, the client resends
         session.write(p.ack(raw_id))
+
+
+def external_id(visitor: str, client_id: str) -> str:
+    """`visitor:id`, unique per channel. A ':' (or '%') inside the visitor is escaped, so visitor
+    "a:b" sending id "c" can never collide with visitor "a" sending id "b:c"."""
+    return f"{visitor.replace('%', '%25').replace(':', '%3A')}:{client_id}"
 
 
 def _parse_tcp(value: str) -> tuple[str, int]:
