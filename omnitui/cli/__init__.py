@@ -19,6 +19,7 @@ from omnitui.cli import (  # noqa: F401  (importing registers the commands)
     console_cmd,
     conversations,
     people,
+    report_cmd,
 )
 from omnitui.cli.app import app, fail
 from omnitui.config import ConfigError

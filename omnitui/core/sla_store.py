@@ -27,6 +27,7 @@ ACTOR = "hub:sla"
 STATUS_KINDS = frozenset({"open", "pending", "snoozed", "resolved"})
 TOUCHING_EVENTS = ("message_in", "message_out", "status", "conversation_merged", "rating")
 _CHUNK = 400
+RECENT_SECONDS = 7 * 86400  # how far back a first timer run looks at resolved cases
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,9 +222,13 @@ def refresh_due(
     with store.read() as tx:
         last_event = int(tx.scalar("SELECT coalesce(max(id), 0) FROM event"))
         if state is None or state.after_event is None:
+            # A first run also replays what was resolved lately, so a breach that happened
+            # while no hub ran (and was resolved since) is still recorded.
+            recent = now.timestamp() - RECENT_SECONDS
             ids = [r[0] for r in tx.all(
                 "SELECT id FROM conversation WHERE merged_into IS NULL AND "
-                "(status != 'resolved' OR due_at IS NOT NULL)"
+                "(status != 'resolved' OR due_at IS NOT NULL OR last_message_at >= ? "
+                "OR coalesce(resolved_at, 0) >= ?)", (recent, recent)
             )]
         else:
             marks = ",".join("?" * len(TOUCHING_EVENTS))
