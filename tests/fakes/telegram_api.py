@@ -309,11 +309,14 @@ class FakeTelegram:
     async def _download(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
+        self.calls.append("download")
         fault = self._take_fault("download")
         if fault is not None:
             early = await self._apply_fault(request, fault)
             if early is not None:
                 return early
+            if fault.kind == "slow":
+                await asyncio.sleep(fault.delay)
         path = request.match_info["path"]
         for data, file_path, _size in self.files.values():
             if file_path == path:
@@ -326,8 +329,12 @@ class FakeTelegram:
         body = await request.json()
         ids = [self.push(u) for u in body.get("updates", [])]
         for m in body.get("messages", []):
+            extra: dict[str, Any] = {}
+            if "document_text" in m:  # a small text file attached to the message
+                ref = self.add_file(m["document_text"].encode(), f"documents/{len(self.files)}.txt")
+                extra["document"] = {**ref, "file_name": "note.txt", "mime_type": "text/plain"}
             msg = self.message(int(m["user_id"]), m.get("text"),
-                               first_name=m.get("first_name", "Ann"))
+                               first_name=m.get("first_name", "Ann"), **extra)
             ids.append(int(msg["message_id"]))
         return web.json_response({"ids": ids})
 
@@ -341,7 +348,7 @@ class FakeTelegram:
             "pending": self.pending, "confirmed": self.confirmed, "conflicts": self.conflicts,
             "sent": [{"method": s.method, "params": {k: str(v) for k, v in s.params.items()}}
                      for s in self.sent],
-            "calls": len(self.calls),
+            "calls": len(self.calls), "downloads": self.calls.count("download"),
         })
 
 
