@@ -36,14 +36,28 @@ def console(agent: str | None = typer.Option(None, "--agent")) -> None:
 def demo(
     data_dir: Path | None = typer.Option(None, "--dir", help="Keep the demo here instead of a "
                                          "throwaway directory."),
+    agent: str | None = typer.Option(None, "--agent", help="Demo agent: anna, ben or olga."),
 ) -> None:
     """A throwaway shop with customers on every channel and a live chat customer, in the console."""
+    import shutil
     import tempfile
 
-    from omnitui.tui.demo import run_demo
+    from omnitui.demo_customer import LiveCustomer
+    from omnitui.tui.app import run_console
+    from omnitui.tui.demo import build_demo
 
+    throwaway = data_dir is None
     root = data_dir or Path(tempfile.mkdtemp(prefix="omnitui-demo-"))
-    run_demo(root)
+    if not throwaway and (root / "omnitui.db").exists():
+        fail(f"{root} already holds a shop; choose an empty directory for the demo.")
+    demo_settings = build_demo(root)
+    customer = LiveCustomer(demo_settings.channel_path("chat.sock")).start()
+    try:
+        run_console(demo_settings, agent or "anna")
+    finally:
+        customer.stop()
+        if throwaway:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 @app.command()
