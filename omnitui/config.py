@@ -61,6 +61,7 @@ class EmailSettings:
     timeout: float = 30.0
     csat: bool = True
     auto_ack: bool = False
+    auto_ack_text: str | None = None  # sla: the after-hours acknowledgement; None = default
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class TelegramSettings:
     poll_timeout: int = 30
     csat: bool = True
     auto_ack: bool = False
+    auto_ack_text: str | None = None  # sla: the after-hours acknowledgement; None = default
 
 
 CHANNEL_KINDS: dict[str, type] = {

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from omnitui.core.autoack import maybe_auto_ack
 from omnitui.core.feed import Event
 from omnitui.core.hours import BusinessHours
 from omnitui.core.sla import SlaPolicy
@@ -25,7 +26,7 @@ SLA_EVENTS = frozenset({"message_in", "message_out", "status", "conversation_mer
 
 
 class ServiceLevels:
-    """SLA refresh (and later hooks) driven by the change feed and the hub's timer."""
+    """SLA refresh and after-hours acknowledgements, driven by the feed and the timer."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -38,6 +39,12 @@ class ServiceLevels:
         touched = {e.conversation_id for e in events
                    if e.kind in SLA_EVENTS and e.conversation_id is not None}
         notes: list[str] = []
+        for event in events:
+            if event.kind == "message_in" and event.message_id is not None:
+                ack = maybe_auto_ack(store, self.settings, self.hours, event.message_id, now)
+                if ack.sent:
+                    notes.append(f"conversation {event.conversation_id}: after-hours "
+                                 "acknowledgement queued")
         if touched:
             breaches = refresh_many(store, touched, self.policy, self.hours, now, self.due)
             notes.extend(_describe(b) for b in breaches)
