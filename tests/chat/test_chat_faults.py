@@ -163,7 +163,7 @@ async def test_kill_9_while_50_visitors_send(short_dir: Path) -> None:
     await asyncio.wait_for(asyncio.gather(*tasks), 15)
     acked_before = {m for v in visitors for m in v.acked}
     sent = {m for v in visitors for m in v.sent}
-    assert len(acked_before) > 100, "the visitors did not get going before the kill"
+    assert len(acked_before) > 50, "the visitors did not get going before the kill"
 
     store = Store(short_dir / "omnitui.db")
     try:
