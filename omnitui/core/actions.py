@@ -167,8 +167,12 @@ def _set_status(store: Store, conversation_id: int, status: str, agent: AgentRow
             "reopen_count = reopen_count + (CASE WHEN status = 'resolved' AND ? = 'open' "
             "THEN 1 ELSE 0 END), "
             "transfer_message_id = CASE WHEN ? = 'resolved' THEN NULL "
-            "ELSE transfer_message_id END WHERE id = ?",
-            (status, until, until_reply, status, tx.now, status, status, conversation_id),
+            "ELSE transfer_message_id END, "
+            # A resolved conversation waits for nobody: it sorts by recency in the inbox.
+            "waiting_since = CASE WHEN ? = 'resolved' THEN NULL ELSE waiting_since END, "
+            "due_at = CASE WHEN ? = 'resolved' THEN NULL ELSE due_at END WHERE id = ?",
+            (status, until, until_reply, status, tx.now, status, status, status, status,
+             conversation_id),
         )
         tx.event("status", conversation_id=conversation_id, customer_id=conv["customer_id"],
                  status=status, previous=previous, until=until, until_reply=until_reply)

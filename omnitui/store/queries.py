@@ -13,10 +13,9 @@ from typing import Any
 from omnitui.store.db import NotFound, Store
 
 # Conversations waiting for an answer first (longest wait first), then the rest by recency.
-INBOX_ORDER = (
-    "c.status = 'resolved', coalesce(c.due_at, c.waiting_since, 9e15), "
-    "c.last_message_at DESC, c.id DESC"
-)
+# The same expressions as the ix_conversation_inbox* indexes (migration 0003), so a page is an
+# index walk: resolved conversations have no waiting_since/due_at and sort by recency.
+INBOX_ORDER = "coalesce(due_at, waiting_since, 9e15), last_message_at DESC, id DESC"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +82,12 @@ def inbox_count(store: Store, view: InboxView) -> int:
 
 def inbox_page(store: Store, view: InboxView, offset: int, limit: int) -> list[InboxRow]:
     where, params = _where(view)
+    # Two steps: pick the page's ids from the index, then dress only those rows.
     rows = store.conn.execute(
+        "WITH page AS (SELECT id, row_number() OVER (ORDER BY k, last_message_at DESC, "
+        "id DESC) AS pos FROM (SELECT c.id, coalesce(due_at, waiting_since, 9e15) AS k, "
+        f"last_message_at FROM conversation c WHERE {where} ORDER BY {INBOX_ORDER} "
+        "LIMIT ? OFFSET ?)) "
         "SELECT c.id, c.channel, coalesce((SELECT i.kind FROM identity i WHERE i.customer_id = "
         "c.customer_id AND i.channel = c.channel LIMIT 1), ''), c.customer_id, cu.name, "
         "coalesce(c.subject, ''), c.preview, c.status, c.waiting_since, c.due_at, "
@@ -92,10 +96,10 @@ def inbox_page(store: Store, view: InboxView, offset: int, limit: int) -> list[I
         " WHERE r.conversation_id = c.id AND r.agent_id = ?), 0)), "
         "(SELECT group_concat(l.name, ' ') FROM conversation_label cl JOIN label l "
         " ON l.id = cl.label_id WHERE cl.conversation_id = c.id) "
-        "FROM conversation c JOIN customer cu ON cu.id = c.customer_id "
-        "LEFT JOIN agent a ON a.id = c.assignee_id "
-        f"WHERE {where} ORDER BY {INBOX_ORDER} LIMIT ? OFFSET ?",
-        [view.agent_id or -1, *params, limit, offset],
+        "FROM page JOIN conversation c ON c.id = page.id "
+        "JOIN customer cu ON cu.id = c.customer_id "
+        "LEFT JOIN agent a ON a.id = c.assignee_id ORDER BY page.pos",
+        [*params, limit, offset, view.agent_id or -1],
     ).fetchall()
     return [
         InboxRow(
