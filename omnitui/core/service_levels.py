@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from omnitui.core.autoack import maybe_auto_ack
+from omnitui.core.csat import request_csat, take_rating
 from omnitui.core.feed import Event
 from omnitui.core.hours import BusinessHours
 from omnitui.core.sla import SlaPolicy
@@ -26,7 +27,7 @@ SLA_EVENTS = frozenset({"message_in", "message_out", "status", "conversation_mer
 
 
 class ServiceLevels:
-    """SLA refresh and after-hours acknowledgements, driven by the feed and the timer."""
+    """SLA refresh, after-hours acknowledgements and email CSAT, driven by feed and timer."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -40,11 +41,23 @@ class ServiceLevels:
                    if e.kind in SLA_EVENTS and e.conversation_id is not None}
         notes: list[str] = []
         for event in events:
+            conv = event.conversation_id
             if event.kind == "message_in" and event.message_id is not None:
+                # A rating reply reopened the conversation: put it back, and do not ack it.
+                score = take_rating(store, event.message_id) if event.data.get("reopened") \
+                    else None
+                if score is not None:
+                    notes.append(f"conversation {conv}: rated {score} by email")
+                    continue
                 ack = maybe_auto_ack(store, self.settings, self.hours, event.message_id, now)
                 if ack.sent:
-                    notes.append(f"conversation {event.conversation_id}: after-hours "
-                                 "acknowledgement queued")
+                    notes.append(f"conversation {conv}: after-hours acknowledgement queued")
+            elif (event.kind == "status" and conv is not None
+                  and event.data.get("status") == "resolved"
+                  and event.data.get("previous") != "resolved"
+                  and not event.data.get("csat_rating")
+                  and request_csat(store, self.settings, conv) is not None):
+                notes.append(f"conversation {conv}: rating requested by email")
         if touched:
             breaches = refresh_many(store, touched, self.policy, self.hours, now, self.due)
             notes.extend(_describe(b) for b in breaches)
