@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -78,3 +79,14 @@ async def test_token_never_in_logs_states_errors_or_stored_data(
     assert TOKEN not in everything
     assert TOKEN.split(":")[1] not in everything
     assert len(errors) == 5
+
+
+async def test_updates_without_ids_do_not_hot_loop(tg: FakeTelegram, running: Runner,
+                                                   ctx: RecordingContext) -> None:
+    tg.updates.append({"update_id": "nope", "message": {"text": "x"}})  # never confirmable
+    await running()
+    await ctx.until(lambda: any("without update_id" in line for line in ctx.lines))
+    polls = tg.calls.count("getUpdates")
+    await asyncio.sleep(0.5)
+    assert tg.calls.count("getUpdates") - polls <= 12  # backoff 0.05 s, not thousands
+    assert ctx.states[-1][0] == "up"

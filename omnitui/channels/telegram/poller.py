@@ -75,6 +75,11 @@ class Poller:
                 await self._state("up", None)
             if raw:
                 offset = await self.commit(raw, offset)
+                if not any(update_id(u) is not None for u in raw):
+                    # Nothing here can be confirmed, so the server will repeat it: don't hot-loop.
+                    self.ctx.log(f"{len(raw)} update(s) without update_id; polling again in "
+                                 f"{delay:.0f} s")
+                    await asyncio.sleep(delay)
 
     async def _fetch(self, offset: int | None) -> list[Any]:
         """One getUpdates call, answered as raw JSON so a malformed update cannot poison the
