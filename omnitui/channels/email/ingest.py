@@ -9,8 +9,10 @@ read or written, and nothing on the server is ever moved or deleted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from omnitui.channels.base import ChannelContext, ConfigError, Inbound
 from omnitui.channels.email.imap import IDLE_REISSUE, Cursor, ImapLost, ImapRefused, ImapSession
@@ -18,6 +20,7 @@ from omnitui.channels.email.inbound import to_inbound
 from omnitui.config import EmailSettings
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 class ImapIngest:
@@ -110,19 +113,54 @@ class ImapIngest:
             progress(0, total)
         if backfill:
             await ctx.set_state("backfilling", f"0 of {total}")
-        for chunk in _chunks(uids, max(1, self.settings.batch_size)):
-            fetched = await session.fetch(chunk)
-            batch = await asyncio.to_thread(self._convert, chunk, fetched, uidvalidity)
-            await ctx.ingest(batch, Cursor(uidvalidity, chunk[-1]).dump())
-            done += len(chunk)
-            committed += len(batch)
-            if progress:
-                progress(done, total)
-            if backfill:
-                await ctx.set_state("backfilling", f"{done} of {total}")
+        chunks = _chunks(uids, max(1, self.settings.batch_size))
+        prepared: asyncio.Queue[tuple[list[int], list[Inbound]] | None] = asyncio.Queue(2)
+        producer = asyncio.create_task(self._prepare(session, chunks, uidvalidity, prepared))
+        try:
+            while True:
+                item = await _next(prepared, producer)
+                if item is None:
+                    break
+                chunk, batch = item
+                await ctx.ingest(batch, Cursor(uidvalidity, chunk[-1]).dump())
+                done += len(chunk)
+                committed += len(batch)
+                if progress:
+                    progress(done, total)
+                if backfill:
+                    await ctx.set_state("backfilling", f"{done} of {total}")
+        finally:
+            producer.cancel()
+            with contextlib.suppress(BaseException):
+                await producer
         if backfill:
             await ctx.set_state("up")
         return committed
+
+    async def _prepare(
+        self,
+        session: ImapSession,
+        chunks: list[list[int]],
+        uidvalidity: int,
+        out: asyncio.Queue[tuple[list[int], list[Inbound]] | None],
+    ) -> None:
+        """Fetch and parse ahead of the commits: batch n+1 streams in while n is parsed, and
+        is parsed while n is committed. Commits stay in UID order, so the cursor never passes an
+        uncommitted UID."""
+        pending = asyncio.ensure_future(session.fetch(chunks[0]))
+        try:
+            for n, chunk in enumerate(chunks):
+                fetched = await pending
+                if n + 1 < len(chunks):
+                    pending = asyncio.ensure_future(session.fetch(chunks[n + 1]))
+                batch = await asyncio.to_thread(self._convert, chunk, fetched, uidvalidity)
+                await out.put((chunk, batch))
+        finally:
+            if not pending.done():
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
+        await out.put(None)
 
     def _convert(
         self, chunk: Sequence[int], fetched: dict[int, bytes | None], uidvalidity: int
@@ -155,3 +193,19 @@ def _unfetchable(channel: str, uidvalidity: int, uid: int) -> Inbound:
 
 def _chunks(items: list[int], size: int) -> list[list[int]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def _next(queue: asyncio.Queue[T], producer: asyncio.Task[None]) -> T:
+    """The next prepared item, or the producer's exception as soon as it fails."""
+    getter = asyncio.ensure_future(queue.get())
+    try:
+        done, _ = await asyncio.wait({getter, producer}, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        getter.cancel()
+        raise
+    if getter not in done:
+        exc = producer.exception() if not producer.cancelled() else asyncio.CancelledError()
+        if exc is not None:
+            getter.cancel()
+            raise exc
+    return await getter
