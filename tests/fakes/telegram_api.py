@@ -216,9 +216,7 @@ class FakeTelegram:
         return None  # slow / drop_after act around the normal answer
 
     async def _m_getme(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"id": BOT_ID, "is_bot": True, "first_name": "Shop", "username": self.bot_username,
-                "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False}
+        return {"id": BOT_ID, "is_bot": True, "first_name": "Shop", "username": self.bot_username}
 
     async def _m_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = _int(params.get("offset"), 0)
@@ -288,9 +286,6 @@ class FakeTelegram:
 
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> bool:
         self.callback_answers.append(str(params.get("callback_query_id")))
-        return True
-
-    async def _m_deletewebhook(self, params: dict[str, Any]) -> bool:
         return True
 
     def _chat(self, params: dict[str, Any]) -> int:
@@ -386,10 +381,8 @@ async def _params(request: web.Request) -> dict[str, Any]:
 
 
 def _int(value: Any, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+    return int(value) if isinstance(value, int | str) and str(value).lstrip("-").isdigit() \
+        else default
 
 
 def _uid(update: dict[str, Any]) -> int:
@@ -398,13 +391,9 @@ def _uid(update: dict[str, Any]) -> int:
 
 
 async def _main(port: int, token: str, username: str) -> None:
-    tg = FakeTelegram(token=token, bot_username=username, port=port)
-    await tg.start()
-    print(f"READY {tg.port}", flush=True)
-    try:
+    async with FakeTelegram(token=token, bot_username=username, port=port) as tg:
+        print(f"READY {tg.port}", flush=True)
         await asyncio.Event().wait()
-    finally:
-        await tg.close()
 
 
 def main() -> None:

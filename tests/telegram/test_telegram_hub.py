@@ -212,3 +212,6 @@ async def test_kill_9_between_getupdates_and_commit_loses_and_doubles_nothing(
     assert (total, distinct) == (n, n)
     texts = {r[0] for r in rows(settings, "SELECT text FROM message WHERE kind='inbound'")}
     assert texts == {f"u{i}" for i in range(n)}
+    # The download the kill interrupted was redone after the restart and stored once.
+    assert rows(settings, "SELECT filename, size FROM attachment WHERE sha256 IS NOT NULL") == [
+        ("note.txt", len("attached"))]
