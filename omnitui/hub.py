@@ -41,6 +41,7 @@ RESTART_MIN = 1.0
 RESTART_MAX = 300.0
 STABLE_AFTER = 60.0  # a channel that ran this long restarts from the smallest delay
 TIMER_SECONDS = 5.0
+OPTIMIZE_SECONDS = 3600.0
 STOP_GRACE = 3.0
 
 
@@ -230,7 +231,11 @@ class Hub:
                               delivered=result.delivered)
 
     async def _timers(self) -> None:
+        last_optimize = 0.0
         while True:
+            if time.monotonic() - last_optimize > OPTIMIZE_SECONDS:
+                await self.db.run(self.store.optimize)  # planner statistics for the consoles
+                last_optimize = time.monotonic()
             woke = await self.db.run(wake_snoozed, self.store)
             if woke:
                 self.log.info("woke %d snoozed conversation(s)", len(woke))

@@ -103,10 +103,11 @@ class HubContext:
 
 def _history(store: Store, kind: str, address: str, limit: int) -> list[dict[str, Any]]:
     rows = store.conn.execute(
-        "SELECT m.id, m.kind, m.text, m.created_at FROM message m JOIN identity i "
-        "ON i.customer_id = m.customer_id WHERE i.kind = ? AND i.address = ? "
-        "AND m.kind IN ('inbound', 'outbound') AND (m.kind = 'outbound' OR m.identity_id = i.id "
-        "OR m.channel IS NOT NULL) ORDER BY m.id DESC LIMIT ?", (kind, address, limit)
+        # Only this identity's own messages and the replies sent to it: a visitor who types
+        # somebody's email address in the chat box must not see that customer's mail.
+        "SELECT m.id, m.kind, m.text, m.created_at FROM identity i JOIN message m "
+        "ON m.identity_id = i.id WHERE i.kind = ? AND i.address = ? "
+        "AND m.kind IN ('inbound', 'outbound') ORDER BY m.id DESC LIMIT ?", (kind, address, limit)
     ).fetchall()
     out = []
     for r in reversed(rows):

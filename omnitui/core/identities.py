@@ -84,7 +84,8 @@ def _survivor(tx: Tx, customer_id: int) -> int:
 
 def _create_customer(tx: Tx, item: Inbound) -> int:
     name = item.display_name or item.address
-    email = item.address.lower() if item.kind == "email" else (item.link_email or None)
+    email = item.address if item.kind == "email" else item.link_email
+    email = email.strip().lower() if email else None
     return tx.insert(
         "customer",
         {"name": name, "email": email, "phone": item.link_phone, "created_at": tx.now},

@@ -130,12 +130,15 @@ def reply(
         )
         tx.execute(
             "UPDATE conversation SET last_message_at = ?, last_message_id = ?, "
-            "message_count = message_count + 1, waiting_since = NULL, "
+            "message_count = message_count + 1, "
+            # An automatic acknowledgement is not an answer: the customer is still waiting.
+            "waiting_since = CASE WHEN ? THEN waiting_since ELSE NULL END, "
             "first_response_at = coalesce(first_response_at, ?), "
             "assignee_id = coalesce(assignee_id, ?), preview = ? WHERE id = ?",
             (
                 tx.now,
                 message_id,
+                automatic,
                 tx.now if not automatic else None,
                 agent.id if not automatic else None,
                 clean_line(text)[:200] if text else "",

@@ -207,6 +207,16 @@ class Store:
         """Changes whenever another connection commits; a few microseconds to ask."""
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics (bounded sampling: milliseconds, not a scan).
+
+        Without them SQLite may pick a status index and sort every open conversation instead of
+        walking the inbox-order index; the hub calls this on start and every hour.
+        """
+        conn = self.conn
+        conn.execute("PRAGMA analysis_limit = 1000")
+        conn.execute("ANALYZE")
+
     def backup(self, target: Path) -> None:
         """A consistent copy while others write (SQLite's online backup API)."""
         dest = sqlite3.connect(str(target))
@@ -241,6 +251,7 @@ def upgrade(path: Path, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
     except Exception as exc:
         raise StoreError(f"Could not upgrade the database {path}: {exc}.") from None
+    Store(path).optimize()
 
 
 def head_revision() -> str:
