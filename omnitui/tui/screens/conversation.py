@@ -41,6 +41,7 @@ class ConversationScreen(ConversationActions, Screen[None]):
     """Timeline + side panel + reply composer for one conversation."""
 
     SCOPES = ("conversation", "composer")
+    AUTO_FOCUS = "#timeline"  # set once, before keys typed ahead arrive (no later focus())
     BINDINGS = keymap.bindings("conversation")  # type: ignore[assignment]
 
     def __init__(self, conversation_id: int) -> None:
@@ -80,7 +81,6 @@ class ConversationScreen(ConversationActions, Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.timeline.focus()
         self.app.attempt(actions.set_presence, self.store, self.agent,  # type: ignore[attr-defined]
                          self.conversation_id)
 
@@ -176,14 +176,15 @@ class ConversationScreen(ConversationActions, Screen[None]):
 
     # composer actions -----------------------------------------------------------------------
     def action_reply(self) -> None:
-        self.composer.focus()
+        # set_focus now, not focus() (deferred): keys typed ahead must land in the box.
+        self.set_focus(self.composer)
 
     def action_leave(self) -> None:
-        self.timeline.focus()
+        self.set_focus(self.timeline)
 
     def action_back(self) -> None:
         if self.composer.has_focus:
-            self.timeline.focus()
+            self.set_focus(self.timeline)
         else:
             self.app.pop_screen()
 
