@@ -48,6 +48,7 @@ class OmniConsole(App[None]):
         self.hub: Any = None
         self.feed_interval = feed_interval
         self.feed: Feed | None = None
+        self._closed = False
         self.tz = settings.tz
         self.keys = dict(settings.keys)
         self.sub_title = f"{self.agent.name} · {settings.data_dir}"
@@ -86,6 +87,14 @@ class OmniConsole(App[None]):
                         markup=False)
 
     def on_unmount(self) -> None:
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Leave no trace: presence cleared, the embedded hub stopped, the feed closed.
+        Safe to call twice (on unmount and again by `run_console`)."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             from omnitui.core.actions import set_presence
 
@@ -97,6 +106,7 @@ class OmniConsole(App[None]):
             self.hub = None
         if self.feed is not None:
             self.feed.close()
+            self.feed = None
 
     # live updates ---------------------------------------------------------------------------
     def poll_feed(self) -> None:
@@ -193,4 +203,8 @@ def make_app(settings: Settings, agent_username: str, *, start_hub: bool = False
 
 def run_console(settings: Settings, agent_username: str) -> None:
     """Entry point for `omnitui`: the console, with the embedded hub when none runs."""
-    make_app(settings, agent_username, start_hub=True).run()
+    app = make_app(settings, agent_username, start_hub=True)
+    try:
+        app.run()
+    finally:
+        app.shutdown()

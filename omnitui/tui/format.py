@@ -117,13 +117,14 @@ def message_parts(msg: MessageRow, tz: tzinfo, now: float,
     if msg.kind == "outbound" and msg.delivery_state:
         state = STATE_MARKS.get(msg.delivery_state, msg.delivery_state)
         out.append(f"  {state}", style="bold red" if msg.delivery_state == "failed" else "dim")
-        if msg.delivery_state == "failed" and msg.failure_reason:
-            out.append(f": {safe_line(msg.failure_reason)}", style="red")
     if msg.edited:
         out.append("  (edited)", style="dim italic")
     for flag in msg.flags:
         out.append(f"  [{safe_line(flag)}]", style="dim")
     body = Text(end="")
+    if msg.delivery_state == "failed":
+        body.append("Not delivered: " + (safe_line(msg.failure_reason) or "no reason given")
+                    + "\n", style="bold red")
     if msg.subject and msg.kind == "inbound":
         body.append("Subject: ", style="dim")
         body.append(safe_line(msg.subject) + "\n", style="italic")

@@ -253,3 +253,50 @@ async def test_command_palette_runs_screen_actions(console: OmniConsole) -> None
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert one(console, "SELECT status FROM conversation WHERE id = ?", NOAH) == ("resolved",)
+
+
+async def test_snooze_until_a_typed_time(console: OmniConsole) -> None:
+    async with console.run_test(size=(80, 24)) as pilot:
+        await open_conv(pilot, NOAH)
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.press("end", "enter")  # Other time…
+        await pilot.pause()
+        await type_text(pilot, "90m")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert one(console, "SELECT status, snoozed_until FROM conversation WHERE id = ?",
+                   NOAH) == ("snoozed", 1_750_000_000 + 5400)
+
+
+async def test_attach_a_file_by_path(console: OmniConsole, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(b"%PDF-1.4 test")
+    async with console.run_test(size=(80, 24)) as pilot:
+        await open_conv(pilot, SOFIA)
+        await pilot.press("r", "ctrl+t")
+        await pilot.pause()
+        await type_text(pilot, str(invoice))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "+ invoice.pdf" in screen_text(console)
+        await type_text(pilot, "Your invoice")
+        await pilot.press("ctrl+j")
+        await pilot.pause()
+        assert one(console, "SELECT a.filename, a.size FROM attachment a JOIN message m ON "
+                   "m.id = a.message_id WHERE m.text = 'Your invoice'") == ("invoice.pdf", 13)
+
+
+async def test_failed_delivery_and_channel_details(console: OmniConsole) -> None:
+    console.store.conn.execute(
+        "INSERT INTO channel_state (channel, kind, state, detail, last_error, updated_at) "
+        "VALUES ('mail', 'email', 'retrying', 'in 30 s', 'IMAP login refused', 1750000000)")
+    async with console.run_test(size=(80, 24)) as pilot:
+        await open_conv(pilot, NOAH)
+        text = screen_text(console)
+        assert "✗ failed" in text
+        assert "Not delivered: chat visitor left" in text
+        assert "mail retrying in 30 s" in text and "outbox 0 (1 failed)" in text
+        await pilot.press("f2")
+        await pilot.pause()
+        assert "last error: IMAP login refused" in screen_text(console)

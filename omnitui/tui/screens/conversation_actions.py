@@ -117,14 +117,45 @@ class ConversationActions:
             ("4 hours (or their reply)", now + timedelta(hours=4)),
             (f"Tomorrow {tomorrow:%H:%M} (or their reply)", tomorrow),
             (f"Monday {monday:%d %b %H:%M} (or their reply)", monday),
+            ("Other time…", "ask"),
         ]
         until = await self.app.push_screen_wait(PickDialog("Snooze", options))
+        if until == "ask":
+            until = await self._ask_time(now)
         if until == "reply":
             self._do(actions.snooze, self.store, self.conversation_id, self.agent,
                      until_reply=True, done="Snoozed until the customer replies.")
         elif until is not None:
             self._do(actions.snooze, self.store, self.conversation_id, self.agent,
                      until=until, until_reply=True, done=f"Snoozed until {until:%d %b %H:%M}.")
+
+    async def _ask_time(self, now: datetime) -> datetime | None:
+        """A duration ("90m", "2d") or a local time ("2025-07-01 09:00", "14:30")."""
+        from omnitui.core.hours import parse_duration
+        from omnitui.tui.dialogs.text_prompt import TextPrompt
+
+        text = await self.app.push_screen_wait(TextPrompt(
+            "Snooze until", hint='A duration like "90m" or "2d", or a time like "14:30" or '
+            '"2025-07-01 09:00" (your time zone).'))
+        if not text or not text.strip():
+            return None
+        text = text.strip()
+        try:
+            return now + parse_duration(text)
+        except ValueError:
+            pass
+        for fmt in ("%Y-%m-%d %H:%M", "%H:%M"):
+            try:
+                parsed = datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            if fmt == "%H:%M":
+                at = now.replace(hour=parsed.hour, minute=parsed.minute, second=0,
+                                 microsecond=0)
+                return at if at > now else at + timedelta(days=1)
+            return parsed.replace(tzinfo=now.tzinfo)
+        self.app.notify(f"Cannot read {text!r} as a time.", severity="error", markup=False)
+        return None
 
     @work(exclusive=True, group="dialog")
     async def action_label(self) -> None:
