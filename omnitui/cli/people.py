@@ -17,7 +17,7 @@ from omnitui.cli.app import (
 )
 from omnitui.core import agents as agent_ops
 from omnitui.core.clock import iso
-from omnitui.core.merge import merge_customers, preview_merge, unmerge_customer
+from omnitui.core.merge import link_token, merge_customers, preview_merge, unmerge_customer
 from omnitui.store import queries
 
 agent_app = typer.Typer(help="Add, list and disable agents.", no_args_is_help=True)
@@ -117,3 +117,21 @@ def customer_unmerge(merged: int, agent: str | None = AGENT_OPTION) -> None:
     store = open_store()
     survivor = unmerge_customer(store, merged, acting_agent(store, agent))
     out.print(Text(f"Split customer {merged} from {survivor} again."))
+
+
+@customer_app.command("link")
+def customer_link(customer_id: int, as_json: bool = JSON_OPTION) -> None:
+    """Print a Telegram deep link that ties the customer's Telegram account to this customer."""
+    from omnitui.channels.telegram.links import deep_link
+    from omnitui.cli.app import fail, settings
+    from omnitui.config import TelegramSettings
+
+    bots = [c for c in settings().channels.values() if isinstance(c, TelegramSettings)]
+    if not bots or not bots[0].bot_username:
+        fail("Set bot_username in the Telegram channel's config to make deep links.")
+    token = link_token(open_store(), customer_id)
+    url = deep_link(bots[0].bot_username, token)
+    if as_json:
+        print_json({"customer_id": customer_id, "token": token, "url": url})
+    else:
+        out.print(Text(url))

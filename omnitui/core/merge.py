@@ -88,3 +88,18 @@ def unmerge_customer(store: Store, merged_id: int, agent: AgentRow) -> int:
         tx.execute("UPDATE customer_merge SET undone_at = ? WHERE id = ?", (tx.now, row["id"]))
         tx.event("customer_unmerged", customer_id=merged_id, survivor=row["survivor_id"])
     return int(row["survivor_id"])
+
+
+def link_token(store: Store, customer_id: int, actor: str = "cli") -> str:
+    """The customer's deep-link token (made once, unguessable): a `/start <token>` from another
+    channel links that identity to this customer."""
+    import secrets
+
+    with store.write(actor) as tx:
+        _customer(tx, customer_id)
+        token = tx.scalar("SELECT link_token FROM customer WHERE id = ?", (customer_id,))
+        if token is None:
+            token = secrets.token_urlsafe(24)
+            tx.execute("UPDATE customer SET link_token = ? WHERE id = ?", (token, customer_id))
+            tx.event("link_token", customer_id=customer_id)
+    return str(token)

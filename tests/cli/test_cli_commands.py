@@ -152,3 +152,22 @@ def test_shared_group_init(cfg: Path) -> None:
     assert oct((data / "omnitui.db").stat().st_mode & 0o777) == "0o660"
     proc = run(cfg, "init", "--shared-group", "no-such-group-xyz", check=False)
     assert_one_sentence_error(proc, "no-such-group-xyz")
+
+
+def test_customer_link_makes_a_deep_link_that_links(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[omnitui]\ndata_dir = "data"\n[channels.bot]\nkind = "telegram"\n'
+                   'token_env = "OMNITUI_TEST_TOKEN"\nbot_username = "shop_help_bot"\n',
+                   encoding="utf-8")
+    run(cfg, "init")
+    conv = seed(cfg)
+    store = Store.open(cfg.parent / "data" / "omnitui.db")
+    customer = store.conn.execute("SELECT customer_id FROM conversation WHERE id = ?",
+                                  (conv,)).fetchone()[0]
+    first = json.loads(run(cfg, "customer", "link", str(customer), "--json").stdout)
+    again = json.loads(run(cfg, "customer", "link", str(customer), "--json").stdout)
+    assert first == again and first["url"] == f"https://t.me/shop_help_bot?start={first['token']}"
+    linked = ingest(store, Inbound(channel="bot", kind="telegram", external_id="1:1",
+                                   address="777", text=f"/start {first['token']}",
+                                   link_token=first["token"]))
+    assert linked.customer_id == customer
