@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
-from omnitui.store.db import Store
+from omnitui.store.db import Store, current_revision
 from omnitui.store.queries import fts_query
 
 PRESENCE_MAX_AGE = 120.0  # seconds; an agent who left without saying so fades out
@@ -114,3 +115,19 @@ def _last_question(texts_newest_first: list[str]) -> str:
             return found[-1].strip()[:300]
     return texts_newest_first[0].strip().splitlines()[0][:300] if texts_newest_first and \
         texts_newest_first[0].strip() else ""
+
+
+_REVISION = re.compile(r"""^(down_revision|revision)\s*=\s*['"]?([^'"\s]+)['"]?""", re.M)
+
+
+def schema_is_current(path: Path) -> bool:
+    """True when the database already has the newest migration, found by reading the migration
+    files' `revision` lines: the console then skips importing Alembic (a third of its start)."""
+    versions = Path(__file__).parent / "migrations" / "versions"
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for file in versions.glob("*.py"):
+        for key, value in _REVISION.findall(file.read_text(encoding="utf-8")):
+            (revisions if key == "revision" else parents).add(value)
+    heads = revisions - parents
+    return len(heads) == 1 and current_revision(path) in heads

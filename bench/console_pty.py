@@ -1,0 +1,200 @@
+"""Console latency in a real pseudo-terminal: keystroke → first output byte, start-up, memory.
+
+Runs the real console (`omnitui.tui.app.make_app`, hub off: the hub's cost is measured by the
+chat benchmarks) in a pty at 80×24 against a store made by bench/make_big_store.py, and an
+empty Textual app in the same run as the start-up baseline.
+
+    python bench/make_big_store.py --out /tmp/cb/big/omnitui.db
+    python bench/make_big_store.py --out /tmp/cb/small/omnitui.db --messages 1000 \
+        --conversations 50 --customers 25
+    python bench/console_pty.py --db /tmp/cb/big/omnitui.db --small /tmp/cb/small/omnitui.db
+
+F9 in this harness opens conversation #1 (a 500-message timeline) through the same
+`open_conversation` path that enter takes in the inbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import select
+import statistics
+import struct
+import sys
+import termios
+import time
+from pathlib import Path
+
+COLS, ROWS = 80, 24
+CONSOLE = """
+import sys
+from pathlib import Path
+from textual.binding import Binding
+from omnitui.config import parse_settings
+from omnitui.tui.app import OmniConsole
+data = Path(sys.argv[1])
+settings = parse_settings({"omnitui": {"data_dir": str(data)}}, None)
+class Bench(OmniConsole):
+    BINDINGS = [*OmniConsole.BINDINGS, Binding("f9", "open_long", "", show=False)]
+    def action_open_long(self):
+        self.open_conversation(1)
+Bench(settings, sys.argv[2]).run()
+"""
+EMPTY = """
+from textual.app import App
+from textual.widgets import Static
+class Empty(App):
+    def compose(self):
+        yield Static("Inbox: empty app")
+Empty().run()
+"""
+KEYS = {"down": b"\x1b[B", "up": b"\x1b[A", "pagedown": b"\x1b[6~", "pageup": b"\x1b[5~",
+        "end": b"\x1b[F", "home": b"\x1b[H", "enter": b"\r", "escape": b"\x1b", "f9": b"\x1b[20~"}
+
+
+class Term:
+    """A child process on a pty; reads everything it writes, timestamps the first byte."""
+
+    def __init__(self, code: str, *args: str) -> None:
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.environ["TERM"] = "xterm-256color"
+            os.environ.pop("TEXTUAL", None)
+            os.execv(sys.executable, [sys.executable, "-c", code, *args])
+        self.pid, self.fd = pid, fd
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        self.out = bytearray()
+
+    def read_until(self, marker: bytes, timeout: float = 60.0) -> float:
+        deadline = time.perf_counter() + timeout
+        while marker not in self.out:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"{marker!r} never appeared")
+            self._read(0.05)
+        return time.perf_counter()
+
+    def _read(self, wait: float) -> bool:
+        ready, _, _ = select.select([self.fd], [], [], wait)
+        if ready:
+            try:
+                self.out += os.read(self.fd, 65536)
+            except OSError:
+                return False
+            return True
+        return False
+
+    def settle(self, quiet: float = 0.15) -> None:
+        while self._read(quiet):
+            pass
+
+    def key(self, name: str) -> float:
+        """Send one key; milliseconds until the first byte of the answer, then drain it."""
+        self.settle(0.05)
+        began = time.perf_counter()
+        os.write(self.fd, KEYS.get(name, name.encode()))
+        while not self._read(5.0):
+            if time.perf_counter() - began > 5:
+                raise TimeoutError(f"no output after {name}")
+        took = (time.perf_counter() - began) * 1000
+        self.settle(0.03)
+        return took
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> None:
+        try:
+            os.kill(self.pid, 9)
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+        os.close(self.fd)
+
+
+def start(code: str, *args: str) -> tuple[Term, float]:
+    began = time.perf_counter()
+    term = Term(code, *args)
+    ready = term.read_until(b"Inbox")
+    return term, (ready - began) * 1000
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def run(db: Path, small: Path | None, agent: str, runs: int) -> None:
+    starts: dict[str, list[float]] = {"empty textual app": [], "console, 1M messages": []}
+    if small:
+        starts["console, 1k messages"] = []
+    for _ in range(3):
+        for label in starts:
+            if label.startswith("empty"):
+                term, ms = start(EMPTY)
+            else:
+                path = db if "1M" in label else small
+                term, ms = start(CONSOLE, str(path.parent), agent)  # type: ignore[union-attr]
+            starts[label].append(ms)
+            term.close()
+    print(f"{'cold start to first painted inbox':<36} median of 3")
+    for label, values in starts.items():
+        print(f"  {label:<34} {statistics.median(values):8.0f} ms")
+
+    term, _ = start(CONSOLE, str(db.parent), agent)
+    term.settle(0.5)
+    term.key("3")  # all conversations
+    results: dict[str, list[float]] = {}
+    for _ in range(runs):
+        results.setdefault("arrow down", []).append(term.key("down"))
+    for _ in range(runs):
+        results.setdefault("arrow up", []).append(term.key("up"))
+    for _ in range(runs // 2):
+        results.setdefault("page down", []).append(term.key("pagedown"))
+        results.setdefault("page up", []).append(term.key("pageup"))
+    for _ in range(max(5, runs // 10)):
+        results.setdefault("end", []).append(term.key("end"))
+        results.setdefault("home", []).append(term.key("home"))
+    for _ in range(max(5, runs // 10)):
+        results.setdefault("open 500-message timeline", []).append(term.key("f9"))
+        term.settle(0.2)
+        term.key("escape")
+    for _ in range(max(5, runs // 10)):
+        term.key("/")
+        term.settle(0.2)
+        for ch in "deli":
+            results.setdefault("search as you type (per key)", []).append(term.key(ch))
+        term.key("escape")
+    print(f"\n{'keystroke → first output byte':<36} {'p50':>8} {'p95':>8}   n")
+    for label, values in results.items():
+        print(f"  {label:<34} {pct(values, 50):6.1f} ms {pct(values, 95):6.1f} ms  {len(values)}")
+    term.settle(0.5)
+    rss = term.rss_mb()
+    cpu0, t0 = term.cpu_seconds(), time.perf_counter()
+    time.sleep(10)
+    idle = (term.cpu_seconds() - cpu0) / (time.perf_counter() - t0) * 100
+    print(f"\nRSS after the run (1M store): {rss:.0f} MB")
+    print(f"idle CPU over 10 s: {idle:.2f} % of one core")
+    term.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--small", type=Path)
+    parser.add_argument("--agent", default="agent1")
+    parser.add_argument("--runs", type=int, default=100)
+    args = parser.parse_args()
+    run(args.db, args.small, args.agent, args.runs)
+
+
+if __name__ == "__main__":
+    main()
