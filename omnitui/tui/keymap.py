@@ -54,7 +54,8 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("inbox.views", "v", "pick_view", "Views", "inbox"),
     # Conversation
     KeySpec("conversation.back", "escape", "back", "Back", "conversation"),
-    KeySpec("conversation.reply", "r", "reply", "Reply", "conversation"),
+    # priority: runs as the key arrives, so the reply typed right after it lands in the box
+    KeySpec("conversation.reply", "r", "reply", "Reply", "conversation", priority=True),
     KeySpec("conversation.note", "n", "note", "Note", "conversation"),
     KeySpec("conversation.transfer", "t", "transfer", "Transfer", "conversation"),
     KeySpec("conversation.assign", "a", "assign", "Assign", "conversation"),

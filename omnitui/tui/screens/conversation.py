@@ -13,7 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static, TextArea
 
 from omnitui.core import actions
 from omnitui.core.errors import StaleConversation
@@ -173,6 +173,10 @@ class ConversationScreen(ConversationActions, Screen[None]):
             self.typing_since = None
             self.app.attempt(actions.set_presence, self.store, self.agent,  # type: ignore[attr-defined]
                              self.conversation_id)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The priority reply key is a plain letter while the agent types in a text box."""
+        return not (action == "reply" and isinstance(self.focused, (TextArea, Input)))
 
     # composer actions -----------------------------------------------------------------------
     def action_reply(self) -> None:
