@@ -138,6 +138,32 @@ async def test_backfill_state_visible_in_store(dovecot, user, tmp_path, monkeypa
     assert any("backfilling" in d[0] and "of 300" in d[0] for d in details), details
 
 
+def write_config(tmp_path: Path, dovecot: Dovecot, user: str, batch_size: int) -> Path:
+    """A config file as a user writes it; the password comes from $PW."""
+    conf = tmp_path / "omnitui.toml"
+    conf.write_text(
+        f'[omnitui]\ndata_dir = "{tmp_path / "data"}"\n\n[channels.mail]\nkind = "email"\n'
+        f'address = "support@shop.test"\nimap_host = "127.0.0.1"\nimap_port = {dovecot.port}\n'
+        f'imap_security = "none"\nsmtp_host = "127.0.0.1"\nsmtp_port = 9\n'
+        f'smtp_security = "none"\nusername = "{user}"\npassword_env = "PW"\n'
+        f"batch_size = {batch_size}\n"
+    )
+    return conf
+
+
+def test_channel_sync_command(dovecot, user, tmp_path):
+    """`omnitui channel sync mail` backfills in the foreground; a second run finds nothing."""
+    dovecot.append(user, [simple(subject=f"c{i}", msgid=f"<cli{i}@c.test>") for i in range(120)])
+    conf = write_config(tmp_path, dovecot, user, batch_size=50)
+    env = {**os.environ, "PW": dovecot.users[user], "OMNITUI_CONFIG": str(conf)}
+    cmd = [sys.executable, "-m", "omnitui", "channel", "sync", "mail"]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    assert "120 new message" in first.stdout
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0 and "0 new message" in second.stdout
+
+
 HUB_SCRIPT = """
 import asyncio, sys
 from pathlib import Path
@@ -154,13 +180,7 @@ async def test_kill_9_during_big_fetch_loses_and_doubles_nothing(dovecot, user, 
              for i in range(n)]
     await asyncio.to_thread(dovecot.append, user, mails)
     data = tmp_path / "data"
-    conf = tmp_path / "omnitui.toml"
-    conf.write_text(
-        f'[omnitui]\ndata_dir = "{data}"\n\n[channels.mail]\nkind = "email"\n'
-        f'address = "support@shop.test"\nimap_host = "127.0.0.1"\nimap_port = {dovecot.port}\n'
-        f'imap_security = "none"\nsmtp_host = "127.0.0.1"\nsmtp_port = 9\n'
-        f'smtp_security = "none"\nusername = "{user}"\npassword_env = "PW"\nbatch_size = 100\n'
-    )
+    conf = write_config(tmp_path, dovecot, user, batch_size=100)
     env = {**os.environ, "PW": dovecot.users[user]}
     settings = parse_settings({"omnitui": {"data_dir": str(data)}}, None)
 

@@ -67,6 +67,10 @@ class EmailChannel:
         finally:
             await session.close()
 
+    async def sync_once(self, ctx: ChannelContext, progress: Progress | None = None) -> int:
+        """What `omnitui channel sync` calls: the same as `sync`."""
+        return await self.sync(ctx, progress)
+
     async def send(self, out: Outbound) -> SendResult:
         """Send one reply; raises TemporaryError, PermanentError or AmbiguousError."""
         data, msgid = build_message(out, self.settings)
