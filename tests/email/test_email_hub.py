@@ -156,6 +156,9 @@ def test_channel_sync_command(dovecot, user, tmp_path):
     dovecot.append(user, [simple(subject=f"c{i}", msgid=f"<cli{i}@c.test>") for i in range(120)])
     conf = write_config(tmp_path, dovecot, user, batch_size=50)
     env = {**os.environ, "PW": dovecot.users[user], "OMNITUI_CONFIG": str(conf)}
+    init = subprocess.run([sys.executable, "-m", "omnitui", "init"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert init.returncode == 0, init.stderr
     cmd = [sys.executable, "-m", "omnitui", "channel", "sync", "mail"]
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     assert first.returncode == 0, first.stderr
