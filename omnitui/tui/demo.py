@@ -100,6 +100,8 @@ def write_config(data_dir: Path) -> Path:
 def build_demo(data_dir: Path, *, now: float | None = None) -> Settings:
     """Fill `data_dir` (created if needed) with a realistic shop and return its settings."""
     data_dir = Path(data_dir)
+    if (data_dir / "omnitui.db").exists():
+        raise FileExistsError(f"{data_dir} already holds a shop; the demo needs a fresh directory.")
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = load_settings(write_config(data_dir))
     end = time.time() if now is None else now

@@ -66,6 +66,7 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("conversation.label", "b", "label", "Label", "conversation"),
     KeySpec("conversation.call", "c", "log_call", "Log call", "conversation", show=False),
     KeySpec("conversation.merge", "m", "merge", "Merge customer", "conversation", show=False),
+    KeySpec("conversation.older", "u", "older", "Older messages", "conversation", show=False),
     KeySpec("conversation.down", "j", "scroll_timeline(1)", "Scroll down", "conversation",
             show=False, palette=False),
     KeySpec("conversation.up", "k", "scroll_timeline(-1)", "Scroll up", "conversation",

@@ -300,3 +300,25 @@ async def test_failed_delivery_and_channel_details(console: OmniConsole) -> None
         await pilot.press("f2")
         await pilot.pause()
         assert "last error: IMAP login refused" in screen_text(console)
+
+
+async def test_long_history_draws_newest_first_and_older_on_request(
+        console: OmniConsole) -> None:
+    anna = get_agent(console.store, "anna")
+    for n in range(200):
+        actions.note(console.store, NOAH, f"note number {n}", anna)
+    async with console.run_test(size=(80, 24)) as pilot:
+        screen = await open_conv(pilot, NOAH)
+        timeline = screen.timeline
+        assert "note number 199" in timeline.plain()
+        assert "note number 100" not in timeline.plain()
+        hidden = timeline.hidden
+        assert hidden > 100
+        await pilot.press("u")
+        assert timeline.hidden == hidden - 120
+        assert "note number 100" in timeline.plain()
+        assert "note number 199" in screen_text(console)  # the view stayed where it was
+        timeline.scroll_home(animate=False, immediate=True)
+        await pilot.press("k")
+        assert timeline.hidden == 0
+        assert "Is the blue armchair" in timeline.plain()

@@ -193,7 +193,13 @@ class ConversationScreen(ConversationActions, Screen[None]):
             self.app.pop_screen()
 
     def action_scroll_timeline(self, lines: int) -> None:
+        if lines < 0 and self.timeline.scroll_y <= 0 and self.timeline.older():
+            return
         self.timeline.scroll_relative(y=lines, animate=False)
+
+    def action_older(self) -> None:
+        if not self.timeline.older():
+            self.app.notify("That is the whole history.", timeout=2)
 
     def action_next_identity(self) -> None:
         if self.detail is None or not self.detail.identities:

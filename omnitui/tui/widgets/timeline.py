@@ -15,47 +15,79 @@ from textual.widgets import RichLog
 from omnitui.store.queries import MessageRow
 from omnitui.tui.format import message_parts
 
+WINDOW = 60  # newest messages drawn on open; older ones on request (u, or up at the top)
+MORE = 120
+
 
 class Timeline(RichLog, can_focus=True):
+    """Draws the newest WINDOW messages of the history it holds; `older()` draws more."""
+
     DEFAULT_CSS = """
     Timeline { width: 1fr; height: 1fr; padding: 0 1; background: $surface; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, wrap=True, markup=False, highlight=False, auto_scroll=True,
-                         max_lines=20_000, min_width=10)
+        super().__init__(id=id, wrap=True, markup=False, highlight=False, auto_scroll=False,
+                         max_lines=50_000, min_width=10)
         self.shown: list[MessageRow] = []
+        self.window = WINDOW
         self._args: tuple[tzinfo, float, int] | None = None
         self._drawn_width = 0
 
+    @property
+    def hidden(self) -> int:
+        """Messages held but not drawn (above the top)."""
+        return max(0, len(self.shown) - self.window)
+
     def show(self, messages: list[MessageRow], tz: tzinfo, now: float,
              conversation_id: int) -> None:
-        """Redraw the whole history (cheap: at most a few hundred entries, wrapped once)."""
+        """Redraw: the newest `window` messages, wrapped once for the current width."""
         self.shown = messages
         self._args = (tz, now, conversation_id)
         self._draw()
 
+    def older(self) -> bool:
+        """Draw MORE older messages above, keeping the view where it was; False if none."""
+        if not self.hidden:
+            return False
+        before = len(self.lines) - int(self.scroll_y)
+        self.window += MORE
+        self._draw(keep_from_bottom=before)
+        return True
+
     def on_resize(self) -> None:
+        self.call_after_refresh(self._redraw_if_resized)
+
+    def _redraw_if_resized(self) -> None:
         if self._args is not None and self.scrollable_content_region.width != self._drawn_width:
             self._draw()
 
-    def _draw(self) -> None:
-        assert self._args is not None
+    def _draw(self, keep_from_bottom: int | None = None) -> None:
+        if self._args is None or not self._size_known:
+            return  # drawn once the width is known (on_resize)
         tz, now, conversation_id = self._args
-        messages = self.shown
+        messages = self.shown[-self.window:] if self.window else self.shown
         self._drawn_width = self.scrollable_content_region.width
         self.clear()
-        if not messages:
-            self.write(Text("No messages yet.", style="dim italic"))
+        if self.hidden:
+            self.write(Text(f"▲ {self.hidden} older messages: press u (or ↑ at the top)",
+                            style="dim italic"), scroll_end=False)
+        elif not messages:
+            self.write(Text("No messages yet.", style="dim italic"), scroll_end=False)
         last_conv = None
         for msg in messages:
             if last_conv is not None and msg.conversation_id != last_conv:
-                self.write(Text(f"── conversation #{msg.conversation_id} ──", style="dim"))
+                self.write(Text(f"── conversation #{msg.conversation_id} ──", style="dim"),
+                           scroll_end=False)
             last_conv = msg.conversation_id
             head, body = message_parts(msg, tz, now, conversation_id)
-            self.write(Group(head, Padding(body, (0, 0, 0, 2))))
-        self.scroll_end(animate=False)
+            self.write(Group(head, Padding(body, (0, 0, 0, 2))), scroll_end=False)
+        if keep_from_bottom is None:
+            self.scroll_end(animate=False, immediate=True)
+        else:
+            self.scroll_to(y=max(0, len(self.lines) - keep_from_bottom), animate=False,
+                           immediate=True)
 
     def plain(self) -> str:
-        """What is on screen as plain text (tests and the end-to-end check read it)."""
+        """What is drawn, as plain text (tests and the end-to-end check read it)."""
         return "\n".join(strip.text for strip in self.lines)
