@@ -220,6 +220,15 @@ async def test_connection_refused_is_retried(ctx, monkeypatch):
     assert sum(1 for s, _ in ctx.states if s == "retrying") >= 2
 
 
+async def test_big_batch_of_tiny_mails(dovecot: Dovecot, user, ctx, monkeypatch):
+    """Thousands of FETCH responses in one read: stock aioimaplib recursed per line and died."""
+    tiny = [f"From: t@c.test\r\nSubject: {i}\r\n\r\nx\r\n".encode() for i in range(3000)]
+    await asyncio.to_thread(dovecot.drop_into_maildir, user, tiny)
+    channel = EmailChannel("mail", make_settings(dovecot, user, monkeypatch, batch_size=3000))
+    assert await asyncio.wait_for(channel.sync(ctx), 30) == 3000
+    assert len(ctx.messages) == 3000
+
+
 def test_parse_fetch_uid_after_literal():
     lines = [b"1 FETCH (BODY[] {5}", bytearray(b"hello"), b" UID 7)",
              b"2 FETCH (UID 8 BODY[] {3}", bytearray(b"abc"), b")", b"Fetch completed"]

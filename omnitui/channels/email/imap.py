@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 import aioimaplib
 
+from omnitui.channels.email.imapclient import Client
+
 T = TypeVar("T")
 
 FETCH_START_RE = re.compile(rb"^\d+ FETCH \(")
@@ -62,7 +64,7 @@ class ImapSession:
 
     def __init__(self, host: str, port: int, security: str, timeout: float) -> None:
         self.host, self.port, self.security, self.timeout = host, port, security, timeout
-        self.client: aioimaplib.IMAP4 | None = None
+        self.client: Client | None = None
         self.uidvalidity = 0
         self.exists = 0
         self._lost = asyncio.Event()
@@ -106,17 +108,10 @@ class ImapSession:
 
     async def open(self, username: str, password: str, mailbox: str) -> None:
         """Connect, log in and SELECT; ImapRefused when the server says no."""
-        ctx: ssl.SSLContext | None = None
-        if self.security == "tls":
-            ctx = ssl.create_default_context()
-            self.client = aioimaplib.IMAP4_SSL(
-                self.host, self.port, timeout=self.timeout, ssl_context=ctx
-            )
-            self.client.protocol.conn_lost_cb = self._on_lost
-        else:
-            self.client = aioimaplib.IMAP4(
-                self.host, self.port, timeout=self.timeout, conn_lost_cb=self._on_lost
-            )
+        ctx = ssl.create_default_context() if self.security == "tls" else None
+        self.client = Client(
+            self.host, self.port, timeout=self.timeout, conn_lost_cb=self._on_lost, ssl_context=ctx
+        )
         await self.call(self.client.wait_hello_from_server())
         resp = await self.call(self.client.login(username, password))
         if resp.result != "OK":
