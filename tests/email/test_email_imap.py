@@ -229,6 +229,21 @@ async def test_big_batch_of_tiny_mails(dovecot: Dovecot, user, ctx, monkeypatch)
     assert len(ctx.messages) == 3000
 
 
+@pytest.mark.parametrize(
+    ("sizes", "count", "max_bytes", "expected"),
+    [
+        ({1: 10, 2: 10, 3: 10}, 2, 1000, [[1, 2], [3]]),
+        ({1: 10, 2: 600, 3: 10, 4: 10}, 10, 500, [[1], [2], [3, 4]]),
+        ({5: 900}, 10, 100, [[5]]),
+        ({}, 10, 100, []),
+    ],
+)
+def test_batches_cut_by_count_and_bytes(sizes, count, max_bytes, expected):
+    from omnitui.channels.email.ingest import _chunks
+
+    assert _chunks(sizes, count, max_bytes) == expected
+
+
 def test_parse_fetch_uid_after_literal():
     lines = [b"1 FETCH (BODY[] {5}", bytearray(b"hello"), b" UID 7)",
              b"2 FETCH (UID 8 BODY[] {3}", bytearray(b"abc"), b")", b"Fetch completed"]

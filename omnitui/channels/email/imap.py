@@ -27,6 +27,7 @@ FETCH_START_RE = re.compile(rb"^\d+ FETCH \(")
 UID_RE = re.compile(rb"\bUID (\d+)")
 UIDVALIDITY_RE = re.compile(rb"\[UIDVALIDITY (\d+)\]")
 EXISTS_RE = re.compile(rb"^(\d+) EXISTS")
+SIZE_RE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 IDLE_REISSUE = 25 * 60.0  # RFC 2177: servers may drop an IDLE after 30 minutes
 
 
@@ -136,20 +137,25 @@ class ImapSession:
     def has_idle(self) -> bool:
         return self.client is not None and self.client.has_capability("IDLE")
 
-    async def uids_after(self, last_uid: int) -> list[int]:
-        """UIDs greater than last_uid, ascending (the server may echo the last one; dropped)."""
+    async def sizes_after(self, last_uid: int) -> dict[int, int]:
+        """UID → size in bytes for every message above last_uid (echoed last UID dropped).
+
+        Why sizes: batches are cut by bytes as well as by count, so a run of 20 MB mails never
+        holds gigabytes in memory.
+        """
         assert self.client is not None
-        resp = await self.call(self.client.uid_search(f"UID {last_uid + 1}:*", charset=None))
+        resp = await self.call(
+            self.client.uid("fetch", f"{last_uid + 1}:*", "(UID RFC822.SIZE)"), timeout=None
+        )
         if resp.result != "OK":
-            raise ImapLost(f"UID SEARCH failed: {_text(resp)}")
-        uids: set[int] = set()
-        for line in resp.lines[:-1]:  # aioimaplib strips "* SEARCH"; the last is the tagged text
-            words = bytes(line).split() if isinstance(line, bytes | bytearray) else []
-            if words and words[0] == b"SEARCH":
-                words = words[1:]
-            if words and all(w.isdigit() for w in words):
-                uids.update(int(w) for w in words)
-        return sorted(u for u in uids if u > last_uid)
+            raise ImapLost(f"UID FETCH sizes failed: {_text(resp)}")
+        sizes: dict[int, int] = {}
+        for line in resp.lines:
+            if isinstance(line, bytes) and FETCH_START_RE.match(line):
+                uid, size = UID_RE.search(line), SIZE_RE.search(line)
+                if uid and int(uid.group(1)) > last_uid:
+                    sizes[int(uid.group(1))] = int(size.group(1)) if size else 0
+        return dict(sorted(sizes.items()))
 
     async def fetch(self, uids: list[int]) -> dict[int, bytes | None]:
         """Raw bytes per UID for the given UIDs (None when the server sent no body for it)."""

@@ -21,6 +21,7 @@ from omnitui.config import EmailSettings
 
 Progress = Callable[[int, int], None]
 T = TypeVar("T")
+MAX_BATCH_BYTES = 64 * 1024 * 1024  # per fetched batch; ~3 batches are in flight at once
 
 
 class ImapIngest:
@@ -34,6 +35,7 @@ class ImapIngest:
         *,
         backoff: tuple[float, float] = (1.0, 60.0),
         idle_reissue: float = IDLE_REISSUE,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
     ) -> None:
         if settings.imap_security == "starttls":
             raise ConfigError(
@@ -43,6 +45,7 @@ class ImapIngest:
         self.name, self.settings, self.password = name, settings, password
         self.backoff = backoff
         self.idle_reissue = idle_reissue
+        self.max_batch_bytes = max_batch_bytes
         self.session: ImapSession | None = None  # exposed for tests and the sync command
 
     async def connect(self) -> ImapSession:
@@ -102,7 +105,8 @@ class ImapIngest:
             )
             cursor = None
         last = cursor.last_uid if cursor else 0
-        uids = await session.uids_after(last)
+        sizes = await session.sizes_after(last)
+        uids = list(sizes)
         if not uids:
             if cursor is None:  # remember the mailbox incarnation even when it is empty
                 await ctx.ingest([], Cursor(uidvalidity, last).dump())
@@ -113,7 +117,7 @@ class ImapIngest:
             progress(0, total)
         if backfill:
             await ctx.set_state("backfilling", f"0 of {total}")
-        chunks = _chunks(uids, max(1, self.settings.batch_size))
+        chunks = _chunks(sizes, max(1, self.settings.batch_size), self.max_batch_bytes)
         prepared: asyncio.Queue[tuple[list[int], list[Inbound]] | None] = asyncio.Queue(2)
         producer = asyncio.create_task(self._prepare(session, chunks, uidvalidity, prepared))
         try:
@@ -191,8 +195,20 @@ def _unfetchable(channel: str, uidvalidity: int, uid: int) -> Inbound:
     )
 
 
-def _chunks(items: list[int], size: int) -> list[list[int]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+def _chunks(sizes: dict[int, int], count: int, max_bytes: int) -> list[list[int]]:
+    """UIDs in order, cut at `count` messages or `max_bytes` (a bigger mail goes alone)."""
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    used = 0
+    for uid, size in sizes.items():
+        if current and (len(current) >= count or used + size > max_bytes):
+            chunks.append(current)
+            current, used = [], 0
+        current.append(uid)
+        used += size
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 async def _next(queue: asyncio.Queue[T], producer: asyncio.Task[None]) -> T:
