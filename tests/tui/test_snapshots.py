@@ -57,5 +57,5 @@ SCENES = {"inbox": _inbox, "conversation": _conversation, "canned_picker": _pick
 @pytest.mark.parametrize("scene", list(SCENES))
 def test_snapshot(scene: str, size: tuple[int, int], shop: Settings,
                   fixed_clock: Callable[[], float], snap_compare) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(shop, "anna", clock=fixed_clock, feed_interval=3600)
+    app = make_app(shop, "anna", clock=fixed_clock, feed_interval=None)
     assert snap_compare(app, terminal_size=size, run_before=SCENES[scene])

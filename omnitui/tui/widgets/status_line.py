@@ -1,7 +1,7 @@
 """The status line: each channel's state and the replies waiting in the outbox.
 
-Two tiny queries, re-read on channel and delivery events and every few seconds (a retry
-countdown moves on its own).
+Two tiny queries, re-read on channel and delivery events, and every REFRESH_SECONDS while its
+screen is in front (a retry countdown moves on its own).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from omnitui.tui.format import safe_line
 
 STATE_STYLES = {"up": "green", "backfilling": "yellow", "retrying": "red", "failed": "bold red",
                 "stopped": "dim", "starting": "yellow"}
-REFRESH_SECONDS = 2.0
+REFRESH_SECONDS = 10.0
 
 
 class StatusLine(Static):
@@ -26,7 +26,11 @@ class StatusLine(Static):
 
     def on_mount(self) -> None:
         self.update_status()
-        self.set_interval(REFRESH_SECONDS, self.update_status, name="status")
+        self.set_interval(REFRESH_SECONDS, self._tick, name="status")
+
+    def _tick(self) -> None:
+        if self.screen.is_current:
+            self.update_status()
 
     def update_status(self) -> None:
         store = self.app.store  # type: ignore[attr-defined]
