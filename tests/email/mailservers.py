@@ -8,10 +8,12 @@ DATA. Nothing here ever listens on or connects to an address outside 127.0.0.0/8
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import imaplib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -108,6 +110,7 @@ service imap {{
             [DOVECOT, "-F", "-c", str(self.conf)],
             stdout=subprocess.DEVNULL,
             stderr=open(self.root / "stderr.log", "ab"),  # noqa: SIM115 - lives with the process
+            start_new_session=True,  # its own process group: stop() can end lingering children
         )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -124,6 +127,7 @@ service imap {{
     def stop(self) -> None:
         if self.proc is None:
             return
+        pgid = self.proc.pid  # the group this Dovecot leads (start_new_session)
         self.proc.terminate()
         try:
             self.proc.wait(10)
@@ -131,6 +135,10 @@ service imap {{
             self.proc.kill()
             self.proc.wait(5)
         self.proc = None
+        # imap and imap-login children can outlive the master for seconds while clients hold
+        # connections (and keep the listening socket open); end that group of ours now.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
         # The master's children may linger a moment; wait until the port is free again.
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -179,9 +179,9 @@ asyncio.run(serve(load_settings(Path(sys.argv[1]))))
 @pytest.mark.slow
 async def test_kill_9_during_big_fetch_loses_and_doubles_nothing(dovecot, user, tmp_path):
     n = 2000
-    mails = [simple(subject=f"k{i}", body=f"{i} " + "y" * 3000, msgid=f"<k{i}@c.test>")
+    mails = [simple(subject=f"k{i}", body=f"{i} " + "y" * 1000, msgid=f"<k{i}@c.test>")
              for i in range(n)]
-    await asyncio.to_thread(dovecot.append, user, mails)
+    await asyncio.to_thread(dovecot.drop_into_maildir, user, mails)
     data = tmp_path / "data"
     conf = write_config(tmp_path, dovecot, user, batch_size=100)
     env = {**os.environ, "PW": dovecot.users[user]}
