@@ -5,9 +5,11 @@ Revises: 0003
 Create Date: 2026-11-23
 
 Search runs on every keystroke, so the first letters typed are the common case. FTS5 answers a
-one-to-three letter prefix from a prefix index in well under a millisecond, where without one it
-merges the doclists of every matching term (tens of milliseconds on a million messages). The
-message index is rebuilt with `prefix='1 2 3'` and refilled from the messages and revisions.
+two-letter prefix from a prefix index in well under a millisecond, where without one it
+merges the doclists of every matching term (tens of milliseconds on a million messages). A
+one-letter prefix index is left out on purpose: its doclists hold nearly every message and make
+each insert slow; the console starts searching at the second letter. The message index is
+rebuilt with `prefix='2'` and refilled from the messages and revisions.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def _rebuild(prefix: str | None) -> None:
 
 
 def upgrade() -> None:
-    _rebuild("1 2 3")
+    _rebuild("2")
 
 
 def downgrade() -> None:
