@@ -169,3 +169,16 @@ async def test_failed_sent_copy_never_fails_the_send(dovecot: Dovecot, user: str
         result2 = await EmailChannel("mail", down).send(outbound())
     assert result.wire_id == result2.wire_id == "<r1.abc@shop.test>"
     assert len(server.handler.received) == 2
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"address": "alice@customer.test\r\nBcc: everyone@victim.test"},
+        {"attachments": (OutboundAttachment(Path("/nonexistent/x.pdf"), "x.pdf", "a/b", 1),)},
+    ],
+)
+async def test_unbuildable_message_fails_permanently(monkeypatch, bad):
+    with SmtpServer() as server, pytest.raises(PermanentError):
+        await channel_for(monkeypatch, server.port).send(outbound(**bad))
+    assert server.handler.received == []

@@ -12,6 +12,7 @@ from omnitui.channels.base import (
     ChannelContext,
     ChannelKind,
     Outbound,
+    PermanentError,
     ResendPolicy,
     SendResult,
 )
@@ -73,7 +74,10 @@ class EmailChannel:
 
     async def send(self, out: Outbound) -> SendResult:
         """Send one reply; raises TemporaryError, PermanentError or AmbiguousError."""
-        data, msgid = build_message(out, self.settings)
+        try:
+            data, msgid = build_message(out, self.settings)
+        except (ValueError, TypeError, OSError) as exc:  # bad header value, attachment gone
+            raise PermanentError(f"the message cannot be built: {exc}") from None
         password = (
             self._password() if (self.settings.password_env or self.settings.password_cmd) else None
         )
