@@ -358,8 +358,12 @@ class SearchHit:
 
 
 def fts_query(text: str) -> str | None:
-    """A user's words as an FTS5 query: each word a quoted prefix term, all required."""
-    words = re.findall(r"\w+", text, flags=re.UNICODE)
+    """A user's words as an FTS5 query: each word a quoted prefix term, all required.
+
+    Single letters are dropped: as a prefix they match nearly everything (and have no prefix
+    index), so search-as-you-type starts at the second letter.
+    """
+    words = [w for w in re.findall(r"\w+", text, flags=re.UNICODE) if len(w) >= 2]
     if not words:
         return None
     return " ".join('"' + w.replace('"', "") + '"*' for w in words[:12])
