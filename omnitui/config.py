@@ -62,6 +62,7 @@ class EmailSettings:
     csat: bool = True
     auto_ack: bool = False
     auto_ack_text: str | None = None  # sla: the after-hours acknowledgement; None = default
+    tls_ca_file: str | None = None  # email: also trust this CA (a self-hosted server's own cert)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import pwd
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
@@ -34,6 +36,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (also its own CA) and its key, made with openssl."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )
+    return cert, key
+
+
 def dovecot_available() -> bool:
     return Path(DOVECOT).exists() and Path(DOVEADM).exists()
 
@@ -41,10 +55,14 @@ def dovecot_available() -> bool:
 class Dovecot:
     """One Dovecot instance with its own config, ports, users and maildirs."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, tls: tuple[Path, Path] | None = None) -> None:
         self.root = root or Path(tempfile.mkdtemp(prefix="omnitui-dovecot-"))
         self.root.chmod(0o755)
         self.port = free_port()
+        self.tls_port = free_port() if tls else 0
+        ssl_conf = "ssl = no\n"
+        if tls:
+            ssl_conf = f"ssl = yes\nssl_cert = <{tls[0]}\nssl_key = <{tls[1]}\n"
         self.conf = self.root / "dovecot.conf"
         self.passwd = self.root / "passwd"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -69,8 +87,7 @@ state_dir = {self.root}/state
 log_path = {self.root}/dovecot.log
 protocols = imap
 listen = {HOST}
-ssl = no
-disable_plaintext_auth = no
+{ssl_conf}disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {mail_user}
 default_internal_group = {mail_user}
@@ -94,7 +111,8 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = {HOST}
+    port = {self.tls_port}
   }}
   process_min_avail = 1
 }}
@@ -228,10 +246,20 @@ class SmtpHandler:
 class SmtpServer:
     """An aiosmtpd Controller (own thread) on a free loopback port."""
 
-    def __init__(self, reply: str = "250 OK", rcpt_reply: str | None = None) -> None:
+    def __init__(self, reply: str = "250 OK", rcpt_reply: str | None = None,
+                 ssl_context: ssl.SSLContext | None = None,
+                 login: tuple[str, str] | None = None) -> None:
         self.handler = SmtpHandler(reply=reply, rcpt_reply=rcpt_reply)
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname=HOST, port=self.port)
+        extra: dict[str, object] = {}
+        if login is not None:
+            def check(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+                ok = (auth_data.login.decode(), auth_data.password.decode()) == login
+                return AuthResult(success=ok)
+
+            extra = {"authenticator": check, "auth_require_tls": False, "auth_required": True}
+        self.controller = Controller(self.handler, hostname=HOST, port=self.port,
+                                     ssl_context=ssl_context, **extra)
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()

@@ -182,3 +182,18 @@ async def test_unbuildable_message_fails_permanently(monkeypatch, bad):
     with SmtpServer() as server, pytest.raises(PermanentError):
         await channel_for(monkeypatch, server.port).send(outbound(**bad))
     assert server.handler.received == []
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_smtp_login_and_refused_login(monkeypatch):
+    with SmtpServer(login=("support", "pw")) as server:
+        await channel_for(monkeypatch, server.port).send(outbound())  # make_settings: pw "pw"
+        assert len(server.handler.received) == 1
+        channel = EmailChannel("mail", make_settings(None, "support", monkeypatch,
+                                                     smtp_port=server.port, timeout=2.0))
+        monkeypatch.setenv("OMNITUI_TEST_PW_SUPPORT", "wrong")
+        # A refused login is our account's fault, not the message's: retry, never fail it.
+        # (aiosmtpd stalls a failed AUTH, so this may surface as a timeout.)
+        with pytest.raises(TemporaryError):
+            await channel.send(outbound())
+        assert len(server.handler.received) == 1

@@ -89,7 +89,7 @@ class EmailChannel:
     async def _copy_to_sent(self, data: bytes, password: str | None) -> None:
         """IMAP APPEND to the Sent folder; a failure is logged and never fails the send."""
         s = self.settings
-        session = ImapSession(s.imap_host, s.imap_port, s.imap_security, s.timeout)
+        session = ImapSession(s.imap_host, s.imap_port, s.imap_security, s.timeout, s.tls_ca_file)
         try:
             await session.open(s.username, password or "", s.mailbox)
             await session.append(data, s.sent_folder or "Sent")

@@ -63,8 +63,11 @@ class Cursor:
 class ImapSession:
     """A logged-in connection with one mailbox selected."""
 
-    def __init__(self, host: str, port: int, security: str, timeout: float) -> None:
+    def __init__(
+        self, host: str, port: int, security: str, timeout: float, ca_file: str | None = None
+    ) -> None:
         self.host, self.port, self.security, self.timeout = host, port, security, timeout
+        self.ca_file = ca_file
         self.client: Client | None = None
         self.uidvalidity = 0
         self.exists = 0
@@ -109,7 +112,7 @@ class ImapSession:
 
     async def open(self, username: str, password: str, mailbox: str) -> None:
         """Connect, log in and SELECT; ImapRefused when the server says no."""
-        ctx = ssl.create_default_context() if self.security == "tls" else None
+        ctx = ssl.create_default_context(cafile=self.ca_file) if self.security == "tls" else None
         self.client = Client(
             self.host, self.port, timeout=self.timeout, conn_lost_cb=self._on_lost, ssl_context=ctx
         )

@@ -50,7 +50,7 @@ class ImapIngest:
 
     async def connect(self) -> ImapSession:
         s = self.settings
-        session = ImapSession(s.imap_host, s.imap_port, s.imap_security, s.timeout)
+        session = ImapSession(s.imap_host, s.imap_port, s.imap_security, s.timeout, s.tls_ca_file)
         try:
             await session.open(s.username, self.password, s.mailbox)
         except BaseException:

@@ -85,18 +85,27 @@ async def send_bytes(
         timeout=s.timeout,
         use_tls=s.smtp_security == "tls",
         start_tls=s.smtp_security == "starttls",
-        tls_context=ssl.create_default_context() if s.smtp_security != "none" else None,
+        tls_context=(
+            ssl.create_default_context(cafile=s.tls_ca_file) if s.smtp_security != "none" else None
+        ),
     )
     data_phase = False
     try:
         await smtp.connect()
-        if password and (s.smtp_security != "none" or smtp.supports_extension("auth")):
+        if smtp.is_ehlo_or_helo_needed:
+            await smtp.ehlo()  # learn the extensions (AUTH) before deciding to log in
+        if password and smtp.supports_extension("auth"):
             await smtp.login(s.username, password)
         await smtp.mail(sender)
         await smtp.rcpt(recipient)
         data_phase = True
         resp = await smtp.data(data)
         return f"{resp.code} {resp.message}"
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        # Our own account is refused: not the message's fault, so retry once it is fixed.
+        raise TemporaryError(
+            f"SMTP {s.smtp_host} refused the login as {s.username}: {exc.code} {exc.message}"
+        ) from None
     except aiosmtplib.SMTPRecipientsRefused as exc:
         raise _by_code(exc.recipients[0].code, exc.recipients[0].message) from None
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:

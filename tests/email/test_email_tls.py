@@ -1,0 +1,69 @@
+"""TLS on the wire (the default for IMAP): a self-signed CA trusted through tls_ca_file."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import require_dovecot
+from mailcorpus import simple
+from mailctx import RecordingContext, make_settings
+from mailservers import Dovecot, SmtpServer, self_signed
+from test_email_smtp import outbound
+
+from omnitui.channels.base import TemporaryError
+from omnitui.channels.email import EmailChannel
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    directory = tmp_path_factory.mktemp("tls")
+    directory.chmod(0o755)
+    return self_signed(directory)
+
+
+@pytest.fixture(scope="module")
+def tls_dovecot(cert: tuple[Path, Path]) -> Iterator[Dovecot]:
+    require_dovecot()
+    server = Dovecot(tls=cert)
+    server.start()
+    yield server
+    server.close()
+
+
+async def test_imap_over_tls(tls_dovecot: Dovecot, cert, tmp_path, monkeypatch):
+    tls_dovecot.append("user1", [simple(subject="over tls")])
+    settings = make_settings(tls_dovecot, "user1", monkeypatch, imap_port=tls_dovecot.tls_port,
+                             imap_security="tls", tls_ca_file=str(cert[0]))
+    ctx = RecordingContext(tmp_path)
+    assert await EmailChannel("mail", settings).sync(ctx) == 1
+    assert next(iter(ctx.messages.values())).subject == "over tls"
+
+
+async def test_imap_tls_rejects_an_untrusted_certificate(tls_dovecot: Dovecot, tmp_path,
+                                                         monkeypatch):
+    from omnitui.channels.email.imap import ImapLost
+
+    settings = make_settings(tls_dovecot, "user1", monkeypatch, imap_port=tls_dovecot.tls_port,
+                             imap_security="tls")
+    with pytest.raises(ImapLost, match=r"CERTIFICATE_VERIFY_FAILED|certificate"):
+        await EmailChannel("mail", settings).sync(RecordingContext(tmp_path))
+
+
+async def test_smtp_over_implicit_tls(cert, monkeypatch):
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(*cert)
+    with SmtpServer(ssl_context=server_ctx) as server:
+        good = make_settings(None, "s", monkeypatch, smtp_port=server.port, smtp_security="tls",
+                             tls_ca_file=str(cert[0]))
+        result = await EmailChannel("mail", good).send(outbound())
+        assert result.wire_id == "<r1.abc@shop.test>" and len(server.handler.received) == 1
+        untrusted = make_settings(None, "s", monkeypatch, smtp_port=server.port,
+                                  smtp_security="tls")
+        with pytest.raises(TemporaryError):
+            await EmailChannel("mail", untrusted).send(outbound())
