@@ -34,6 +34,7 @@ from omnitui.tui.widgets.status_line import StatusLine
 from omnitui.tui.widgets.timeline import Timeline
 
 TIMELINE_LIMIT = 500
+APPENDS = frozenset({"message_in", "message_out", "note", "call"})  # add a row, change none
 TYPING_REFRESH = 30.0  # re-announce typing so presence does not fade while typing
 
 
@@ -52,6 +53,8 @@ class ConversationScreen(ConversationActions, Screen[None]):
         self.identity_index = -1  # -1: the channel of the latest inbound message
         self.attachments: list[Path] = []
         self.typing_since: float | None = None
+        self.read_upto = 0  # newest message id this console marked read
+        self._drawn: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="conv-title")
@@ -88,8 +91,9 @@ class ConversationScreen(ConversationActions, Screen[None]):
         self.app.attempt(actions.set_presence, self.store, self.agent, None)  # type: ignore[attr-defined]
 
     # drawing --------------------------------------------------------------------------------
-    def reload(self) -> None:
-        """Re-read the conversation, timeline and side panel in one go and mark it read."""
+    def reload(self, *, append: bool = False) -> None:
+        """Re-read the conversation, timeline and side panel and mark it read. `append`: only
+        new messages arrived, so add them below instead of redrawing the history."""
         app = self.app
         detail = app.attempt(conversation_detail, self.store, self.conversation_id)  # type: ignore[attr-defined]
         if detail is None:
@@ -97,14 +101,23 @@ class ConversationScreen(ConversationActions, Screen[None]):
         self.detail = detail
         if not self.composer.text.strip():
             self.seen_inbound = detail.last_inbound_id
-        messages = customer_timeline(self.store, detail.customer_id, limit=TIMELINE_LIMIT)
         now = app.now()  # type: ignore[attr-defined]
-        self.timeline.show(messages, app.tz, now, self.conversation_id)  # type: ignore[attr-defined]
+        shown = self.timeline.shown
+        if append and shown:
+            newer = [m for m in customer_timeline(self.store, detail.customer_id, limit=50)
+                     if m.id > shown[-1].id]
+            self.timeline.append(newer)
+            messages = self.timeline.shown
+        else:
+            messages = customer_timeline(self.store, detail.customer_id, limit=TIMELINE_LIMIT)
+            self.timeline.show(messages, app.tz, now, self.conversation_id)  # type: ignore[attr-defined]
         past = customer_detail(self.store, detail.customer_id)["conversations"]
-        self.query_one(SidePanel).show(side_text(detail, past, app.tz))  # type: ignore[attr-defined]
+        self._update("side", side_text(detail, past, app.tz))  # type: ignore[attr-defined]
         self._show_title()
         self._show_composer_label()
-        if messages and messages[-1].id:
+        newest = max((m.id for m in messages if m.conversation_id == detail.id), default=0)
+        if newest > self.read_upto:  # one write per new message, not per redraw
+            self.read_upto = newest
             app.attempt(actions.mark_read, self.store, self.conversation_id, self.agent)  # type: ignore[attr-defined]
 
     def _show_title(self) -> None:
@@ -124,7 +137,18 @@ class ConversationScreen(ConversationActions, Screen[None]):
         for v in viewers:
             title.append(f"  ◉ {safe_line(v.name)} {'typing…' if v.typing else 'viewing'}",
                          style="bold cyan")
-        self.query_one("#conv-title", Static).update(title)
+        self._update("#conv-title", title)
+
+    def _update(self, where: str, text: Text) -> None:
+        """Redraw a line or panel only when its text changed (each update costs a layout)."""
+        key = (text.plain, tuple(map(str, text.spans)))
+        if self._drawn.get(where) == key:
+            return
+        self._drawn[where] = key
+        if where == "side":
+            self.query_one(SidePanel).show(text)
+        else:
+            self.query_one(where, Static).update(text)
 
     def reply_target(self) -> str:
         d = self.detail
@@ -145,7 +169,7 @@ class ConversationScreen(ConversationActions, Screen[None]):
             label.append(f"  + {safe_line(path.name)}", style="cyan")
         label.append("   ctrl+j send · ctrl+o canned · ctrl+n switch · ctrl+t attach",
                      style="dim")
-        self.query_one("#composer-label", Static).update(label)
+        self._update("#composer-label", label)
 
     # live -----------------------------------------------------------------------------------
     def store_changed(self, events: list[Event]) -> None:
@@ -154,8 +178,9 @@ class ConversationScreen(ConversationActions, Screen[None]):
             return
         mine = [e for e in events if e.conversation_id == d.id or e.customer_id == d.customer_id
                 or (e.kind == "conversation_merged" and e.data.get("source") == d.id)]
-        if any(e.kind != "presence" and e.kind != "read" for e in mine):
-            self.reload()
+        changes = [e for e in mine if e.kind not in ("presence", "read")]
+        if changes:
+            self.reload(append=all(e.kind in APPENDS for e in changes))
         elif any(e.kind == "presence" for e in events):
             self._show_title()
         if any(e.kind in ("channel_state", "message_out", "delivery", "outbox") for e in events):

@@ -103,6 +103,8 @@ class InboxScreen(Screen[None]):
         self.app.open_conversation(message.conversation_id)  # type: ignore[attr-defined]
 
     def store_changed(self, events: list[Event]) -> None:
+        if not self.is_current:
+            return  # hidden under a conversation: on_screen_resume re-reads it anyway
         if any(e.kind in LIST_EVENTS for e in events):
             self.inbox.reload()
             self._show_title()

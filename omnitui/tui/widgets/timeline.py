@@ -46,6 +46,32 @@ class Timeline(RichLog, can_focus=True):
         self._args = (tz, now, conversation_id)
         self._draw()
 
+    def append(self, messages: list[MessageRow]) -> None:
+        """New messages below the last one; the view follows only if it was at the bottom."""
+        if not messages:
+            return
+        if self._args is None or not self._size_known:
+            self.shown = [*self.shown, *messages]
+            return
+        at_bottom = self.scroll_y >= self.max_scroll_y - 1
+        last_conv = self.shown[-1].conversation_id if self.shown else None
+        self.shown = [*self.shown, *messages]
+        self.window += len(messages)
+        self._write(messages, last_conv)
+        if at_bottom:
+            self.scroll_end(animate=False, immediate=True)
+
+    def _write(self, messages: list[MessageRow], last_conv: int | None) -> None:
+        assert self._args is not None
+        tz, now, conversation_id = self._args
+        for msg in messages:
+            if last_conv is not None and msg.conversation_id != last_conv:
+                self.write(Text(f"── conversation #{msg.conversation_id} ──", style="dim"),
+                           scroll_end=False)
+            last_conv = msg.conversation_id
+            head, body = message_parts(msg, tz, now, conversation_id)
+            self.write(Group(head, Padding(body, (0, 0, 0, 2))), scroll_end=False)
+
     def older(self) -> bool:
         """Draw MORE older messages above, keeping the view where it was; False if none."""
         if not self.hidden:
@@ -65,7 +91,6 @@ class Timeline(RichLog, can_focus=True):
     def _draw(self, keep_from_bottom: int | None = None) -> None:
         if self._args is None or not self._size_known:
             return  # drawn once the width is known (on_resize)
-        tz, now, conversation_id = self._args
         messages = self.shown[-self.window:] if self.window else self.shown
         self._drawn_width = self.scrollable_content_region.width
         self.clear()
@@ -74,14 +99,7 @@ class Timeline(RichLog, can_focus=True):
                             style="dim italic"), scroll_end=False)
         elif not messages:
             self.write(Text("No messages yet.", style="dim italic"), scroll_end=False)
-        last_conv = None
-        for msg in messages:
-            if last_conv is not None and msg.conversation_id != last_conv:
-                self.write(Text(f"── conversation #{msg.conversation_id} ──", style="dim"),
-                           scroll_end=False)
-            last_conv = msg.conversation_id
-            head, body = message_parts(msg, tz, now, conversation_id)
-            self.write(Group(head, Padding(body, (0, 0, 0, 2))), scroll_end=False)
+        self._write(messages, None)
         if keep_from_bottom is None:
             self.scroll_end(animate=False, immediate=True)
         else:
