@@ -45,6 +45,19 @@ async def test_imap_over_tls(tls_dovecot: Dovecot, cert, tmp_path, monkeypatch):
     assert next(iter(ctx.messages.values())).subject == "over tls"
 
 
+async def test_imap_starttls(tls_dovecot: Dovecot, cert, tmp_path, monkeypatch):
+    tls_dovecot.append("user2", [simple(subject="after starttls")])
+    settings = make_settings(tls_dovecot, "user2", monkeypatch, imap_security="starttls",
+                             tls_ca_file=str(cert[0]))
+    ctx = RecordingContext(tmp_path)
+    assert await EmailChannel("mail", settings).sync(ctx) == 1
+    untrusted = make_settings(tls_dovecot, "user2", monkeypatch, imap_security="starttls")
+    from omnitui.channels.email.imap import ImapLost
+
+    with pytest.raises(ImapLost):
+        await EmailChannel("mail", untrusted).sync(RecordingContext(tmp_path / "x"))
+
+
 async def test_imap_tls_rejects_an_untrusted_certificate(tls_dovecot: Dovecot, tmp_path,
                                                          monkeypatch):
     from omnitui.channels.email.imap import ImapLost

@@ -107,16 +107,22 @@ class ImapSession:
             return task.result()
         except (TimeoutError, aioimaplib.CommandTimeout) as exc:
             raise ImapLost(f"command timed out ({type(exc).__name__})") from None
-        except (aioimaplib.Abort, aioimaplib.Error, OSError, EOFError) as exc:
+        except (aioimaplib.Abort, aioimaplib.Error, OSError, EOFError, ssl.SSLError) as exc:
             raise ImapLost(f"{type(exc).__name__}: {exc}") from None
 
     async def open(self, username: str, password: str, mailbox: str) -> None:
         """Connect, log in and SELECT; ImapRefused when the server says no."""
-        ctx = ssl.create_default_context(cafile=self.ca_file) if self.security == "tls" else None
+        ctx = ssl.create_default_context(cafile=self.ca_file) if self.security != "none" else None
         self.client = Client(
-            self.host, self.port, timeout=self.timeout, conn_lost_cb=self._on_lost, ssl_context=ctx
+            self.host, self.port, timeout=self.timeout, conn_lost_cb=self._on_lost,
+            ssl_context=ctx if self.security == "tls" else None,
         )
         await self.call(self.client.wait_hello_from_server())
+        if self.security == "starttls":
+            assert ctx is not None
+            if not self.client.has_capability("STARTTLS"):
+                raise ImapRefused(f"{self.host} does not offer STARTTLS")
+            await self.call(self.client.starttls(ctx, self.host))
         resp = await self.call(self.client.login(username, password))
         if resp.result != "OK":
             raise ImapRefused(f"login as {username} refused: {_text(resp)}")

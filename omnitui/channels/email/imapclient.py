@@ -96,3 +96,15 @@ class Client(_a.IMAP4):
         self._client_task = local_loop.create_task(
             local_loop.create_connection(lambda: self.protocol, host, port, ssl=ssl_context)
         )
+
+    async def starttls(self, context: ssl.SSLContext, server_hostname: str) -> None:
+        """Upgrade the connection (aioimaplib has no STARTTLS); capabilities are re-read."""
+        proto = self.protocol
+        resp = await proto.execute(_a.Command("STARTTLS", proto.new_tag(), loop=proto.loop))
+        if resp.result != "OK":
+            raise _a.Abort(f"STARTTLS refused: {resp.lines[-1] if resp.lines else resp.result}")
+        transport = await proto.loop.start_tls(
+            proto.transport, proto, context, server_hostname=server_hostname
+        )
+        proto.transport = transport
+        await proto.capability()

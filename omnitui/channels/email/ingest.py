@@ -37,11 +37,6 @@ class ImapIngest:
         idle_reissue: float = IDLE_REISSUE,
         max_batch_bytes: int = MAX_BATCH_BYTES,
     ) -> None:
-        if settings.imap_security == "starttls":
-            raise ConfigError(
-                f"channel {name}: imap_security = \"starttls\" is not supported by the IMAP "
-                "client; use \"tls\" (usually port 993) or \"none\" on a trusted network."
-            )
         self.name, self.settings, self.password = name, settings, password
         self.backoff = backoff
         self.idle_reissue = idle_reissue
