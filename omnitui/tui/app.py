@@ -189,7 +189,9 @@ class OmniConsole(App[None]):
             if event.kind == "transfer" and event.data.get("to") == self.agent.username:
                 self.notify(f"{event.actor} transferred conversation #{event.conversation_id} "
                             "to you.", title="Transfer", markup=False)
-            elif event.kind == "message_in" and event.conversation_id is not None:
+            elif (event.kind == "message_in" and event.conversation_id is not None
+                  and getattr(self.screen, "conversation_id", None) != event.conversation_id):
+                # (no toast for the conversation on screen: the message is right there)
                 row = self.store.conn.execute(
                     "SELECT c.assignee_id, cu.name FROM conversation c JOIN customer cu ON "
                     "cu.id = c.customer_id WHERE c.id = ?", (event.conversation_id,)).fetchone()
