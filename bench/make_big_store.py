@@ -38,7 +38,8 @@ def build(out: Path, messages: int, conversations: int, customers: int, seed: in
                      [(i, f"agent{i}", f"Agent {i}", now) for i in range(1, 11)])
     conn.executemany(
         "INSERT INTO customer (id, name, email, created_at) VALUES (?, ?, ?, ?)",
-        [(i, f"{rnd.choice(NAMES)} {i}", f"c{i}@example.org", now) for i in range(1, customers + 1)])
+        [(i, f"{rnd.choice(NAMES)} {i}", f"c{i}@example.org", now)
+         for i in range(1, customers + 1)])
     conn.executemany(
         "INSERT INTO identity (id, customer_id, kind, address, channel, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
