@@ -42,6 +42,7 @@ class ImapIngest:
         self.idle_reissue = idle_reissue
         self.max_batch_bytes = max_batch_bytes
         self.session: ImapSession | None = None  # exposed for tests and the sync command
+        self._synced = False  # a server that accepts logins and then drops us still backs off
 
     async def connect(self) -> ImapSession:
         s = self.settings
@@ -59,14 +60,16 @@ class ImapIngest:
         await ctx.set_state("starting")
         while True:
             try:
+                self._synced = False
                 self.session = await self.connect()
-                delay = self.backoff[0]
                 await ctx.set_state("up")
                 await self._serve(self.session, ctx)
             except ImapRefused as exc:
                 await ctx.set_state("stopped", str(exc))
                 raise ConfigError(f"channel {self.name}: {exc}") from None
             except (TimeoutError, ImapLost, OSError) as exc:
+                if self._synced:  # it worked for a while: start again from the shortest delay
+                    delay = self.backoff[0]
                 reason = str(exc) if isinstance(exc, ImapLost) else f"{type(exc).__name__}: {exc}"
                 ctx.log(f"email {self.name}: IMAP {reason}; reconnecting in {delay:.1f} s")
                 await ctx.set_state("retrying", f"in {delay:.0f} s: {reason}"[:300])
@@ -81,6 +84,7 @@ class ImapIngest:
         use_idle = self.settings.idle and session.has_idle
         while True:
             await self.sync_once(session, ctx)
+            self._synced = True
             if use_idle:
                 await session.idle_wait(min(self.idle_reissue, IDLE_REISSUE))
             else:
