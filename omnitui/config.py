@@ -33,9 +33,16 @@ class ChatSettings:
     rate_limit: int = 20  # messages per visitor
     rate_window: float = 10.0  # seconds
     offline_text: str = (
-        "We are away right now. Leave a message and your email address, and we will answer as "
-        "soon as we are back."
+        "We are away right now. Leave a message and we will answer as soon as we are back."
     )
+    # service levels: appended to `offline` when no email address is known for the visitor, so
+    # an answer written next morning can reach them by email (see `email_fallback_after`).
+    offline_ask_email_text: str = (
+        "If you leave your email address, we will send our answer there in case you have left."
+    )
+    # service levels: a reply to a visitor who is not connected and was not seen for this long
+    # goes by email instead, when an email address is known (a duration like "10m").
+    email_fallback_after: str = "10m"
     csat: bool = True
 
 
@@ -304,6 +311,13 @@ def _check_channel(name: str, ch: ChannelSettings, where: str) -> None:
             raise ConfigError(f"'{prefix}.tcp' in {where} must be a loopback host:port.")
         if not ch.token_env and not ch.token_cmd:
             raise ConfigError(f"'{prefix}' in {where} needs token_env or token_cmd with tcp.")
+    if isinstance(ch, ChatSettings):
+        from omnitui.core.hours import parse_duration
+
+        try:
+            parse_duration(ch.email_fallback_after)
+        except ValueError as exc:
+            raise ConfigError(f"'{prefix}.email_fallback_after' in {where}: {exc}") from None
 
 
 def resolve_secret(settings: object, base: str, label: str) -> str:

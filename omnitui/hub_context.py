@@ -100,6 +100,18 @@ class HubContext:
     async def rating(self, address: str, score: int, comment: str | None) -> bool:
         return await self.db.run(_rating, self.db.store, self.kind, address, score, comment)
 
+    # --- service levels: after-hours chat (issue 7) --------------------------------------------
+
+    async def email_known(self, address: str) -> bool:
+        """Whether the customer behind this identity can be reached by email: decides whether
+        the chat's `offline` line asks for an address and whether a typed one is linked."""
+        return await self.db.run(_email_known, self.db.store, self.kind, address)
+
+    async def last_inbound_at(self, address: str) -> float | None:
+        """When this identity last wrote (epoch seconds): the floor for "last seen" after a
+        hub restart, when the channel has not seen the visitor itself."""
+        return await self.db.run(_last_inbound_at, self.db.store, self.kind, address)
+
 
 def _history(store: Store, kind: str, address: str, limit: int) -> list[dict[str, Any]]:
     rows = store.conn.execute(
@@ -144,3 +156,18 @@ def _rating(store: Store, kind: str, address: str, score: int, comment: str | No
         return False
     actions.record_rating(store, conv[0], score, comment, actor=f"customer:{address}")
     return True
+
+
+def _email_known(store: Store, kind: str, address: str) -> bool:
+    row = store.conn.execute(
+        "SELECT 1 FROM identity i JOIN identity e ON e.customer_id = i.customer_id "
+        "WHERE i.kind = ? AND i.address = ? AND e.kind = 'email' LIMIT 1",
+        (kind, address)).fetchone()
+    return row is not None
+
+
+def _last_inbound_at(store: Store, kind: str, address: str) -> float | None:
+    row = store.conn.execute(
+        "SELECT max(m.created_at) FROM identity i JOIN message m ON m.identity_id = i.id "
+        "WHERE i.kind = ? AND i.address = ? AND m.kind = 'inbound'", (kind, address)).fetchone()
+    return float(row[0]) if row and row[0] is not None else None

@@ -21,6 +21,8 @@ FLAG_BOUNCE = "bounce"
 FLAG_BULK = "bulk"
 FLAG_QUARANTINED = "quarantined"
 FLAG_EDITED = "edited"
+# Inbound.meta key: `link_email` was typed in the message text, not given by the shop's backend.
+META_TYPED_EMAIL = "link_email_typed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,16 @@ class PermanentError(ChannelError):
 
 class AmbiguousError(ChannelError):
     """The request may have reached the customer (connection lost after the data went out)."""
+
+
+class Reroute(ChannelError):
+    """Not deliverable on this channel now, but perhaps on another kind of the same customer:
+    the hub queues the same text to the customer's `kind` identity and marks this message not
+    delivered with the message as reason (chat → email once the visitor has left)."""
+
+    def __init__(self, message: str, kind: ChannelKind) -> None:
+        super().__init__(message)
+        self.kind: ChannelKind = kind
 
 
 class ConfigError(ChannelError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from omnitui.channels.base import Inbound
+from omnitui.channels.base import META_TYPED_EMAIL, Inbound
 from omnitui.core.sanitize import clean_line
 from omnitui.store.db import Tx
 
@@ -84,7 +84,9 @@ def _survivor(tx: Tx, customer_id: int) -> int:
 
 def _create_customer(tx: Tx, item: Inbound) -> int:
     name = item.display_name or item.address
-    email = item.address if item.kind == "email" else item.link_email
+    # A typed address is kept by `_remember_contact`, and only when nobody else owns it.
+    email = item.address if item.kind == "email" else (
+        None if typed_email(item) else item.link_email)
     email = email.strip().lower() if email else None
     return tx.insert(
         "customer",
@@ -98,7 +100,7 @@ def _linked_customer(tx: Tx, item: Inbound) -> int | None:
         found = tx.scalar("SELECT id FROM customer WHERE link_token = ?", (item.link_token,))
         if found is not None:
             return _survivor(tx, found)
-    if item.link_email and item.kind != "email":
+    if item.link_email and item.kind != "email" and not typed_email(item):
         addr = item.link_email.strip().lower()
         found = tx.scalar(
             "SELECT customer_id FROM identity WHERE kind = 'email' AND address = ?", (addr,)
@@ -126,6 +128,11 @@ def _remember_contact(tx: Tx, customer_id: int, item: Inbound) -> None:
     """Keep an email address or phone the customer gave, and make the email reachable."""
     if item.link_email and item.kind != "email":
         addr = item.link_email.strip().lower()
+        if typed_email(item) and tx.one(
+            "SELECT 1 FROM identity WHERE kind = 'email' AND address = ? AND customer_id != ?",
+            (addr, customer_id),
+        ):
+            return  # somebody else's address typed into a chat: an agent decides, not ingest
         tx.execute(
             "UPDATE customer SET email = ? WHERE id = ? AND email IS NULL", (addr, customer_id)
         )
@@ -146,6 +153,13 @@ def _remember_contact(tx: Tx, customer_id: int, item: Inbound) -> None:
             "UPDATE customer SET phone = ? WHERE id = ? AND phone IS NULL",
             (normalise_phone(item.link_phone), customer_id),
         )
+
+
+def typed_email(item: Inbound) -> bool:
+    """Whether `link_email` was found in the message text rather than given by the shop's own
+    backend (chat `hello`). Anybody can type any address, so a typed one only makes this
+    customer reachable by email when no other customer owns it; it never merges customers."""
+    return bool(item.meta.get(META_TYPED_EMAIL))
 
 
 def _is_lone(tx: Tx, customer_id: int) -> bool:

@@ -226,7 +226,7 @@ async def test_offline_outside_business_hours(short_dir: Path) -> None:
     tomorrow = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[
         (datetime.now(UTC) + timedelta(days=1)).weekday()]
     settings = make_settings(short_dir, hours={tomorrow: "00:00-00:01"},
-                             offline_text="Back tomorrow.")
+                             offline_text="Back tomorrow.", offline_ask_email_text="")
     hub = await InProcessHub(settings).start()
     try:
         c = await Raw.open(hub.socket)

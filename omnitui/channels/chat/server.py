@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from omnitui.channels.base import (
+    META_TYPED_EMAIL,
     ConfigError,
     Inbound,
     Outbound,
@@ -28,6 +29,7 @@ from omnitui.channels.base import (
 )
 from omnitui.channels.chat import protocol as p
 from omnitui.channels.chat.limits import Batcher, RateLimiter, Recent
+from omnitui.channels.chat.presence import Presence, find_email, offline_text
 from omnitui.channels.chat.resolutions import ResolutionWatcher
 from omnitui.channels.chat.session import TOO_LONG_LINE, Session, read_lines
 from omnitui.config import ChatSettings, Settings, resolve_secret
@@ -62,6 +64,7 @@ class ChatChannel:
         self._socket_inode: int | None = None
         self._stopping = False
         self.resolutions = ResolutionWatcher(settings.db_path, self._request_rating)
+        self.presence = Presence(cfg)  # service levels: who left, for the email fallback
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -170,7 +173,9 @@ class ChatChannel:
 
     async def send(self, out: Outbound) -> SendResult:
         """Push to every connected session of the visitor. Not connected is not a failure: the
-        reply stays "sent" and `undelivered()` pushes it after the visitor's next hello."""
+        reply stays "sent" and `undelivered()` pushes it after the visitor's next hello — unless
+        the visitor left longer than `email_fallback_after` ago: then `Reroute` asks the hub to
+        send it by email (the hub keeps this behaviour when no email address is known)."""
         line = p.reply(out.message_id, out.text, out.agent_name,
                        out.created_at.isoformat(timespec="seconds").replace("+00:00", "Z"))
         if not p.fits(line):
@@ -240,6 +245,7 @@ class ChatChannel:
                 peers.discard(session)
                 if not peers:
                     del self._by_visitor[session.visitor]
+                    self.presence.seen(session.visitor)  # left now: the fallback clock starts
 
     async def _handle(self, session: Session, request: p.Request) -> None:
         if isinstance(request, p.Ping):
@@ -269,13 +275,15 @@ class ChatChannel:
         session.email = hello.email
         session.begin_hello()
         self._by_visitor.setdefault(hello.visitor, set()).add(session)
+        self.presence.seen(hello.visitor)
         ctx = self._ctx
         online = bool(ctx.is_open())
+        session.email_known = bool(hello.email) or await ctx.email_known(hello.visitor)
         history = await ctx.history(hello.visitor)
         undelivered = await ctx.undelivered(hello.visitor)
         session.write(p.welcome(hello.visitor, online, history))
         if not online:
-            session.write(p.offline(self.cfg.offline_text))
+            session.write(p.offline(offline_text(self.cfg, session.email_known)))
         for item in undelivered:
             line = p.reply(item["id"], item["text"], item["agent"], item["at"])
             if p.fits(line):
@@ -308,6 +316,11 @@ class ChatChannel:
             item = Inbound(channel=self.name, kind="chat", external_id=external_id(visitor, msg.id),
                            address=visitor, text=msg.text,
                            display_name=session.name, link_email=session.email)
+            typed = None if session.email_known else find_email(msg.text)
+            if typed is not None:  # the answer to the offline line's ask: reachable by email
+                item.link_email = typed
+                item.meta[META_TYPED_EMAIL] = True
+                session.email_known = True
             assert self._batcher is not None
             future = asyncio.ensure_future(self._batcher.submit(item))
             self._inflight[key] = future

@@ -72,6 +72,7 @@ class Session:
         self.visitor: str | None = None
         self.name: str | None = None  # from hello; stored with each message as display name
         self.email: str | None = None
+        self.email_known = False  # the customer has an email identity (set by hello)
         self.closed = False
         self.dropped_slow = False
         self._ready = False

@@ -1,0 +1,75 @@
+"""After-hours chat (issue 7): is the visitor still around, and how do we reach them if not?
+
+A chat reply only reaches a visitor whose browser is connected, or who comes back and says
+`hello`. An answer written next morning to somebody who left last night would wait for a return
+that may never come, so once the visitor is neither connected nor seen for `email_fallback_after`
+the reply goes by email instead (the hub reroutes it; see `omnitui.core.reroute`). For that the
+shop needs an email address: the `offline` line asks for one when none is known, and an address
+typed into a chat message is linked to the customer.
+
+Kept apart from the server so the rules are small, testable and the server stays one idea.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from omnitui.config import ChatSettings
+from omnitui.core.hours import parse_duration
+
+# Deliberately plain: a word-ish local part, a dotted domain with a letters-only top label. It
+# only has to find what a person types ("it's olga@example.org, thanks"), not parse RFC 5322.
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
+    r"[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
+)
+MAX_TRACKED = 100_000  # visitors whose departure time is remembered (oldest forgotten first)
+
+
+def find_email(text: str) -> str | None:
+    """The first email address in a chat message, lower-cased, or None."""
+    match = _EMAIL.search(text or "")
+    if match is None:
+        return None
+    return match.group(0).rstrip(".").lower()
+
+
+def offline_text(cfg: ChatSettings, email_known: bool) -> str:
+    """The `offline` line: the configured text, plus the ask for an address when none is known."""
+    if email_known or not cfg.offline_ask_email_text.strip():
+        return cfg.offline_text
+    return f"{cfg.offline_text.rstrip()} {cfg.offline_ask_email_text.strip()}"
+
+
+class Presence:
+    """When each visitor was last seen connected. `clock` is injectable for tests."""
+
+    def __init__(self, cfg: ChatSettings, clock: Callable[[], float] = time.time) -> None:
+        self.fallback_after = parse_duration(cfg.email_fallback_after).total_seconds()
+        self.clock = clock
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def seen(self, visitor: str) -> None:
+        """The visitor is here now (hello) or has just left (their last session closed)."""
+        self._seen[visitor] = self.clock()
+        self._seen.move_to_end(visitor)
+        while len(self._seen) > MAX_TRACKED:
+            self._seen.popitem(last=False)
+
+    async def gone(self, visitor: str,
+                   floor: Callable[[str], Awaitable[float | None]]) -> bool:
+        """Not connected (the caller checks that) and not seen for longer than the fallback.
+
+        After a hub restart the channel has seen nobody; `floor` gives the visitor's last
+        message time from the store, so a visitor who wrote a minute before the restart is
+        not mistaken for one who left long ago. Never seen and never wrote counts as gone.
+        """
+        last = self._seen.get(visitor)
+        if last is None:
+            last = await floor(visitor)
+        if last is None:
+            return True
+        return self.clock() - last > self.fallback_after
