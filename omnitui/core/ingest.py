@@ -24,7 +24,7 @@ from omnitui.core.clock import to_epoch
 from omnitui.core.identities import customer_for
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.store.db import PendingEvent, Store, Tx
-from omnitui.store.files import store_bytes
+from omnitui.store.files import store_many
 
 PREVIEW_CHARS = 200
 NO_RESPONSE_NEEDED = frozenset({FLAG_AUTO_REPLY, FLAG_BOUNCE, FLAG_BULK})
@@ -77,15 +77,20 @@ def read_cursor(store: Store, channel: str) -> str | None:
 
 def _write_blobs(batch: Sequence[Inbound], root: Path | None) -> dict[int, str]:
     """Attachment bytes go to content-addressed files before the transaction (orphans are
-    harmless; a row pointing at a missing file is not)."""
-    hashes: dict[int, str] = {}
+    harmless; a row pointing at a missing file is not), made durable once per batch."""
+    if root is None:
+        return {}
+    keys: list[int] = []
+    blobs: list[bytes] = []
     for item in batch:
-        if item.raw is not None and root is not None:
-            hashes[id(item)] = store_bytes(root, item.raw)
+        if item.raw is not None:
+            keys.append(id(item))
+            blobs.append(item.raw)
         for att in item.attachments:
-            if att.data is not None and root is not None:
-                hashes[id(att)] = store_bytes(root, att.data)
-    return hashes
+            if att.data is not None:
+                keys.append(id(att))
+                blobs.append(att.data)
+    return dict(zip(keys, store_many(root, blobs), strict=True)) if blobs else {}
 
 
 def _existing(tx: Tx, batch: Sequence[Inbound]) -> dict[tuple[str, str], tuple[int, int, int]]:

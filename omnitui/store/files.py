@@ -1,31 +1,70 @@
-"""Content-addressed attachment files: data_dir/attachments/ab/cdef…; same bytes, one file."""
+"""Content-addressed attachment files: data_dir/attachments/ab/cdef…; same bytes, one file.
+
+A row that names a blob is committed only after the blob is on disk. Blobs of one batch are
+written first and made durable together — one `syncfs` of the attachments file system on Linux
+instead of an fsync per file, which on a busy disk costs more than everything else ingest does.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+_syncfs = getattr(_libc, "syncfs", None)
 
 
 def store_bytes(root: Path, data: bytes) -> str:
-    """Write `data` once under its SHA-256 and return the hash. Atomic: temp file + rename."""
-    digest = hashlib.sha256(data).hexdigest()
-    path = blob_path(root, digest)
-    if path.exists():
-        return digest
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    """Write one blob durably and return its SHA-256."""
+    return store_many(root, [data])[0]
+
+
+def store_many(root: Path, blobs: Iterable[bytes]) -> list[str]:
+    """Write blobs (each once, atomically: temp file + rename), then make them all durable."""
+    digests: list[str] = []
+    written: list[Path] = []
+    for data in blobs:
+        digest = hashlib.sha256(data).hexdigest()
+        digests.append(digest)
+        path = blob_path(root, digest)
+        if path.exists():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(path)
+    if written:
+        _make_durable(root, written)
+    return digests
+
+
+def _make_durable(root: Path, paths: list[Path]) -> None:
+    fd = os.open(root, os.O_RDONLY)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
+        if _syncfs is not None and _syncfs(fd) == 0:
+            return
+    finally:
+        os.close(fd)
+    for path in paths:  # no syncfs: one fsync per file and per directory
+        with open(path, "rb") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return digest
+    for directory in {p.parent for p in paths}:
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
 
 
 def blob_path(root: Path, digest: str) -> Path:
