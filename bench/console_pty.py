@@ -20,6 +20,7 @@ import fcntl
 import os
 import pty
 import select
+import sqlite3
 import statistics
 import struct
 import sys
@@ -66,6 +67,7 @@ class Term:
         self.pid, self.fd = pid, fd
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
         self.out = bytearray()
+        self.last_ms = 0.0
 
     def read_until(self, marker: bytes, timeout: float = 60.0) -> float:
         deadline = time.perf_counter() + timeout
@@ -98,7 +100,10 @@ class Term:
             if time.perf_counter() - began > 5:
                 raise TimeoutError(f"no output after {name}")
         took = (time.perf_counter() - began) * 1000
-        self.settle(0.03)
+        last = time.perf_counter()
+        while self._read(0.03):
+            last = time.perf_counter()
+        self.last_ms = (last - began) * 1000  # the last byte of the answer (screen complete)
         return took
 
     def rss_mb(self) -> float:
@@ -127,21 +132,31 @@ def start(code: str, *args: str) -> tuple[Term, float]:
     return term, (ready - began) * 1000
 
 
+def size(db: Path) -> str:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        messages = conn.execute("SELECT max(id) FROM message").fetchone()[0] or 0
+        conversations = conn.execute("SELECT max(id) FROM conversation").fetchone()[0] or 0
+    finally:
+        conn.close()
+    return f"{messages:,} messages / {conversations:,} conversations"
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def run(db: Path, small: Path | None, agent: str, runs: int) -> None:
-    starts: dict[str, list[float]] = {"empty textual app": [], "console, 1M messages": []}
+    starts: dict[str, list[float]] = {"empty textual app": [], f"console, {size(db)}": []}
     if small:
-        starts["console, 1k messages"] = []
+        starts[f"console, {size(small)}"] = []
     for _ in range(3):
         for label in starts:
             if label.startswith("empty"):
                 term, ms = start(EMPTY)
             else:
-                path = db if "1M" in label else small
+                path = db if label.endswith(size(db)) else small
                 term, ms = start(CONSOLE, str(path.parent), agent)  # type: ignore[union-attr]
             starts[label].append(ms)
             term.close()
@@ -165,6 +180,7 @@ def run(db: Path, small: Path | None, agent: str, runs: int) -> None:
         results.setdefault("home", []).append(term.key("home"))
     for _ in range(max(5, runs // 10)):
         results.setdefault("open 500-message timeline", []).append(term.key("f9"))
+        results.setdefault("  … until its last byte", []).append(term.last_ms)
         term.settle(0.2)
         term.key("escape")
     for _ in range(max(5, runs // 10)):
@@ -181,7 +197,7 @@ def run(db: Path, small: Path | None, agent: str, runs: int) -> None:
     cpu0, t0 = term.cpu_seconds(), time.perf_counter()
     time.sleep(10)
     idle = (term.cpu_seconds() - cpu0) / (time.perf_counter() - t0) * 100
-    print(f"\nRSS after the run (1M store): {rss:.0f} MB")
+    print(f"\nRSS after the run ({size(db)}): {rss:.0f} MB")
     print(f"idle CPU over 10 s: {idle:.2f} % of one core")
     term.close()
 

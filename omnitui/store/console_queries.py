@@ -5,9 +5,11 @@ Kept apart from queries.py so the console can grow without touching the shared r
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from omnitui.store.db import Store, current_revision
 from omnitui.store.queries import fts_query
@@ -131,3 +133,27 @@ def schema_is_current(path: Path) -> bool:
             (revisions if key == "revision" else parents).add(value)
     heads = revisions - parents
     return len(heads) == 1 and current_revision(path) in heads
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    event_id: int
+    at: float
+    actor: str
+    kind: str  # status | assign | label | unlabel
+    conversation_id: int
+    data: dict[str, Any]
+
+
+def status_changes(store: Store, customer_id: int, *, since: float,
+                   limit: int = 300) -> list[StatusChange]:
+    """Status, assignment and label changes of a customer's conversations since `since`, for
+    the timeline (they live in the event log, not among the messages)."""
+    rows = store.conn.execute(
+        "SELECT e.id, e.at, coalesce(a.name, e.actor), e.kind, e.conversation_id, e.data "
+        "FROM event e LEFT JOIN agent a ON a.username = e.actor "
+        "WHERE e.conversation_id IN (SELECT id FROM conversation WHERE customer_id = ?) "
+        "AND e.kind IN ('status', 'assign', 'label', 'unlabel') AND e.at >= ? "
+        "ORDER BY e.id DESC LIMIT ?", (customer_id, since, limit)).fetchall()
+    return [StatusChange(r[0], r[1], r[2] or "", r[3], r[4], json.loads(r[5] or "{}"))
+            for r in reversed(rows)]

@@ -11,6 +11,7 @@ from datetime import datetime, tzinfo
 from rich.text import Text
 
 from omnitui.core.sanitize import clean_line, clean_text
+from omnitui.store.console_queries import StatusChange
 from omnitui.store.queries import InboxRow, MessageRow
 
 KIND_BADGES = {"email": ("✉", "MAIL"), "telegram": ("✈", "TG"), "chat": ("◉", "CHAT")}
@@ -84,7 +85,7 @@ KIND_STYLES = {
     "note": ("✎ note", "bold yellow"),
     "transfer": ("⇄ transfer", "bold magenta"),
     "call": ("☎ call", "bold cyan"),
-    "system": ("• system", "dim"),
+    "system": ("•", "dim"),
 }
 
 
@@ -107,6 +108,13 @@ def message_parts(msg: MessageRow, tz: tzinfo, now: float,
     other = msg.conversation_id != current_conversation
     out.append(f"{mark} ", style=style)
     out.append(safe_line(msg.author) or "?", style=style)
+    if msg.kind == "system":  # a status change: one dim line, no body
+        out.append(f" {safe_line(msg.text)}", style="dim")
+        out.append(f"  {stamp(msg.created_at, tz, now)}", style="dim")
+        if msg.conversation_id != current_conversation:
+            out.append(f"  #{msg.conversation_id}", style="dim italic")
+        out.end = ""
+        return out, Text(end="")
     if msg.channel:
         out.append(f" via {safe_line(msg.channel)}", style="dim")
     if msg.kind == "transfer" and msg.meta.get("to_name"):
@@ -136,3 +144,39 @@ def message_parts(msg: MessageRow, tz: tzinfo, now: float,
         body.append(safe_line(str(att.get("filename", ""))), style="underline")
         body.append(f" ({att.get('size', 0)} bytes)", style="dim")
     return out, body
+
+
+def change_text(change: StatusChange, tz: tzinfo) -> str:
+    d = change.data
+    if change.kind == "assign":
+        return f"assigned to {d['to']}" if d.get("to") else "unassigned"
+    if change.kind in ("label", "unlabel"):
+        verb = "labelled" if change.kind == "label" else "removed label"
+        return f"{verb} #{safe_line(str(d.get('label', '')))}"
+    status = str(d.get("status", ""))
+    if d.get("woke"):
+        return "woke from snooze"
+    if status == "snoozed":
+        until = d.get("until")
+        when = datetime.fromtimestamp(until, tz).strftime("%d %b %H:%M") if until else None
+        parts = [f"until {when}" if when else "", "until the customer replies"
+                 if d.get("until_reply") else ""]
+        return "snoozed " + " or ".join(p for p in parts if p)
+    if status == "open" and d.get("previous") == "resolved":
+        return "reopened"
+    return {"resolved": "resolved", "pending": "set pending (waiting on the customer)",
+            "open": "set open"}.get(status, f"set {status}")
+
+
+def change_row(change: StatusChange, tz: tzinfo) -> MessageRow:
+    """A status change as a timeline row (kind "system", negative id: not a message)."""
+    return MessageRow(-change.event_id, change.conversation_id, "system", None, change.actor,
+                      change_text(change, tz), None, change.at, None, None, (), False, None, {})
+
+
+def merge_changes(messages: list[MessageRow], changes: list[StatusChange],
+                  tz: tzinfo) -> list[MessageRow]:
+    """Messages and status changes in one stream, by time (a message first on a tie)."""
+    rows = [*messages, *(change_row(c, tz) for c in changes)]
+    rows.sort(key=lambda m: (m.created_at, m.id < 0))
+    return rows

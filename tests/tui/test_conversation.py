@@ -89,6 +89,9 @@ async def test_note_resolve_reopen_pending(console: OmniConsole) -> None:
         assert one(console, "SELECT status FROM conversation WHERE id = ?", NOAH) == ("open",)
         await pilot.press("p")
         assert one(console, "SELECT status FROM conversation WHERE id = ?", NOAH) == ("pending",)
+        plain = console.screen.timeline.plain()  # type: ignore[attr-defined]
+        assert "Anna Kowalska resolved" in plain and "Anna Kowalska reopened" in plain
+        assert "set pending" in plain
 
 
 async def test_assign_snooze_label_call(console: OmniConsole) -> None:

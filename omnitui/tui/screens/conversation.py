@@ -18,7 +18,7 @@ from textual.widgets import Footer, Input, Static, TextArea
 from omnitui.core import actions
 from omnitui.core.errors import StaleConversation
 from omnitui.core.feed import Event
-from omnitui.store.console_queries import viewers_of
+from omnitui.store.console_queries import status_changes, viewers_of
 from omnitui.store.queries import (
     ConversationDetail,
     conversation_detail,
@@ -26,7 +26,7 @@ from omnitui.store.queries import (
     customer_timeline,
 )
 from omnitui.tui import keymap
-from omnitui.tui.format import safe_line
+from omnitui.tui.format import merge_changes, safe_line
 from omnitui.tui.screens.conversation_actions import ConversationActions
 from omnitui.tui.widgets.composer import Composer
 from omnitui.tui.widgets.side_panel import SidePanel, side_text
@@ -104,12 +104,16 @@ class ConversationScreen(ConversationActions, Screen[None]):
         now = app.now()  # type: ignore[attr-defined]
         shown = self.timeline.shown
         if append and shown:
+            last = max(m.id for m in shown)
             newer = [m for m in customer_timeline(self.store, detail.customer_id, limit=50)
-                     if m.id > shown[-1].id]
+                     if m.id > last]
             self.timeline.append(newer)
             messages = self.timeline.shown
         else:
             messages = customer_timeline(self.store, detail.customer_id, limit=TIMELINE_LIMIT)
+            since = messages[0].created_at if len(messages) == TIMELINE_LIMIT else 0.0
+            changes = status_changes(self.store, detail.customer_id, since=since)
+            messages = merge_changes(messages, changes, app.tz)  # type: ignore[attr-defined]
             self.timeline.show(messages, app.tz, now, self.conversation_id)  # type: ignore[attr-defined]
         past = customer_detail(self.store, detail.customer_id)["conversations"]
         self._update("side", side_text(detail, past, app.tz))  # type: ignore[attr-defined]

@@ -12,6 +12,8 @@ from textual.widgets import Static
 from omnitui.store.queries import ConversationDetail
 from omnitui.tui.format import KIND_BADGES, safe_line
 
+PANEL_TEXT_WIDTH = 25  # the panel's 28 columns less border and padding
+
 
 def side_text(detail: ConversationDetail, past: list[dict[str, Any]], tz: tzinfo) -> Text:
     out = Text(end="")
@@ -35,10 +37,11 @@ def side_text(detail: ConversationDetail, past: list[dict[str, Any]], tz: tzinfo
     for conv in past[:12]:
         current = conv["id"] == detail.id
         when = datetime.fromtimestamp(conv["last_message_at"], tz).strftime("%d %b")
-        out.append("▸ " if current else "  ")
-        out.append(f"#{conv['id']} {conv['status'][:4]} {when} ",
-                   style="bold" if current else "dim")
-        out.append(safe_line(conv.get("subject") or conv.get("channel") or "")[:24] + "\n")
+        head = f"{'▸ ' if current else '  '}#{conv['id']} {conv['status'][:4]} {when} "
+        out.append(head, style="bold" if current else "dim")
+        room = max(0, PANEL_TEXT_WIDTH - len(head))
+        subject = safe_line(conv.get("subject") or conv.get("channel") or "")
+        out.append((subject[: room - 1] + "…" if len(subject) > room else subject) + "\n")
     return out
 
 

@@ -70,7 +70,10 @@ class Timeline(RichLog, can_focus=True):
                            scroll_end=False)
             last_conv = msg.conversation_id
             head, body = message_parts(msg, tz, now, conversation_id)
-            self.write(Group(head, Padding(body, (0, 0, 0, 2))), scroll_end=False)
+            if body.plain:
+                self.write(Group(head, Padding(body, (0, 0, 0, 2))), scroll_end=False)
+            else:
+                self.write(head, scroll_end=False)
 
     def older(self) -> bool:
         """Draw MORE older messages above, keeping the view where it was; False if none."""
