@@ -65,7 +65,10 @@ def customer_for(
 def _cleaned(item: Inbound) -> Inbound:
     """Names and addresses are untrusted one-line text like any other."""
     name = clean_line(item.display_name)
-    address = clean_line(item.address) or ""
+    address = (clean_line(item.address) or "").strip()
+    if not address:  # mail so broken no sender survives: one findable customer per channel
+        address = f"unknown-sender@{item.channel}"
+        name = name or "Unknown sender"
     if name == item.display_name and address == item.address:
         return item
     return replace(item, display_name=name, address=address)
