@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,9 +54,3 @@ def ann(store: Store) -> AgentRow:
 @pytest.fixture
 def bob(store: Store) -> AgentRow:
     return add_agent(store, "bob", "Bob Builder")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under CI a missing system dependency fails instead of skipping."""
-    if os.environ.get("CI") == "true":
-        config.option.strict_markers = True
