@@ -23,13 +23,18 @@ from omnitui.channels.base import (
     AmbiguousError,
     Channel,
     ChannelError,
+    ConfigError,
     PermanentError,
+    Reroute,
     TemporaryError,
 )
 from omnitui.config import ChatSettings, EmailSettings, Settings, TelegramSettings
+from omnitui.config import ConfigError as SettingsError
 from omnitui.core import outbox
 from omnitui.core.actions import wake_snoozed
+from omnitui.core.automatic import mail_domain
 from omnitui.core.feed import Feed
+from omnitui.core.reroute import reroute  # sla: chat reply to a visitor who left → email
 from omnitui.core.service_levels import ServiceLevels  # sla: due times, breaches (issue 7)
 from omnitui.hub_context import Database, HubContext
 from omnitui.hub_lock import HubLock, HubRunning
@@ -142,6 +147,12 @@ class Hub:
                 error = "stopped by itself"
             except asyncio.CancelledError:
                 raise
+            except (ConfigError, SettingsError) as exc:  # wrong password, missing secret, …
+                error = _one_line(exc)
+                self.log.warning("%s: configuration problem: %s", name, error)
+                await ctx.set_state("failed", f"configuration problem: {error}", error)
+                await asyncio.sleep(RESTART_MAX)
+                continue
             except Exception as exc:  # a channel must never take the hub down
                 error = _one_line(exc)
                 self.log.warning("%s: crashed: %s", name, error)
@@ -208,6 +219,8 @@ class Hub:
                                       after=exc.retry_after)
             self.log.info("%s: reply %d will retry in %.0f s: %s", channel.name, item.message_id,
                           delay, _one_line(exc))
+        except Reroute as exc:  # sla: not reachable here now; the same text goes by `exc.kind`
+            await self._reroute(channel, item, exc)
         except AmbiguousError as exc:
             policy = channel.resend_policy
             if policy == "resend" or (policy == "resend_once" and not item.ambiguous):
@@ -229,6 +242,27 @@ class Hub:
         else:
             await self.db.run(outbox.mark_sent, self.store, item, wire_id=result.wire_id,
                               delivered=result.delivered)
+
+    async def _reroute(self, channel: Channel, item: outbox.Claimed, exc: Reroute) -> None:
+        """sla (issue 7): queue the reply on the customer's `exc.kind` identity through a
+        configured channel of that kind. Without one, or without such an identity, the reply
+        counts as sent, as before (chat: pushed after the visitor's next hello)."""
+        target = next((n for n, ch in self.channels.items() if ch.kind == exc.kind), None)
+        new_id = None
+        if target is not None:
+            try:
+                new_id = await self.db.run(reroute, self.store, item.message_id, kind=exc.kind,
+                                           reason=str(exc), mail_domain=mail_domain(self.settings),
+                                           channel=target)
+            except Exception as err:  # e.g. the conversation was merged meanwhile
+                self.log.warning("%s: rerouting reply %d failed: %s", channel.name,
+                                 item.message_id, _one_line(err))
+        if new_id is None:
+            await self.db.run(outbox.mark_sent, self.store, item)
+        else:
+            self.log.info("%s: reply %d rerouted as %s reply %d (%s)", channel.name,
+                          item.message_id, exc.kind, new_id, _one_line(exc))
+            self._outbox_wake.set()
 
     async def _timers(self) -> None:
         last_optimize = 0.0

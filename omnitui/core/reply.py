@@ -24,6 +24,17 @@ MAX_REPLY_CHARS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
+class StoredFile:
+    """An attachment already in the content-addressed store (stashed, or copied from another
+    message when a reply is rerouted)."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class QueuedReply:
     message_id: int
     conversation_id: int
@@ -55,104 +66,130 @@ def reply(
         raise ActionError("A reply needs some text or an attachment.")
     if len(text) > MAX_REPLY_CHARS:
         raise ActionError(f"A reply can be at most {MAX_REPLY_CHARS} characters.")
-    stored = [_stash(path, attachments_dir) for path in attachments]
+    files = [
+        StoredFile(clean_line(path.name) or "attachment",
+                   mimetypes.guess_type(path.name)[0] or "application/octet-stream", size, digest)
+        for path, digest, size in (_stash(path, attachments_dir) for path in attachments)
+    ]
     with store.write(agent.username) as tx:
-        conv = _conversation(tx, conversation_id)
-        if expect_last_inbound is not None:
-            newest = tx.scalar(
-                "SELECT max(id) FROM message WHERE conversation_id = ? AND kind = 'inbound'",
-                (conversation_id,),
-            )
-            if newest is not None and newest > expect_last_inbound:
-                raise StaleConversation(
-                    "The customer wrote again while you were typing; read it, then send again."
-                )
-        identity = _pick_identity(tx, conv["customer_id"], via_identity)
-        parent = tx.one(
-            "SELECT wire_id, meta, subject FROM message WHERE conversation_id = ? "
-            "AND kind = 'inbound' AND channel = ? ORDER BY id DESC LIMIT 1",
-            (conversation_id, identity["channel"]),
+        return queue_reply_in(tx, conversation_id, text, agent, via_identity=via_identity,
+                              files=files, expect_last_inbound=expect_last_inbound,
+                              automatic=automatic, mail_domain=mail_domain)
+
+
+def queue_reply_in(
+    tx: Tx,
+    conversation_id: int,
+    text: str,
+    agent: AgentRow,
+    *,
+    via_identity: int | None = None,
+    files: Sequence[StoredFile] = (),
+    expect_last_inbound: int | None = None,
+    automatic: bool = False,
+    mail_domain: str = "omnitui.localhost",
+    default_channel: str | None = None,
+) -> QueuedReply:
+    """The body of `reply` inside the caller's transaction, for work that must commit together
+    with the queued reply (a chat reply rerouted to email). `text` is already clean.
+    `default_channel` serves an identity learnt on another channel (no channel of its own)."""
+    conv = _conversation(tx, conversation_id)
+    if expect_last_inbound is not None:
+        newest = tx.scalar(
+            "SELECT max(id) FROM message WHERE conversation_id = ? AND kind = 'inbound'",
+            (conversation_id,),
         )
-        meta: dict[str, object] = {}
-        wire_id = None
-        subject = None
-        token = None
-        if identity["kind"] == "email":
-            wire_id = f"<{uuid.uuid4().hex}@{mail_domain}>"
-            token = _reply_token(tx, conversation_id)
-            subject = _reply_subject(conv["subject"] or (parent["subject"] if parent else None))
-            if parent is not None and parent["wire_id"]:
-                parent_refs = json.loads(parent["meta"] or "{}").get("references", [])
-                meta["in_reply_to"] = parent["wire_id"]
-                # References: oldest first, ending with the parent (RFC 5322 §3.6.4).
-                meta["references"] = [*reversed(parent_refs), parent["wire_id"]][-20:]
-        if automatic:
-            meta["automatic"] = True
-        message_id = tx.insert(
-            "message",
-            {
-                "conversation_id": conversation_id,
-                "customer_id": conv["customer_id"],
-                "kind": "outbound",
-                "channel": identity["channel"],
-                "identity_id": identity["id"],
-                "agent_id": agent.id,
-                "wire_id": wire_id,
-                "subject": subject,
-                "text": text,
-                "delivery_state": "queued",
-                "reply_token": token,
-                "meta": json.dumps(meta) if meta else "{}",
-                "created_at": tx.now,
-            },
-        )
-        for path, digest, size in stored:
-            tx.insert(
-                "attachment",
-                {
-                    "message_id": message_id,
-                    "filename": clean_line(path.name) or "attachment",
-                    "content_type": mimetypes.guess_type(path.name)[0]
-                    or "application/octet-stream",
-                    "size": size,
-                    "sha256": digest,
-                },
+        if newest is not None and newest > expect_last_inbound:
+            raise StaleConversation(
+                "The customer wrote again while you were typing; read it, then send again."
             )
+    identity = _pick_identity(tx, conv["customer_id"], via_identity)
+    if default_channel and identity["channel"] in ("", f"@{identity['kind']}"):
+        identity["channel"] = default_channel
+    parent = tx.one(
+        "SELECT wire_id, meta, subject FROM message WHERE conversation_id = ? "
+        "AND kind = 'inbound' AND channel = ? ORDER BY id DESC LIMIT 1",
+        (conversation_id, identity["channel"]),
+    )
+    meta: dict[str, object] = {}
+    wire_id = None
+    subject = None
+    token = None
+    if identity["kind"] == "email":
+        wire_id = f"<{uuid.uuid4().hex}@{mail_domain}>"
+        token = _reply_token(tx, conversation_id)
+        subject = _reply_subject(conv["subject"] or (parent["subject"] if parent else None))
+        if parent is not None and parent["wire_id"]:
+            parent_refs = json.loads(parent["meta"] or "{}").get("references", [])
+            meta["in_reply_to"] = parent["wire_id"]
+            # References: oldest first, ending with the parent (RFC 5322 §3.6.4).
+            meta["references"] = [*reversed(parent_refs), parent["wire_id"]][-20:]
+    if automatic:
+        meta["automatic"] = True
+    message_id = tx.insert(
+        "message",
+        {
+            "conversation_id": conversation_id,
+            "customer_id": conv["customer_id"],
+            "kind": "outbound",
+            "channel": identity["channel"],
+            "identity_id": identity["id"],
+            "agent_id": agent.id,
+            "wire_id": wire_id,
+            "subject": subject,
+            "text": text,
+            "delivery_state": "queued",
+            "reply_token": token,
+            "meta": json.dumps(meta) if meta else "{}",
+            "created_at": tx.now,
+        },
+    )
+    for file in files:
         tx.insert(
-            "outbox",
+            "attachment",
             {
                 "message_id": message_id,
-                "channel": identity["channel"],
-                "state": "queued",
-                "next_attempt_at": tx.now,
-                "created_at": tx.now,
+                "filename": file.filename,
+                "content_type": file.content_type,
+                "size": file.size,
+                "sha256": file.sha256,
             },
         )
-        tx.execute(
-            "UPDATE conversation SET last_message_at = ?, last_message_id = ?, "
-            "message_count = message_count + 1, "
-            # An automatic acknowledgement is not an answer: the customer is still waiting.
-            "waiting_since = CASE WHEN ? THEN waiting_since ELSE NULL END, "
-            "first_response_at = coalesce(first_response_at, ?), "
-            "assignee_id = coalesce(assignee_id, ?), preview = ? WHERE id = ?",
-            (
-                tx.now,
-                message_id,
-                automatic,
-                tx.now if not automatic else None,
-                agent.id if not automatic else None,
-                clean_line(text)[:200] if text else "",
-                conversation_id,
-            ),
-        )
-        mark_read_in(tx, conversation_id, agent.id, message_id)
-        tx.event(
-            "message_out",
-            conversation_id=conversation_id,
-            customer_id=conv["customer_id"],
-            message_id=message_id,
-            channel=identity["channel"],
-        )
+    tx.insert(
+        "outbox",
+        {
+            "message_id": message_id,
+            "channel": identity["channel"],
+            "state": "queued",
+            "next_attempt_at": tx.now,
+            "created_at": tx.now,
+        },
+    )
+    tx.execute(
+        "UPDATE conversation SET last_message_at = ?, last_message_id = ?, "
+        "message_count = message_count + 1, "
+        # An automatic acknowledgement is not an answer: the customer is still waiting.
+        "waiting_since = CASE WHEN ? THEN waiting_since ELSE NULL END, "
+        "first_response_at = coalesce(first_response_at, ?), "
+        "assignee_id = coalesce(assignee_id, ?), preview = ? WHERE id = ?",
+        (
+            tx.now,
+            message_id,
+            automatic,
+            tx.now if not automatic else None,
+            agent.id if not automatic else None,
+            clean_line(text)[:200] if text else "",
+            conversation_id,
+        ),
+    )
+    mark_read_in(tx, conversation_id, agent.id, message_id)
+    tx.event(
+        "message_out",
+        conversation_id=conversation_id,
+        customer_id=conv["customer_id"],
+        message_id=message_id,
+        channel=identity["channel"],
+    )
     return QueuedReply(message_id, conversation_id, identity["channel"], identity["id"], wire_id)
 
 

@@ -24,6 +24,7 @@ from omnitui.channels.base import (
     Inbound,
     Outbound,
     PermanentError,
+    Reroute,
     ResendPolicy,
     SendResult,
 )
@@ -182,6 +183,9 @@ class ChatChannel:
             raise PermanentError("The reply is longer than one chat line allows (64 KiB); "
                                  "shorten it or send it by email.")
         self.resolutions.learned_conversation(out.conversation_id, out.address)
+        if (out.address not in self._by_visitor and self._ctx is not None
+                and await self.presence.gone(out.address, self._ctx.last_inbound_at)):
+            raise Reroute("visitor left; sent by email instead", kind="email")
         for session in list(self._by_visitor.get(out.address, ())):
             session.push(line)
         return SendResult()
