@@ -82,12 +82,23 @@ class OmniConsole(App[None]):
                             severity="warning", markup=False)
         if self.start_hub:
             self._start_hub()
+        self.set_timer(0.3, self._warm_up)
         if self.feed_interval is None:
             return  # no live updates (snapshot tests)
         self.feed = Feed(self.settings.db_path)
         self._feed_thread = threading.Thread(target=self._follow_feed, name="omnitui-feed",
                                              daemon=True)
         self._feed_thread.start()
+
+    def _warm_up(self) -> None:
+        """Import the conversation screen and dialogs once the inbox is painted, so the first
+        enter costs what every later one does (and start-up does not pay for them)."""
+        import omnitui.tui.dialogs.canned_picker
+        import omnitui.tui.dialogs.pick
+        import omnitui.tui.dialogs.search
+        import omnitui.tui.dialogs.text_prompt
+        import omnitui.tui.dialogs.transfer
+        import omnitui.tui.screens.conversation  # noqa: F401
 
     def _start_hub(self) -> None:
         try:
