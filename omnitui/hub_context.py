@@ -100,7 +100,15 @@ class HubContext:
     async def rating(self, address: str, score: int, comment: str | None) -> bool:
         return await self.db.run(_rating, self.db.store, self.kind, address, score, comment)
 
-    # --- service levels: after-hours chat (issue 7) --------------------------------------------
+    # --- service levels (issue 7) ---------------------------------------------------------------
+
+    async def csat_rating(self, address: str, conversation_id: int, score: int) -> bool:
+        """A tap on the Telegram rating keyboard; False when it does not count (see
+        `core.csat.record_telegram_rating`)."""
+        from omnitui.core.csat import record_telegram_rating
+
+        return await self.db.run(record_telegram_rating, self.db.store, address,
+                                 conversation_id, score)
 
     async def email_known(self, address: str) -> bool:
         """Whether the customer behind this identity can be reached by email: decides whether

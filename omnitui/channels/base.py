@@ -23,6 +23,8 @@ FLAG_QUARANTINED = "quarantined"
 FLAG_EDITED = "edited"
 # Inbound.meta key: `link_email` was typed in the message text, not given by the shop's backend.
 META_TYPED_EMAIL = "link_email_typed"
+# Outbound.meta key: the conversation id a Telegram rating keyboard (1–5) under this reply rates.
+META_CSAT_KEYBOARD = "csat_keyboard"
 
 
 @dataclass(frozen=True, slots=True)

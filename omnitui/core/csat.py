@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from omnitui.channels.base import META_CSAT_KEYBOARD
 from omnitui.core.autoack import is_noreply
 from omnitui.core.automatic import mail_domain, system_agent
 from omnitui.core.reply import reply
@@ -31,6 +32,9 @@ MAX_COMMENT = 200  # longer than this is a message, not a comment on a rating
 REQUEST_TEXT = (
     "Your request is resolved. How did we do? Reply with one digit from 1 (poor) to "
     "5 (excellent); you may add a short comment after it."
+)
+TELEGRAM_REQUEST_TEXT = (
+    "Your request is resolved. How did we do? Tap a rating from 1 (poor) to 5 (excellent)."
 )
 # A digit, optionally "/5" or "star(s)", then the end, a separator or a new line. "5 items are
 # missing" is a message, not a rating: words right after the digit need a separator first.
@@ -80,7 +84,9 @@ def mark_csat_requested(store: Store, conversation_id: int, channel: str, *,
 
 
 def request_csat(store: Store, settings: Settings, conversation_id: int) -> int | None:
-    """On resolve: ask by email when the customer's channel is email with `csat` on.
+    """On resolve: ask by email (a line to answer with a digit) or by Telegram (a message with
+    an inline keyboard 1–5, see `channels.telegram.send`) when the customer's channel is one of
+    those with `csat` on. Chat asks on its own (`rate_request`).
 
     Returns the queued message id, or None when no request is due (another channel kind, csat
     off, already asked for this resolution, reopened meanwhile, or an address nobody reads).
@@ -96,14 +102,20 @@ def request_csat(store: Store, settings: Settings, conversation_id: int) -> int 
         return None
     _, _, channel, identity_id, address, flags = row
     cfg = settings.channels.get(channel or "")
-    if cfg is None or cfg.kind != "email" or not getattr(cfg, "csat", False):
+    if cfg is None or cfg.kind not in ("email", "telegram") or not getattr(cfg, "csat", False):
         return None
     if AUTOMATIC_FLAGS & set((flags or "").split()) or is_noreply(address or ""):
         return None
     if csat_requested(store, conversation_id):
         return None
-    queued = reply(store, conversation_id, REQUEST_TEXT, system_agent(store),
-                   via_identity=identity_id, automatic=True, mail_domain=mail_domain(settings))
+    if cfg.kind == "telegram":  # the answer is a button press: `record_telegram_rating`
+        queued = reply(store, conversation_id, TELEGRAM_REQUEST_TEXT, system_agent(store),
+                       via_identity=identity_id, automatic=True,
+                       extra_meta={META_CSAT_KEYBOARD: conversation_id})
+    else:
+        queued = reply(store, conversation_id, REQUEST_TEXT, system_agent(store),
+                       via_identity=identity_id, automatic=True,
+                       mail_domain=mail_domain(settings))
     mark_csat_requested(store, conversation_id, channel, message_id=queued.message_id)
     return queued.message_id
 
@@ -146,3 +158,26 @@ def take_rating(store: Store, message_id: int) -> int | None:
         tx.event("status", conversation_id=conv_id, customer_id=conv[0], status="resolved",
                  previous="open", csat_rating=True)
     return score
+
+
+def record_telegram_rating(store: Store, address: str, conversation_id: int, score: int) -> bool:
+    """A tap on the rating keyboard (callback data "csat:<conversation>:<score>").
+
+    A callback query is not a message, so nothing was reopened and the plain `record_rating`
+    applies (a later tap replaces the score). Callback data comes from the customer's client and
+    can be forged, so it counts only from a Telegram identity of the conversation's customer
+    and only when a rating was asked for its latest resolution.
+    """
+    from omnitui.core.actions import record_rating
+
+    if not 1 <= score <= 5:
+        return False
+    owner = store.conn.execute(
+        "SELECT 1 FROM conversation c JOIN identity i ON i.customer_id = c.customer_id "
+        "WHERE c.id = ? AND c.merged_into IS NULL AND i.kind = 'telegram' AND i.address = ?",
+        (conversation_id, address),
+    ).fetchone()
+    if owner is None or not csat_requested(store, conversation_id):
+        return False
+    record_rating(store, conversation_id, score, actor=f"customer:{address}")
+    return True

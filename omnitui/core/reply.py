@@ -10,7 +10,7 @@ import json
 import mimetypes
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +55,7 @@ def reply(
     expect_last_inbound: int | None = None,
     automatic: bool = False,
     mail_domain: str = "omnitui.localhost",
+    extra_meta: Mapping[str, object] | None = None,
 ) -> QueuedReply:
     """Queue `text` to the customer of `conversation_id`.
 
@@ -74,7 +75,8 @@ def reply(
     with store.write(agent.username) as tx:
         return queue_reply_in(tx, conversation_id, text, agent, via_identity=via_identity,
                               files=files, expect_last_inbound=expect_last_inbound,
-                              automatic=automatic, mail_domain=mail_domain)
+                              automatic=automatic, mail_domain=mail_domain,
+                              extra_meta=extra_meta)
 
 
 def queue_reply_in(
@@ -89,10 +91,12 @@ def queue_reply_in(
     automatic: bool = False,
     mail_domain: str = "omnitui.localhost",
     default_channel: str | None = None,
+    extra_meta: Mapping[str, object] | None = None,
 ) -> QueuedReply:
     """The body of `reply` inside the caller's transaction, for work that must commit together
     with the queued reply (a chat reply rerouted to email). `text` is already clean.
-    `default_channel` serves an identity learnt on another channel (no channel of its own)."""
+    `default_channel` serves an identity learnt on another channel (no channel of its own).
+    `extra_meta` is for the channel (a Telegram rating keyboard); it travels in Outbound.meta."""
     conv = _conversation(tx, conversation_id)
     if expect_last_inbound is not None:
         newest = tx.scalar(
@@ -126,6 +130,7 @@ def queue_reply_in(
             meta["references"] = [*reversed(parent_refs), parent["wire_id"]][-20:]
     if automatic:
         meta["automatic"] = True
+    meta.update(extra_meta or {})
     message_id = tx.insert(
         "message",
         {

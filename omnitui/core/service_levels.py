@@ -56,12 +56,19 @@ class ServiceLevels:
                   and event.data.get("status") == "resolved"
                   and event.data.get("previous") != "resolved"
                   and not event.data.get("csat_rating")
-                  and request_csat(store, self.settings, conv) is not None):
-                notes.append(f"conversation {conv}: rating requested by email")
+                  and (asked := request_csat(store, self.settings, conv)) is not None):
+                notes.append(f"conversation {conv}: rating requested by {self._kind(store, asked)}")
         if touched:
             breaches = refresh_many(store, touched, self.policy, self.hours, now, self.due)
             notes.extend(_describe(b) for b in breaches)
         return notes
+
+    def _kind(self, store: Store, message_id: int) -> str:
+        """The channel kind a message went by ("email", "telegram"), for the log line."""
+        row = store.conn.execute("SELECT channel FROM message WHERE id = ?",
+                                 (message_id,)).fetchone()
+        cfg = self.settings.channels.get(row[0]) if row else None
+        return cfg.kind if cfg is not None else "message"
 
     def on_timer(self, store: Store, now: datetime) -> list[str]:
         """Find breaches caused by time passing; cheap when nothing is due."""

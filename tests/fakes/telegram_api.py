@@ -62,6 +62,7 @@ class FakeTelegram:
     blocked: set[int] = field(default_factory=set)
     files: dict[str, tuple[bytes, str, int]] = field(default_factory=dict)  # id → data, path, size
     callback_answers: list[str] = field(default_factory=list)
+    callback_texts: list[str | None] = field(default_factory=list)  # answered toasts, in order
     confirmed: int = 0  # highest offset a client confirmed
     conflicts: int = 0
 
@@ -286,6 +287,7 @@ class FakeTelegram:
 
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> bool:
         self.callback_answers.append(str(params.get("callback_query_id")))
+        self.callback_texts.append(params.get("text"))
         return True
 
     def _chat(self, params: dict[str, Any]) -> int:

@@ -8,6 +8,7 @@ names is core's job at ingest; this module only picks fields and never trusts th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -54,12 +55,27 @@ class Skipped:
     callback_query_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RatingTap:
+    """A tap on the CSAT keyboard (send.py's `rating_keyboard`): a rating, not a message."""
+
+    update_id: int
+    callback_query_id: str | None
+    address: str  # the tapping user's id, checked against the conversation's customer
+    conversation_id: int
+    score: int
+
+
+_RATING_DATA = re.compile(r"csat:([1-9][0-9]{0,17}):([1-5])")
+
+
 def update_id(raw: Any) -> int | None:
     value = raw.get("update_id") if isinstance(raw, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def parse_update(raw: Any, channel: str, *, allow_groups: bool = False) -> Parsed | Skipped:
+def parse_update(raw: Any, channel: str, *,
+                 allow_groups: bool = False) -> Parsed | Skipped | RatingTap:
     """One update → a message to store, or the reason it is skipped."""
     uid = update_id(raw)
     if uid is None:
@@ -69,7 +85,12 @@ def parse_update(raw: Any, channel: str, *, allow_groups: bool = False) -> Parse
     if isinstance(raw.get("edited_message"), dict):
         return _message(raw["edited_message"], uid, channel, allow_groups, edited=True)
     if isinstance(raw.get("callback_query"), dict):
-        cq_id = _str(raw["callback_query"].get("id"))
+        query = raw["callback_query"]
+        cq_id = _str(query.get("id"))
+        user = _int(_dict(query.get("from")).get("id"))
+        rating = _RATING_DATA.fullmatch(_str(query.get("data")) or "")
+        if rating is not None and user is not None:
+            return RatingTap(uid, cq_id, str(user), int(rating.group(1)), int(rating.group(2)))
         return Skipped(f"update {uid}: callback query answered and ignored", cq_id)
     if isinstance(raw.get("my_chat_member"), dict):
         status = _str(_dict(_dict(raw["my_chat_member"]).get("new_chat_member")).get("status"))

@@ -20,12 +20,20 @@ from telegram import error as tg
 from omnitui.channels.base import ChannelContext, ConfigError, Inbound
 from omnitui.channels.telegram.errors import redact, retry_seconds
 from omnitui.channels.telegram.files import fetch
-from omnitui.channels.telegram.parse import ALLOWED_UPDATES, Parsed, parse_update, update_id
+from omnitui.channels.telegram.parse import (
+    ALLOWED_UPDATES,
+    Parsed,
+    RatingTap,
+    parse_update,
+    update_id,
+)
 from omnitui.config import TelegramSettings
 
 log = logging.getLogger("omnitui.telegram")
 
 BATCH = 100
+RATED = "Thank you for your rating!"
+NOT_RATED = "This rating could not be recorded."
 # do_api_request("getUpdates") warns "use Bot.getUpdates"; we mean it (see _fetch).
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'")
 
@@ -103,7 +111,7 @@ class Poller:
         if offset is not None and new_offset is not None and new_offset < offset:
             new_offset = offset
         batch: list[Inbound] = []
-        callbacks: list[str] = []
+        callbacks: list[tuple[str, str | None]] = []  # callback query id, answer text
         for item in raw:
             try:
                 parsed = parse_update(item, self.name, allow_groups=self.settings.allow_groups)
@@ -111,10 +119,17 @@ class Poller:
                 self.ctx.log(f"update {update_id(item)} could not be read ({_short(exc)}); "
                              "skipped")
                 continue
+            if isinstance(parsed, RatingTap):
+                # Recorded before the offset is confirmed: a crash repeats the tap, and
+                # recording the same score twice is harmless.
+                rated = await self._rate(parsed)
+                if parsed.callback_query_id:
+                    callbacks.append((parsed.callback_query_id, RATED if rated else NOT_RATED))
+                continue
             if not isinstance(parsed, Parsed):
                 self.ctx.log(parsed.reason)
                 if parsed.callback_query_id:
-                    callbacks.append(parsed.callback_query_id)
+                    callbacks.append((parsed.callback_query_id, None))
                 continue
             if parsed.files:
                 atts = [await fetch(self.bot, ref) for ref in parsed.files]
@@ -127,12 +142,21 @@ class Poller:
         cursor = str(new_offset) if new_offset is not None else None
         await self.ctx.ingest(batch, cursor)
         self.stored += len(batch)
-        for cq in callbacks:
+        for cq, answer in callbacks:
             try:
-                await self.bot.answer_callback_query(cq)
+                await self.bot.answer_callback_query(cq, text=answer)
             except (tg.TelegramError, OSError) as exc:
                 self.ctx.log(f"answering callback query failed: {_short(exc)}")
         return new_offset
+
+    async def _rate(self, tap: RatingTap) -> bool:
+        """CSAT: store a keyboard tap through the hub (`HubContext.csat_rating`); a context
+        without that method (a one-off sync, the channel tests) records nothing."""
+        rate = getattr(self.ctx, "csat_rating", None)
+        rated = bool(rate and await rate(tap.address, tap.conversation_id, tap.score))
+        self.ctx.log(f"update {tap.update_id}: rating {tap.score} for conversation "
+                     f"{tap.conversation_id} {'recorded' if rated else 'refused'}")
+        return rated
 
     async def _state(self, state: str, detail: str | None) -> None:
         self.state = state

@@ -8,9 +8,15 @@ them (a hub restart forgets this; the outbox's resend policy then decides).
 
 from __future__ import annotations
 
-from telegram import Bot, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 
-from omnitui.channels.base import Outbound, OutboundAttachment, PermanentError, SendResult
+from omnitui.channels.base import (
+    META_CSAT_KEYBOARD,
+    Outbound,
+    OutboundAttachment,
+    PermanentError,
+    SendResult,
+)
 from omnitui.channels.telegram.errors import classify_send
 from omnitui.channels.telegram.ratelimit import RateLimiter
 from omnitui.channels.telegram.split import split_text
@@ -34,12 +40,17 @@ class Sender:
         if not steps:
             raise PermanentError("nothing to send: the reply has no text and no attachments")
         done = self._done.setdefault(out.message_id, {})
+        keyboard = rating_keyboard(out.meta.get(META_CSAT_KEYBOARD))
+        last_text = max((i for i, s in enumerate(steps) if isinstance(s, str)), default=-1)
         for index, step in enumerate(steps):
             if index in done:
                 continue
             await self.limiter.wait(chat)
             try:
-                wire = await self._one(chat, step)
+                if keyboard is not None and index == last_text:
+                    wire = await self._ask_rating(chat, str(step), keyboard)
+                else:
+                    wire = await self._one(chat, step)
             except Exception as exc:
                 error = classify_send(exc)
                 retry = getattr(error, "retry_after", None)
@@ -50,6 +61,12 @@ class Sender:
         first = done[0]
         self._done.pop(out.message_id, None)
         return SendResult(wire_id=first)
+
+    async def _ask_rating(self, chat: str, text: str, keyboard: InlineKeyboardMarkup) -> str:
+        """The CSAT question: its last text part carries the 1–5 keyboard."""
+        msg = await self.bot.send_message(chat, text, reply_markup=keyboard,
+                                          read_timeout=SEND_TIMEOUT, write_timeout=SEND_TIMEOUT)
+        return f"{msg.chat_id}:{msg.message_id}"
 
     async def _one(self, chat: str, step: str | OutboundAttachment) -> str:
         if isinstance(step, str):
@@ -65,3 +82,14 @@ class Sender:
                     msg = await self.bot.send_document(chat, upload, read_timeout=UPLOAD_TIMEOUT,
                                                        write_timeout=UPLOAD_TIMEOUT)
         return f"{msg.chat_id}:{msg.message_id}"
+
+
+def rating_keyboard(conversation_id: object) -> InlineKeyboardMarkup | None:
+    """CSAT (issue 7): one row of buttons 1–5 whose callback data "csat:<conversation>:<n>" the
+    poller turns into a rating (parse.py). None unless the reply asks for a rating."""
+    if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+        return None
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(str(n), callback_data=f"csat:{conversation_id}:{n}")
+        for n in range(1, 6)
+    ]])

@@ -1,0 +1,128 @@
+"""Telegram CSAT (issue 7) through the real hub and store and the fake Bot API: resolving a
+conversation sends one rating question with a 1–5 inline keyboard; a tap on it is a rating
+(recorded without reopening, the callback query answered); a tap from anybody else, or for a
+conversation nobody asked about, is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from omnitui.channels.telegram.parse import RatingTap, Skipped, parse_update
+from omnitui.channels.telegram.poller import NOT_RATED, RATED
+from omnitui.core.actions import resolve
+from omnitui.core.agents import add_agent
+from omnitui.core.csat import TELEGRAM_REQUEST_TEXT
+from omnitui.store.db import Store
+from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.telegram.conftest import TOKEN_ENV
+from tests.telegram.test_telegram_hub import hub, hub_settings, rows, until
+
+
+def tap(tg: FakeTelegram, user: int, data: str, query_id: str) -> None:
+    tg.push({"callback_query": {"id": query_id, "chat_instance": "ci",
+                                "from": {"id": user, "is_bot": False, "first_name": "Ann"},
+                                "data": data}})
+
+
+def keyboards(tg: FakeTelegram, chat: int) -> list[list[dict[str, Any]]]:
+    """The inline keyboards of the messages the bot sent to `chat` (rows flattened)."""
+    found = []
+    for sent in tg.sent_to(chat):
+        markup = sent.params.get("reply_markup")
+        if markup:
+            markup = json.loads(markup) if isinstance(markup, str) else markup
+            found.append([b for row in markup["inline_keyboard"] for b in row])
+    return found
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ("csat:17:4", RatingTap(7, "q", "42", 17, 4)),
+    ("csat:17:6", None),
+    ("csat:0:3", None),
+    ("csat:17:4:extra", None),
+    ("something else", None),
+])
+def test_rating_taps_are_parsed_strictly(data: str, expected: RatingTap | None) -> None:
+    raw = {"update_id": 7, "callback_query": {"id": "q", "from": {"id": 42}, "data": data}}
+    parsed = parse_update(raw, "bot")
+    if expected is None:
+        assert isinstance(parsed, Skipped) and parsed.callback_query_id == "q"
+    else:
+        assert parsed == expected
+
+
+async def test_resolve_asks_once_with_a_keyboard_and_a_tap_rates(
+        tg: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    settings = hub_settings(tmp_path / "data", tg.base_url, tg.base_file_url)
+    tg.message(42, "My order never came")
+    tg.message(77, "Another customer")
+    async with hub(settings):
+        await until(lambda: len(rows(settings, "SELECT 1 FROM message")) == 2, what="messages")
+        ((conv,),) = rows(settings, "SELECT m.conversation_id FROM message m JOIN identity i "
+                                    "ON i.id = m.identity_id WHERE i.address = '42'")
+
+        def resolve_it() -> None:
+            store = Store.open(settings.db_path)
+            try:
+                resolve(store, conv, add_agent(store, "eve", "Eve"))
+            finally:
+                store.close()
+
+        await asyncio.to_thread(resolve_it)
+        await until(lambda: keyboards(tg, 42), what="the rating question")
+        ((buttons),) = keyboards(tg, 42)
+        assert [b["text"] for b in buttons] == ["1", "2", "3", "4", "5"]
+        assert [b["callback_data"] for b in buttons] == [f"csat:{conv}:{n}" for n in range(1, 6)]
+        assert tg.sent_to(42)[-1].params["text"] == TELEGRAM_REQUEST_TEXT
+        assert rows(settings, "SELECT count(*) FROM event WHERE kind = 'csat_request' "
+                              "AND conversation_id = ?", (conv,)) == [(1,)]
+
+        tap(tg, 77, f"csat:{conv}:1", "forged")  # not this conversation's customer
+        tap(tg, 42, f"csat:{conv}:4", "real")
+        tap(tg, 42, f"csat:{conv + 1}:5", "unasked")  # the other customer's conversation
+        await until(lambda: len(tg.callback_answers) == 3, what="answered callback queries")
+        assert tg.callback_answers == ["forged", "real", "unasked"]
+        assert tg.callback_texts == [NOT_RATED, RATED, NOT_RATED]
+        assert rows(settings, "SELECT rating, status, reopen_count FROM conversation "
+                              "WHERE id = ?", (conv,)) == [(4, "resolved", 0)]
+        assert rows(settings, "SELECT rating FROM conversation WHERE id != ?", (conv,)) \
+            == [(None,)]
+        # Changing one's mind replaces the score; nothing is asked again.
+        tap(tg, 42, f"csat:{conv}:5", "again")
+        await until(lambda: len(tg.callback_answers) == 4, what="the second tap")
+        await asyncio.sleep(0.3)
+        assert rows(settings, "SELECT rating FROM conversation WHERE id = ?", (conv,)) == [(5,)]
+        assert len(keyboards(tg, 42)) == 1
+        assert rows(settings, "SELECT count(*) FROM message WHERE kind = 'inbound'") == [(2,)]
+
+
+async def test_no_question_when_csat_is_off(tg: FakeTelegram, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from omnitui.config import parse_settings
+
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    settings = parse_settings({
+        "omnitui": {"data_dir": str(tmp_path / "data")},
+        "channels": {"bot": {"kind": "telegram", "token_env": TOKEN_ENV, "base_url": tg.base_url,
+                             "base_file_url": tg.base_file_url, "poll_timeout": 2,
+                             "csat": False}},
+    }, None)
+    tg.message(42, "hello")
+    async with hub(settings):
+        await until(lambda: rows(settings, "SELECT 1 FROM message"), what="the message")
+        ((conv,),) = rows(settings, "SELECT conversation_id FROM message")
+        store = Store.open(settings.db_path)
+        try:
+            await asyncio.to_thread(resolve, store, conv, add_agent(store, "eve", "Eve"))
+        finally:
+            store.close()
+        await asyncio.sleep(0.5)
+        assert tg.sent_to(42) == []
+        tap(tg, 42, f"csat:{conv}:5", "unasked")
+        await until(lambda: tg.callback_texts == [NOT_RATED], what="the refusal")
