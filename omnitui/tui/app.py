@@ -142,6 +142,7 @@ class OmniConsole(App[None]):
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        self.store.close()  # a late reader (a screen unmounting) reopens its own connection
 
     # live updates ---------------------------------------------------------------------------
     def _follow_feed(self) -> None:
