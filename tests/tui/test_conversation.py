@@ -325,3 +325,11 @@ async def test_long_history_draws_newest_first_and_older_on_request(
         await pilot.press("k")
         assert timeline.hidden == 0
         assert "Is the blue armchair" in timeline.plain()
+
+
+async def test_unknown_binding_id_in_keys_is_reported(shop, fixed_clock) -> None:  # type: ignore[no-untyped-def]
+    settings = dataclasses.replace(shop, keys={"conversation.resolv": "ctrl+e"})
+    app = make_app(settings, "anna", clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert any("conversation.resolv" in n.message for n in app._notifications)
