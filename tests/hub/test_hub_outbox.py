@@ -16,6 +16,7 @@ import pytest
 from omnitui.channels.base import (
     AmbiguousError,
     ChannelContext,
+    ConfigError,
     Inbound,
     Outbound,
     PermanentError,
@@ -153,6 +154,27 @@ async def test_crashing_channel_is_restarted_and_state_recorded(settings: Settin
     await run_hub_until(settings, ch, up)
     errors = store.conn.execute("SELECT last_error FROM channel_state").fetchone()[0]
     assert errors == "listener exploded"
+
+
+class MisconfiguredChannel(ScriptedChannel):
+    async def run(self, ctx: ChannelContext) -> None:
+        self.runs += 1
+        raise ConfigError("IMAP login refused for support@shop.example")
+
+
+async def test_config_problem_is_shown_not_hot_looped(settings: Settings, store: Store) -> None:
+    ch = MisconfiguredChannel("chat", [])
+    seen: list[str] = []
+
+    def failed() -> bool:
+        row = store.conn.execute("SELECT state, detail FROM channel_state").fetchone()
+        if row is not None and row[0] == "failed":
+            seen.append(row[1])
+        return bool(seen)
+
+    await run_hub_until(settings, ch, failed)
+    assert seen[0] == "configuration problem: IMAP login refused for support@shop.example"
+    assert ch.runs == 1  # waits for a person instead of retrying every second
 
 
 async def test_second_hub_for_same_data_dir_is_refused(settings: Settings, store: Store) -> None:
