@@ -133,7 +133,7 @@ class Settings:
         return path if path.is_absolute() else self.data_dir / path
 
 
-TOP_LEVEL_TABLES = {"omnitui", "channels", "hours", "sla", "keys", "autoack", "csat"}
+TOP_LEVEL_TABLES = {"omnitui", "channels", "hours", "sla", "keys"}
 OMNITUI_KEYS = {"data_dir", "timezone"}
 
 
@@ -235,6 +235,12 @@ def _validate_hours_and_sla(settings: Settings, where: str) -> None:
         BusinessHours.from_config(settings.hours, settings.timezone)
     except ValueError as exc:
         raise ConfigError(f"In [hours] of {where}: {exc}") from None
+    from omnitui.core.sla import SlaPolicy
+
+    try:
+        SlaPolicy.from_config(settings.sla)
+    except ValueError as exc:
+        raise ConfigError(f"In [sla] of {where}: {exc}") from None
     for key, value in settings.sla.items():
         if isinstance(value, dict):
             items = value.items()
