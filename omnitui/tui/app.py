@@ -1,8 +1,8 @@
 """The agent console: one Textual app per agent, reading pages of the store, writing actions.
 
 `make_app` is the one factory shared by the CLI (`run_console`) and the tests, so what is tested
-is what runs. A thread follows the change feed (a PRAGMA every few ms, no Textual timer
-waking the app while idle) and hands new events to every
+is what runs. A thread follows the change feed (asleep on an inotify watch until the
+database is written, so no timer wakes the app while idle) and hands new events to every
 open screen; writes go through core.actions with one central error handler.
 """
 
@@ -24,11 +24,11 @@ from textual.screen import Screen
 from omnitui.config import Settings
 from omnitui.core.agents import AgentRow, get_agent
 from omnitui.core.feed import Event, Feed
+from omnitui.core.wake import RECHECK_DELAYS, DirWatch
 from omnitui.store.console_queries import schema_is_current
 from omnitui.store.db import Store, StoreError
 from omnitui.tui import keymap
 from omnitui.tui.commands import ConsoleCommands
-from omnitui.tui.feed_watch import DirWatch
 
 T = TypeVar("T")
 FEED_INTERVAL = 0.05  # feed polls where inotify is missing (≤50 ms lag, ~0.4 % of a core idle)
@@ -149,23 +149,22 @@ class OmniConsole(App[None]):
         """The feed thread: sleeps until the database directory changes (inotify), or polls
         every `feed_interval` where that is unavailable; the app wakes only for events."""
         watch = DirWatch(self.settings.db_path.parent, self.settings.db_path.name)
+        rechecks: list[float] = []
         try:
             while not self._feed_stop.is_set():
                 if watch.active:
-                    woke = watch.wait(SAFETY_POLL, also=self._wake_r)
+                    # The commit frame is written before the WAL index says so: after a wake,
+                    # look again a few times; a newer wake cuts those waits short.
+                    timeout = rechecks.pop(0) if rechecks else SAFETY_POLL
+                    woke = watch.wait(timeout, also=self._wake_r)
                     if self._feed_stop.is_set():
                         return
-                    # The commit frame is written before the WAL index says so: look again.
-                    delays = (0.0, 0.005, 0.03) if woke else (0.0,)
-                else:
-                    if self._feed_stop.wait(self.feed_interval or SAFETY_POLL):
-                        return
-                    delays = (0.0,)
-                for delay in delays:
-                    if delay:
-                        time.sleep(delay)
-                    if not self._poll_once():
-                        return
+                    if woke:
+                        rechecks = list(RECHECK_DELAYS[1:])
+                elif self._feed_stop.wait(self.feed_interval or SAFETY_POLL):
+                    return
+                if not self._poll_once():
+                    return
         finally:
             watch.close()
 

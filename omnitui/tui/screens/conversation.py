@@ -122,7 +122,13 @@ class ConversationScreen(ConversationActions, Screen[None]):
         newest = max((m.id for m in messages if m.conversation_id == detail.id), default=0)
         if newest > self.read_upto:  # one write per new message, not per redraw
             self.read_upto = newest
-            app.attempt(actions.mark_read, self.store, self.conversation_id, self.agent)  # type: ignore[attr-defined]
+            # After the paint: the write waits for SQLite's lock (every console of the shop
+            # marks the same new message at once) and must not delay showing it.
+            self.call_after_refresh(self._mark_read)
+
+    def _mark_read(self) -> None:
+        if self.is_mounted:
+            self.app.attempt(actions.mark_read, self.store, self.conversation_id, self.agent)  # type: ignore[attr-defined]
 
     def _show_title(self) -> None:
         d = self.detail

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
 from omnitui.core.feed import Event
@@ -50,7 +50,19 @@ class InboxScreen(Screen[None]):
     def on_mount(self) -> None:
         self._show_title()
         self.query_one(InboxList).focus()
-        self.set_interval(REFRESH_SECONDS, self.query_one(InboxList).refresh, name="ages")
+        self.set_interval(REFRESH_SECONDS, self._refresh_ages, name="ages")
+
+    @property
+    def in_front(self) -> bool:
+        """On top, or seen through a dialog. (`is_current` alone is also True under the
+        opaque conversation screen: Textual counts the screen below as a background screen,
+        so every feed event reloaded an invisible inbox and repainted its rows.)"""
+        top = self.app.screen
+        return top is self or (isinstance(top, ModalScreen) and self.is_current)
+
+    def _refresh_ages(self) -> None:
+        if self.in_front:
+            self.inbox.refresh()
 
     def on_screen_resume(self) -> None:
         self.query_one(InboxList).reload()
@@ -103,7 +115,7 @@ class InboxScreen(Screen[None]):
         self.app.open_conversation(message.conversation_id)  # type: ignore[attr-defined]
 
     def store_changed(self, events: list[Event]) -> None:
-        if not self.is_current:
+        if not self.in_front:
             return  # hidden under a conversation: on_screen_resume re-reads it anyway
         if any(e.kind in LIST_EVENTS for e in events):
             self.inbox.reload()

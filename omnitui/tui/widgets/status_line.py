@@ -7,6 +7,7 @@ screen is in front (a retry countdown moves on its own).
 from __future__ import annotations
 
 from rich.text import Text
+from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from omnitui.store.queries import channel_states, outbox_summary
@@ -29,7 +30,8 @@ class StatusLine(Static):
         self.set_interval(REFRESH_SECONDS, self._tick, name="status")
 
     def _tick(self) -> None:
-        if self.screen.is_current:
+        top = self.app.screen  # not `is_current` alone: also True under an opaque screen
+        if top is self.screen or (isinstance(top, ModalScreen) and self.screen.is_current):
             self.update_status()
 
     def update_status(self) -> None:
