@@ -21,6 +21,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 import html2text
 
 from omnitui.channels.base import InboundAttachment
+from omnitui.channels.email.bigmime import message_from_bytes
 
 MSGID_RE = re.compile(r"<[^<>\s]{1,900}>")
 # Charsets that decode any byte string, so a strict decode "succeeding" proves nothing.
@@ -136,7 +137,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     if not raw.strip():
         raise MailParseError("empty message (zero bytes)")
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        msg = message_from_bytes(raw)  # the stdlib's parse, without its per-line base64 cost
     except Exception as exc:  # pragma: no cover - the parser is lenient by design
         raise MailParseError(f"cannot parse MIME structure: {exc}") from None
     if not msg.keys():
