@@ -250,6 +250,12 @@ class OmniConsole(App[None]):
 
         self.push_screen(ChannelsDialog())
 
+    def action_report(self) -> None:
+        from omnitui.tui.screens.report import ReportScreen
+
+        if not isinstance(self.screen, ReportScreen):
+            self.push_screen(ReportScreen())
+
     def open_conversation(self, conversation_id: int) -> None:
         from omnitui.tui.screens.conversation import ConversationScreen
 

@@ -17,6 +17,7 @@ SCOPES = {
     "inbox": "Inbox",
     "conversation": "Conversation",
     "composer": "Reply composer",
+    "report": "Report",
 }
 
 
@@ -37,6 +38,7 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("app.help", "question_mark,f1", "app.help", "Help", "app"),
     KeySpec("app.search", "slash,ctrl+slash", "app.search", "Search", "app"),
     KeySpec("app.channels", "f2", "app.channel_errors", "Channels", "app", show=False),
+    KeySpec("app.report", "R,f3", "app.report", "Report", "app", show=False),
     KeySpec("app.quit", "ctrl+q", "app.quit", "Quit", "app", show=False, priority=True),
     # Inbox
     KeySpec("inbox.down", "j,down", "cursor_down", "Next", "inbox", show=False, palette=False),
@@ -79,6 +81,23 @@ REGISTRY: tuple[KeySpec, ...] = (
             priority=True),
     KeySpec("composer.attach", "ctrl+t", "attach", "Attach", "composer", priority=True),
     KeySpec("composer.leave", "escape", "leave", "Leave box", "composer"),
+    # Report
+    KeySpec("report.back", "escape,q", "back", "Back", "report"),
+    KeySpec("report.period", "p", "next_period", "Period", "report"),
+    KeySpec("report.group", "g", "next_grouping", "Group by", "report"),
+    KeySpec("report.7d", "7", "period('7d')", "Last 7 days", "report", show=False),
+    KeySpec("report.30d", "3", "period('30d')", "Last 30 days", "report", show=False),
+    KeySpec("report.90d", "9", "period('90d')", "Last 90 days", "report", show=False),
+    KeySpec("report.overall", "o", "grouping('overall')", "Overall", "report", show=False),
+    KeySpec("report.channel", "c", "grouping('channel')", "By channel", "report", show=False),
+    KeySpec("report.agent", "a", "grouping('agent')", "By agent", "report", show=False),
+    KeySpec("report.label", "l", "grouping('label')", "By label", "report", show=False),
+    KeySpec("report.hour", "h", "grouping('hour')", "By hour", "report", show=False),
+    KeySpec("report.refresh", "r", "refresh", "Refresh", "report", show=False),
+    KeySpec("report.down", "j", "scroll_body(1)", "Scroll down", "report", show=False,
+            palette=False),
+    KeySpec("report.up", "k", "scroll_body(-1)", "Scroll up", "report", show=False,
+            palette=False),
 )
 
 BY_ID = {spec.id: spec for spec in REGISTRY}
