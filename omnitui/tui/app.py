@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.screen import Screen
 
 from omnitui.config import Settings
@@ -64,6 +65,15 @@ class OmniConsole(App[None]):
         self.tz = settings.tz
         self.keys = dict(settings.keys)
         self.sub_title = f"{self.agent.name} · {settings.data_dir}"
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, except on Linux: one whose input thread sleeps while idle."""
+        cls = super().get_driver_class()
+        if cls.__name__ == "LinuxDriver":  # (termios: importable only where it is chosen)
+            from omnitui.tui.driver import QuietLinuxDriver
+
+            return QuietLinuxDriver
+        return cls
 
     def now(self) -> float:
         return float(self.clock())
