@@ -10,7 +10,7 @@ IMAP, no routing. Each phase runs in its own process so peak RSS is its own.
 Push: a hub runs in another process with IDLE; this process APPENDs one message at a time and
 waits until the `message_in` event for it is visible in the store from here. p50/p95 over 100.
 
-    python bench/email_ingest.py [--messages 20000] [--batch 200] [--push 100]
+    python bench/email_ingest.py [--messages 20000] [--batch 200] [--push 100] [--work DIR]
 """
 
 from __future__ import annotations
@@ -105,17 +105,38 @@ def phase_omnitui(port: int, user: str, password: str, data_dir: Path, batch: in
     )
     data_dir.mkdir(parents=True, exist_ok=True)
 
+    waits: list[tuple[int, float]] = []  # (messages, seconds the commit loop waited on ingest)
+
+    class TimedContext(HubContext):
+        async def ingest(self, batch, cursor=None):  # type: ignore[no-untyped-def]
+            began = time.perf_counter()
+            try:
+                return await super().ingest(batch, cursor)
+            finally:
+                waits.append((len(batch), time.perf_counter() - began))
+
     async def main() -> tuple[float, int]:
         db = Database(Store.open(settings.db_path))
-        ctx = HubContext(settings, db, "mail", "email", logging.getLogger("bench"))
+        ctx = TimedContext(settings, db, "mail", "email", logging.getLogger("bench"))
         began = time.perf_counter()
         count = await EmailChannel("mail", settings.channels["mail"]).sync(ctx)  # type: ignore[arg-type]
         elapsed = time.perf_counter() - began
         db.close()
         return elapsed, count
 
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     elapsed, count = asyncio.run(main())
-    return {"elapsed": elapsed, "count": count, "maxrss_mb": _maxrss_mb()}
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    per_2k: list[float] = []  # ingest wait per 2,000 messages, to see whether it grows
+    done, acc = 0, 0.0
+    for n, wait in waits:
+        done, acc = done + n, acc + wait
+        if done >= 2000 * (len(per_2k) + 1):
+            per_2k.append(round(acc, 1))
+            acc = 0.0
+    return {"elapsed": elapsed, "count": count, "maxrss_mb": _maxrss_mb(),
+            "ingest_wait": round(sum(w for _, w in waits), 1), "ingest_wait_per_2k": per_2k,
+            "cpu_s": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 1)}
 
 
 def phase_floor(cur: Path, db_path: Path) -> dict:
@@ -225,6 +246,7 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=20_000)
     ap.add_argument("--batch", type=int, default=200)
     ap.add_argument("--push", type=int, default=100)
+    ap.add_argument("--work", help="where the maildir and stores go (default: the temp dir)")
     ap.add_argument("--phase", choices=["omnitui", "floor"])
     ap.add_argument("--port", type=int)
     ap.add_argument("--user")
@@ -240,12 +262,13 @@ def main() -> None:
         print(json.dumps(phase_floor(Path(cur), Path(db))))
         return
 
-    work = Path(tempfile.mkdtemp(prefix="omnitui-bench-email-"))
+    work = Path(tempfile.mkdtemp(prefix="omnitui-bench-email-", dir=args.work))
     server = Dovecot()
     server.start()
     try:
         t0 = time.perf_counter()
         cur, size = seed_maildir(server, "user1", args.messages)
+        os.sync()  # seeding is not measured: its dirty pages must not be flushed by either phase
         print(f"seeded {args.messages} messages ({size / 1e6:.0f} MB) in "
               f"{time.perf_counter() - t0:.1f} s")
         floor = _child(["--phase", "floor", "--path", f"{cur}::{work / 'floor.db'}"])
@@ -257,6 +280,8 @@ def main() -> None:
                         ("omnitui (IMAP → parse → route → store)", ours)):
             print(f"{name}: {r['count'] / r['elapsed']:.0f} msg/s, {r['elapsed']:.1f} s, "
                   f"{size / 1e6 / r['elapsed']:.0f} MB/s, peak RSS {r['maxrss_mb']:.0f} MB")
+        print(f"omnitui: CPU {ours['cpu_s']} s in {ours['elapsed']:.1f} s; commit loop waited "
+              f"{ours['ingest_wait']} s on ingest; per 2,000: {ours['ingest_wait_per_2k']}")
         if args.push:
             lat = sorted(push_latency(server, "user2", work, args.push))
             p50 = statistics.median(lat)
