@@ -3,9 +3,10 @@
 Ten consoles in ten pseudo-terminals on one demo shop (the first starts the embedded hub, the
 others find it running), each showing the conversation of the chat visitor "visitor-kasia". A
 client on the chat socket writes `ping-N`; the clock stops per console when its pty output holds
-that text. Then the consoles sit idle for 10 s: their CPU (hub included) and memory.
+that text (messages start at least PACE apart, under the chat rate limit). Then the consoles
+sit idle (30 s by default): their CPU (hub included) and memory.
 
-    python bench/console_fanout.py [--consoles 10] [--messages 30]
+    python bench/console_fanout.py [--consoles 10] [--messages 30] [--idle 30]
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from console_pty import Term, pct
 
 from omnitui.channels.chat.client import ChatClient
 from omnitui.tui.demo import build_demo
+
+PACE = 0.6  # s between messages: the chat channel accepts 20 per visitor per 10 s
 
 CONSOLE = """
 import sys
@@ -56,7 +59,7 @@ def wait_all(terms: list[Term], marker: bytes, began: float, timeout: float = 5.
     return [seen.get(id(t), float("inf")) for t in terms]
 
 
-async def run(consoles: int, messages: int) -> None:
+async def run(consoles: int, messages: int, idle: float) -> None:
     root = Path(tempfile.mkdtemp(prefix="omnitui-fanout-"))
     settings = build_demo(root / "shop")
     terms = [Term(CONSOLE, str(settings.path), "hub" if n == 0 else "no")
@@ -81,7 +84,7 @@ async def run(consoles: int, messages: int) -> None:
         latencies.extend(got)
         for t in terms:
             t.settle(0.02)
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(max(0.2, began + PACE - time.perf_counter()))
     await client.close()
     lost = sum(1 for x in latencies if x == float("inf"))
     seen = [x for x in latencies if x != float("inf")]
@@ -93,11 +96,11 @@ async def run(consoles: int, messages: int) -> None:
         t.settle(0.5)
     cpu0 = [t.cpu_seconds() for t in terms]
     t0 = time.perf_counter()
-    time.sleep(10)
+    time.sleep(idle)
     elapsed = time.perf_counter() - t0
     cpu = [(t.cpu_seconds() - c) / elapsed * 100 for t, c in zip(terms, cpu0, strict=True)]
     rss = [t.rss_mb() for t in terms]
-    print(f"idle 10 s: {sum(cpu):.2f} % of one core for {consoles} consoles + the hub "
+    print(f"idle {idle:.0f} s: {sum(cpu):.2f} % of one core for {consoles} consoles + the hub "
           f"(the hub's console {cpu[0]:.2f} %, others median {statistics.median(cpu[1:]):.2f} %)")
     print(f"RSS: hub's console {rss[0]:.0f} MB, others median {statistics.median(rss[1:]):.0f} MB")
     for t in terms:
@@ -108,8 +111,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--consoles", type=int, default=10)
     parser.add_argument("--messages", type=int, default=30)
+    parser.add_argument("--idle", type=float, default=30.0,
+                        help="seconds of idle CPU measurement (CPU time is counted in 10 ms "
+                             "ticks: 10 s resolves only 0.1 %% per process)")
     args = parser.parse_args()
-    asyncio.run(run(args.consoles, args.messages))
+    asyncio.run(run(args.consoles, args.messages, args.idle))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static, TextArea
 
 from omnitui.core import actions
@@ -35,6 +36,7 @@ from omnitui.tui.widgets.timeline import Timeline
 
 TIMELINE_LIMIT = 500
 APPENDS = frozenset({"message_in", "message_out", "note", "call"})  # add a row, change none
+MARK_READ_DELAY = 0.3  # s after new messages are drawn (see reload)
 TYPING_REFRESH = 30.0  # re-announce typing so presence does not fade while typing
 
 
@@ -55,6 +57,7 @@ class ConversationScreen(ConversationActions, Screen[None]):
         self.typing_since: float | None = None
         self.read_upto = 0  # newest message id this console marked read
         self._drawn: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._read_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="conv-title")
@@ -122,11 +125,14 @@ class ConversationScreen(ConversationActions, Screen[None]):
         newest = max((m.id for m in messages if m.conversation_id == detail.id), default=0)
         if newest > self.read_upto:  # one write per new message, not per redraw
             self.read_upto = newest
-            # After the paint: the write waits for SQLite's lock (every console of the shop
-            # marks the same new message at once) and must not delay showing it.
-            self.call_after_refresh(self._mark_read)
+            # Not before the paint: the write waits for SQLite's lock, and every console
+            # of the shop marks the new message at once, waking all the others (and the hub)
+            # while they are still drawing it. A moment later, and once for a burst.
+            if self._read_timer is None:
+                self._read_timer = self.set_timer(MARK_READ_DELAY, self._mark_read)
 
     def _mark_read(self) -> None:
+        self._read_timer = None
         if self.is_mounted:
             self.app.attempt(actions.mark_read, self.store, self.conversation_id, self.agent)  # type: ignore[attr-defined]
 
