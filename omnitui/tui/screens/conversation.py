@@ -6,6 +6,7 @@ change feed redraws when anything about this customer changes, by whoever.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from rich.text import Text
@@ -36,7 +37,7 @@ from omnitui.tui.widgets.timeline import Timeline
 
 TIMELINE_LIMIT = 500
 APPENDS = frozenset({"message_in", "message_out", "note", "call"})  # add a row, change none
-MARK_READ_DELAY = 0.3  # s after new messages are drawn (see reload)
+MARK_READ_DELAY = 0.2  # s (to twice that) after new messages are drawn (see reload)
 TYPING_REFRESH = 30.0  # re-announce typing so presence does not fade while typing
 
 
@@ -127,9 +128,11 @@ class ConversationScreen(ConversationActions, Screen[None]):
             self.read_upto = newest
             # Not before the paint: the write waits for SQLite's lock, and every console
             # of the shop marks the new message at once, waking all the others (and the hub)
-            # while they are still drawing it. A moment later, and once for a burst.
+            # while they are still drawing it. A moment later, once for a burst, and spread
+            # out: writers that collide sleep in SQLite's busy handler on the UI thread.
             if self._read_timer is None:
-                self._read_timer = self.set_timer(MARK_READ_DELAY, self._mark_read)
+                delay = MARK_READ_DELAY * (1 + random.random())
+                self._read_timer = self.set_timer(delay, self._mark_read)
 
     def _mark_read(self) -> None:
         self._read_timer = None
