@@ -10,6 +10,8 @@ from datetime import tzinfo
 from rich.console import Group
 from rich.padding import Padding
 from rich.text import Text
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import RichLog
 
 from omnitui.store.queries import MessageRow
@@ -21,6 +23,14 @@ MORE = 120
 
 class Timeline(RichLog, can_focus=True):
     """Draws the newest WINDOW messages of the history it holds; `older()` draws more."""
+
+    # Textual reflows the whole screen when a widget's virtual size changes; the timeline's own
+    # size never depends on its content, so a new message only updates the scrollbar (a
+    # scrollbar appearing still reflows). Saves a layout pass per message in every console.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        self._scroll_update(size)
 
     DEFAULT_CSS = """
     Timeline { width: 1fr; height: 1fr; padding: 0 1; background: $surface; }
