@@ -33,7 +33,7 @@ from omnitui.tui.commands import ConsoleCommands
 
 T = TypeVar("T")
 FEED_INTERVAL = 0.05  # feed polls where inotify is missing (≤50 ms lag, ~0.4 % of a core idle)
-SAFETY_POLL = 1.0  # with inotify: look anyway this often
+SAFETY_POLL = 5.0  # with inotify: look anyway this often (each wake is followed by re-checks)
 
 
 class OmniConsole(App[None]):
