@@ -15,7 +15,7 @@ from rich.text import Text
 
 from omnitui.cli.app import JSON_OPTION, app, fail, open_store, out, print_json, settings, table
 from omnitui.core.hours import BusinessHours, parse_duration
-from omnitui.core.reports import GROUPINGS, Figures, Report, build_report
+from omnitui.core.reports import GROUPINGS, Figures, Report, build_report, human, percent
 from omnitui.core.sla import SlaPolicy
 
 BAR_WIDTH = 40
@@ -26,29 +26,11 @@ CSV_COLUMNS = (
 )
 
 
-def human(seconds: float | None) -> str:
-    """Business durations as people say them: 45s, 12m, 1h05m, 2d3h."""
-    if seconds is None:
-        return "-"
-    s = round(seconds)
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m" + (f"{s % 60:02d}s" if s % 60 else "")
-    if s < 86400:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{s // 86400}d{(s % 86400) // 3600}h"
-
-
-def _pct(rate: float | None) -> str:
-    return "-" if rate is None else f"{rate * 100:.0f}%"
-
-
 def _row(f: Figures) -> list[str]:
     csat = "-" if f.csat_average is None else f"{f.csat_average:.2f} ({f.csat_count})"
     return [f.key, str(f.conversations), str(f.inbound), human(f.first_response_p50),
             human(f.first_response_p90), human(f.resolution_p50), human(f.resolution_p90),
-            f"{_pct(f.fcr_rate)} ({f.fcr}/{f.resolved})", str(f.breaches), csat]
+            f"{percent(f.fcr_rate)} ({f.fcr}/{f.resolved})", str(f.breaches), csat]
 
 
 def bar_chart(counts: tuple[int, ...]) -> Text:

@@ -240,3 +240,21 @@ def _conversation_figures(conv: dict[str, Any], history: Sequence[Any], customer
         rating = int(conv["rating"])
         add(lambda acc: acc.ratings.append(rating))
 
+
+
+def human(seconds: float | None) -> str:
+    """Business durations as people say them: 45s, 12m, 1h05m, 2d3h (CLI and console alike)."""
+    if seconds is None:
+        return "-"
+    s = round(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m" + (f"{s % 60:02d}s" if s % 60 else "")
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d{(s % 86400) // 3600}h"
+
+
+def percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.0f}%"

@@ -12,28 +12,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from omnitui.core.reports import Figures, Report
+from omnitui.core.reports import Figures, Report, human
+from omnitui.core.reports import percent as pct
 from omnitui.tui.format import safe_line
 
 LABEL_WIDTH = 27
-
-
-def human(seconds: float | None) -> str:
-    """Business durations as people say them: 45s, 12m, 1h05m, 2d3h (as `omnitui report`)."""
-    if seconds is None:
-        return "-"
-    s = round(seconds)
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m" + (f"{s % 60:02d}s" if s % 60 else "")
-    if s < 86400:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{s // 86400}d{(s % 86400) // 3600}h"
-
-
-def pct(rate: float | None) -> str:
-    return "-" if rate is None else f"{rate * 100:.0f}%"
 
 
 def csat(f: Figures) -> str:
