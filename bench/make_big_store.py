@@ -90,7 +90,9 @@ def build(out: Path, messages: int, conversations: int, customers: int, seed: in
     conn.execute(trigger)
     conn.execute("COMMIT")
     conn.close()
-    Store(out).optimize()  # planner statistics, as the hub keeps them
+    stats = Store(out)
+    stats.optimize()  # planner statistics, as the hub keeps them
+    stats.close()
 
 
 def _flush(conn, batch: list[tuple]) -> None:  # type: ignore[no-untyped-def]

@@ -251,7 +251,11 @@ def upgrade(path: Path, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
     except Exception as exc:
         raise StoreError(f"Could not upgrade the database {path}: {exc}.") from None
-    Store(path).optimize()
+    stats = Store(path)
+    try:
+        stats.optimize()
+    finally:
+        stats.close()  # this connection was only for the statistics
 
 
 def head_revision() -> str:
