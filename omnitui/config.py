@@ -228,33 +228,18 @@ def parse_settings(
 
 
 def _validate_hours_and_sla(settings: Settings, where: str) -> None:
-    # Imported late: core.hours has no dependency on config, and this keeps config import light.
-    from omnitui.core.hours import BusinessHours, parse_duration
+    # Imported late: core has no dependency on config, and this keeps config import light.
+    from omnitui.core.hours import BusinessHours
+    from omnitui.core.sla import SlaPolicy
 
     try:
         BusinessHours.from_config(settings.hours, settings.timezone)
     except ValueError as exc:
         raise ConfigError(f"In [hours] of {where}: {exc}") from None
-    from omnitui.core.sla import SlaPolicy
-
     try:
         SlaPolicy.from_config(settings.sla)
     except ValueError as exc:
         raise ConfigError(f"In [sla] of {where}: {exc}") from None
-    for key, value in settings.sla.items():
-        if isinstance(value, dict):
-            items = value.items()
-            prefix = f"sla.{key}."
-        else:
-            items = [(key, value)]
-            prefix = "sla."
-        for sub, dur in items:
-            if not isinstance(dur, str):
-                raise ConfigError(f"'{prefix}{sub}' in {where} must be a duration like \"15m\".")
-            try:
-                parse_duration(dur)
-            except ValueError as exc:
-                raise ConfigError(f"'{prefix}{sub}' in {where}: {exc}") from None
 
 
 def _build(cls: type, table: dict[str, Any], prefix: str, where: str) -> Any:
