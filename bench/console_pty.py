@@ -6,8 +6,12 @@ empty Textual app in the same run as the start-up baseline.
 
     python bench/make_big_store.py --out /tmp/cb/big/omnitui.db
     python bench/make_big_store.py --out /tmp/cb/small/omnitui.db --messages 1000 \
-        --conversations 50 --customers 25
+        --conversations 1000 --customers 500 --long-every 0
     python bench/console_pty.py --db /tmp/cb/big/omnitui.db --small /tmp/cb/small/omnitui.db
+
+The small store spreads its 1,000 messages over 1,000 conversations so that the agent's own view
+fills the screen there too: with 50 conversations it showed one row against a full screen on
+the big store, and start-up then compared drawing 1 row with drawing 22, not store sizes.
 
 F9 in this harness opens conversation #1 (a 500-message timeline) through the same
 `open_conversation` path that enter takes in the inbox.
@@ -147,11 +151,12 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def run(db: Path, small: Path | None, agent: str, runs: int) -> None:
+def run(db: Path, small: Path | None, agent: str, runs: int, starts_n: int,
+        only_starts: bool = False) -> None:
     starts: dict[str, list[float]] = {"empty textual app": [], f"console, {size(db)}": []}
     if small:
         starts[f"console, {size(small)}"] = []
-    for _ in range(3):
+    for _ in range(starts_n):
         for label in starts:
             if label.startswith("empty"):
                 term, ms = start(EMPTY)
@@ -160,9 +165,17 @@ def run(db: Path, small: Path | None, agent: str, runs: int) -> None:
                 term, ms = start(CONSOLE, str(path.parent), agent)  # type: ignore[union-attr]
             starts[label].append(ms)
             term.close()
-    print(f"{'cold start to first painted inbox':<36} median of 3")
+    print(f"{'cold start to first painted inbox':<36} median of {starts_n}, ratio to empty")
+    empty = statistics.median(starts["empty textual app"])
     for label, values in starts.items():
-        print(f"  {label:<34} {statistics.median(values):8.0f} ms")
+        ms = statistics.median(values)
+        print(f"  {label:<34} {ms:8.0f} ms {ms / empty:6.2f}x")
+    if small:
+        big_ms = statistics.median(starts[f"console, {size(db)}"])
+        small_ms = statistics.median(starts[f"console, {size(small)}"])
+        print(f"  big / small: {big_ms / small_ms:.2f}")
+    if only_starts:
+        return
 
     term, _ = start(CONSOLE, str(db.parent), agent)
     term.settle(0.5)
@@ -208,8 +221,10 @@ def main() -> None:
     parser.add_argument("--small", type=Path)
     parser.add_argument("--agent", default="agent1")
     parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--starts", type=int, default=9, help="cold starts of each kind")
+    parser.add_argument("--only-starts", action="store_true")
     args = parser.parse_args()
-    run(args.db, args.small, args.agent, args.runs)
+    run(args.db, args.small, args.agent, args.runs, args.starts, args.only_starts)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 1,000,000 messages in 50,000 conversations of 25,000 customers by default, written with bulk
 inserts into a database created by omnitui's own migrations (so the FTS index, triggers and
 indexes are the real ones). About 1 in 100 conversations is a long one (500 messages) so a
-500-message timeline exists.
+500-message timeline exists (`--long-every`).
 
     python bench/make_big_store.py --out /tmp/big/omnitui.db [--messages 1000000]
 """
@@ -25,7 +25,8 @@ NAMES = ("Olga Petrova", "Marek Nowak", "Amina Haddad", "Emma Johnson", "Ivan Si
          "Zofia Kowalska", "Noah Williams", "Layla Hassan", "Piotr Zielinski", "Sofia Rossi")
 
 
-def build(out: Path, messages: int, conversations: int, customers: int, seed: int = 1) -> None:
+def build(out: Path, messages: int, conversations: int, customers: int, seed: int = 1,
+          long_every: int = 100) -> None:
     rnd = random.Random(seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     Store.open(out).close()
@@ -52,7 +53,7 @@ def build(out: Path, messages: int, conversations: int, customers: int, seed: in
         "VALUES (?, ?, ?, ?, ?, ?)",
         [(i, i, CHANNELS[i % 3][1], f"addr-{i}", CHANNELS[i % 3][0], now)
          for i in range(1, customers + 1)])
-    long_ones = set(range(1, conversations + 1, 100))
+    long_ones = set(range(1, conversations + 1, long_every)) if long_every else set()
     per_conv = {}
     remaining = messages - len(long_ones) * 500
     base = max(1, remaining // (conversations - len(long_ones)))
@@ -112,9 +113,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--conversations", type=int, default=50_000)
     parser.add_argument("--customers", type=int, default=25_000)
+    parser.add_argument("--long-every", type=int, default=100,
+                        help="every Nth conversation has 500 messages (0: none)")
     args = parser.parse_args()
     began = time.perf_counter()
-    build(args.out, args.messages, args.conversations, args.customers)
+    build(args.out, args.messages, args.conversations, args.customers,
+          long_every=args.long_every)
     print(f"built {args.out}: {args.messages} messages, {args.conversations} conversations "
           f"in {time.perf_counter() - began:.0f} s")
 

@@ -18,6 +18,7 @@ async def test_views_and_navigation(console: OmniConsole) -> None:
         inbox = console.screen.query_one(InboxList)
         mine = inbox.count
         assert mine == 3  # Katarzyna, Noah, Sofia are Anna's
+        assert inbox.reads == 1  # start-up reads the first page once
         await pilot.press("3")
         assert inbox.count == 7  # every active conversation, hostile one included
         await pilot.press("2")
@@ -33,8 +34,11 @@ async def test_views_and_navigation(console: OmniConsole) -> None:
         await pilot.pause()
         assert isinstance(console.screen, ConversationScreen)
         assert console.screen.conversation_id == expected
+        reads = inbox.reads
         await pilot.press("escape")
+        await pilot.pause()
         assert console.screen.query_one(InboxList) is inbox
+        assert inbox.reads > reads  # back from a conversation: re-read what changed there
 
 
 async def test_view_picker_channel_and_label(console: OmniConsole) -> None:

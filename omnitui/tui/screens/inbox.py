@@ -39,6 +39,7 @@ class InboxScreen(Screen[None]):
     SCOPES = ("inbox",)
     BINDINGS = [b for b in keymap.bindings("inbox")
                 if b.action.startswith("view") or b.action == "pick_view"]
+    _suspended = False  # set once another screen has covered this one
 
     def compose(self) -> ComposeResult:
         yield Static(id="inbox-title")
@@ -64,8 +65,14 @@ class InboxScreen(Screen[None]):
         if self.in_front:
             self.inbox.refresh()
 
+    def on_screen_suspend(self) -> None:
+        self._suspended = True
+
     def on_screen_resume(self) -> None:
-        self.query_one(InboxList).reload()
+        """Back from another screen: re-read what changed meanwhile. (Textual also sends this
+        when the screen is first shown, just after the list read itself: skip that one.)"""
+        if self._suspended:
+            self.query_one(InboxList).reload()
         self._show_title()
 
     def _view(self, scope: str, **kw: object) -> InboxView:
