@@ -235,12 +235,27 @@ def label(store: Store, conversation_id: int, name: str, agent: AgentRow,
                  customer_id=conv["customer_id"], label=name)
 
 
-def mark_read(store: Store, conversation_id: int, agent: AgentRow) -> None:
+_UNREAD = ("SELECT m.last FROM (SELECT max(id) AS last FROM message WHERE conversation_id = ?) m "
+           "WHERE m.last > coalesce((SELECT last_read_message_id FROM conversation_read "
+           "WHERE conversation_id = ? AND agent_id = ?), 0)")
+
+
+def mark_read(store: Store, conversation_id: int, agent: AgentRow) -> bool:
+    """Mark the conversation read up to its newest message; False if it already was.
+
+    Every console of an agent marks the same new message, and each write wakes every console
+    and the hub: so look first without the write lock, and write only what is still unread.
+    """
+    args = (conversation_id, conversation_id, agent.id)
+    if store.conn.execute(_UNREAD, args).fetchone() is None:
+        return False
     with store.write(agent.username) as tx:
-        last = tx.scalar("SELECT max(id) FROM message WHERE conversation_id = ?",
-                         (conversation_id,))
+        last = tx.scalar(_UNREAD, args)
+        if last is None:  # another console of the same agent was quicker
+            return False
         mark_read_in(tx, conversation_id, agent.id, last)
         tx.event("read", conversation_id=conversation_id, last=last)
+    return True
 
 
 def set_presence(store: Store, agent: AgentRow, conversation_id: int | None,

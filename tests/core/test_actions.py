@@ -143,3 +143,16 @@ def test_feed_sees_other_connections_commits(store: Store, ann: AgentRow) -> Non
     assert [e.kind for e in got] == ["message_in", "note"]
     assert got[0].message_id == r.message_id and got[0].data["new_conversation"]
     assert feed.poll() == []
+
+
+def test_mark_read_writes_only_what_is_unread(store: Store, ann: AgentRow, bob: AgentRow) -> None:
+    r = ingest(store, chat("v1:1"))
+    assert actions.mark_read(store, r.conversation_id, ann) is True
+    # a second console of the same agent: nothing left to mark, so no write wakes the others
+    assert actions.mark_read(store, r.conversation_id, ann) is False
+    assert actions.mark_read(store, r.conversation_id, bob) is True  # read marks are per agent
+    ingest(store, chat("v1:2", text="and another thing"))
+    assert actions.mark_read(store, r.conversation_id, ann) is True
+    assert events(store).count("read") == 3
+    unread = queries.inbox_page(store, queries.InboxView(agent_id=ann.id), 0, 10)
+    assert [row.unread for row in unread] == [False]
