@@ -5,7 +5,10 @@ Why our own: the faults that lose or double updates (a crash between getUpdates 
 HTTP API (https://core.telegram.org/bots/api) closely enough for python-telegram-bot's `Bot`:
 form or JSON parameters, `{"ok": ..., "result"|"error_code"/"description"/"parameters"}` answers,
 updates kept until confirmed by a larger offset, long polls that end early when updates arrive, and
-a second concurrent getUpdates ending the first with 409 like the real server.
+a second concurrent getUpdates ending the first with 409 like the real server. The bot's own
+messages are kept (`bot_messages`) so that editMessageText answers like Telegram: "message to
+edit not found", "message is not modified", and the inline keyboard gone when the edit leaves out
+reply_markup.
 
 In-process: `async with FakeTelegram() as tg: ...`. As a process (kill -9 tests, benchmark):
 `python -m tests.fakes.telegram_api --port 0` prints `READY <port>`; the `/_ctl/...` endpoints
@@ -18,6 +21,7 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +31,9 @@ from aiohttp import web
 TOKEN = "123456789:AAFakeTestTokenThatMustNeverLeak_0123"
 BOT_ID = 123456789
 FILE_LIMIT = 20 * 1024 * 1024
+NOT_FOUND = "Bad Request: message to edit not found"
+NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message")
 
 
 @dataclass
@@ -63,6 +70,8 @@ class FakeTelegram:
     files: dict[str, tuple[bytes, str, int]] = field(default_factory=dict)  # id → data, path, size
     callback_answers: list[str] = field(default_factory=list)
     callback_texts: list[str | None] = field(default_factory=list)  # answered toasts, in order
+    bot_messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    edits: list[Sent] = field(default_factory=list)  # successful edits, in order
     confirmed: int = 0  # highest offset a client confirmed
     conflicts: int = 0
 
@@ -249,8 +258,9 @@ class FakeTelegram:
             raise _ApiError(400, "Bad Request: message text is empty")
         if len(text.encode("utf-16-le")) // 2 > 4096:
             raise _ApiError(400, "Bad Request: message is too long")
+        markup = _markup(params.get("reply_markup"))
         self.sent.append(Sent("sendMessage", params, time.monotonic()))
-        return self._bot_message(chat_id, text=text)
+        return self._bot_message(chat_id, text=text, **({"reply_markup": markup} if markup else {}))
 
     async def _m_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
         return await self._send_file(params, "document")
@@ -290,6 +300,31 @@ class FakeTelegram:
         self.callback_texts.append(params.get("text"))
         return True
 
+    async def _m_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
+        text = params.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise _ApiError(400, "Bad Request: message text is empty")
+        return self._edit("editMessageText", params, text=text)
+
+    def _edit(self, method: str, params: dict[str, Any], **changes: Any) -> dict[str, Any]:
+        """An edit replaces the inline keyboard with the one given, or drops it (Telegram does
+        so for editMessageText too, a known trap); an edit that changes nothing is a 400."""
+        key = (self._chat(params), _int(params.get("message_id"), 0))
+        old = self.bot_messages.get(key)
+        if old is None:
+            raise _ApiError(400, NOT_FOUND)
+        new = {k: v for k, v in old.items() if k not in ("reply_markup", "edit_date")}
+        new.update(changes)
+        markup = _markup(params.get("reply_markup"))
+        if markup and markup.get("inline_keyboard"):
+            new["reply_markup"] = markup
+        if new == {k: v for k, v in old.items() if k != "edit_date"}:
+            raise _ApiError(400, NOT_MODIFIED)
+        new["edit_date"] = int(time.time())
+        self.bot_messages[key] = new
+        self.edits.append(Sent(method, params, time.monotonic()))
+        return new
+
     def _chat(self, params: dict[str, Any]) -> int:
         chat_id = _int(params.get("chat_id"), 0)
         if not chat_id:
@@ -299,9 +334,11 @@ class FakeTelegram:
         return chat_id
 
     def _bot_message(self, chat_id: int, **fields: Any) -> dict[str, Any]:
-        return {"message_id": next(self._next_message), "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"},
-                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Shop"}, **fields}
+        msg = {"message_id": next(self._next_message), "date": int(time.time()),
+               "chat": {"id": chat_id, "type": "private"},
+               "from": {"id": BOT_ID, "is_bot": True, "first_name": "Shop"}, **fields}
+        self.bot_messages[(chat_id, msg["message_id"])] = msg
+        return msg
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
@@ -385,6 +422,17 @@ async def _params(request: web.Request) -> dict[str, Any]:
 def _int(value: Any, default: int) -> int:
     return int(value) if isinstance(value, int | str) and str(value).lstrip("-").isdigit() \
         else default
+
+
+def _markup(value: Any) -> dict[str, Any] | None:
+    """reply_markup arrives JSON-encoded in a form, or as an object in a JSON body."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise _ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object") \
+                from None
+    return value if isinstance(value, dict) else None
 
 
 def _uid(update: dict[str, Any]) -> int:
