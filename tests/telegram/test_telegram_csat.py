@@ -1,12 +1,13 @@
 """Telegram CSAT (issue 7) through the real hub and store and the fake Bot API: resolving a
 conversation sends one rating question with a 1–5 inline keyboard; a tap on it is a rating
-(recorded without reopening, the callback query answered); a tap from anybody else, or for a
-conversation nobody asked about, is refused."""
+(recorded without reopening, the callback query answered, the keyboard replaced by the score); a
+tap from anybody else, or for a conversation nobody asked about, is refused."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from omnitui.channels.telegram.parse import RatingTap, Skipped, parse_update
 from omnitui.channels.telegram.poller import NOT_RATED, RATED
+from omnitui.channels.telegram.send import rated_text
 from omnitui.core.actions import resolve
 from omnitui.core.agents import add_agent
 from omnitui.core.csat import TELEGRAM_REQUEST_TEXT
@@ -23,10 +25,16 @@ from tests.telegram.conftest import TOKEN_ENV
 from tests.telegram.test_telegram_hub import hub, hub_settings, rows, until
 
 
-def tap(tg: FakeTelegram, user: int, data: str, query_id: str) -> None:
-    tg.push({"callback_query": {"id": query_id, "chat_instance": "ci",
-                                "from": {"id": user, "is_bot": False, "first_name": "Ann"},
-                                "data": data}})
+def tap(tg: FakeTelegram, user: int, data: str, query_id: str,
+        message_id: int | None = None) -> None:
+    """A callback query, with the message its keyboard hangs under when `message_id` is given."""
+    query: dict[str, Any] = {"id": query_id, "chat_instance": "ci",
+                             "from": {"id": user, "is_bot": False, "first_name": "Ann"},
+                             "data": data}
+    if message_id is not None:
+        query["message"] = {"message_id": message_id, "date": int(time.time()),
+                            "chat": {"id": user, "type": "private"}}
+    tg.push({"callback_query": query})
 
 
 def keyboards(tg: FakeTelegram, chat: int) -> list[list[dict[str, Any]]]:
@@ -83,8 +91,11 @@ async def test_resolve_asks_once_with_a_keyboard_and_a_tap_rates(
         assert rows(settings, "SELECT count(*) FROM event WHERE kind = 'csat_request' "
                               "AND conversation_id = ?", (conv,)) == [(1,)]
 
+        (asked,) = [mid for (chat, mid), m in tg.bot_messages.items()
+                    if chat == 42 and "reply_markup" in m]
+
         tap(tg, 77, f"csat:{conv}:1", "forged")  # not this conversation's customer
-        tap(tg, 42, f"csat:{conv}:4", "real")
+        tap(tg, 42, f"csat:{conv}:4", "real", asked)
         tap(tg, 42, f"csat:{conv + 1}:5", "unasked")  # the other customer's conversation
         await until(lambda: len(tg.callback_answers) == 3, what="answered callback queries")
         assert tg.callback_answers == ["forged", "real", "unasked"]
@@ -93,11 +104,18 @@ async def test_resolve_asks_once_with_a_keyboard_and_a_tap_rates(
                               "WHERE id = ?", (conv,)) == [(4, "resolved", 0)]
         assert rows(settings, "SELECT rating FROM conversation WHERE id != ?", (conv,)) \
             == [(None,)]
-        # Changing one's mind replaces the score; nothing is asked again.
-        tap(tg, 42, f"csat:{conv}:5", "again")
+        assert rows(settings, "SELECT count(*) FROM event WHERE kind = 'rating'") == [(1,)]
+        # The question now shows the answer and has no buttons left to tap.
+        await until(lambda: tg.edits, what="the keyboard closed")
+        assert "reply_markup" not in tg.bot_messages[(42, asked)]
+        assert tg.bot_messages[(42, asked)]["text"] == rated_text(4)
+        # A client still showing the buttons: changing one's mind replaces the score (core's
+        # rule, one rating per conversation); nothing is asked again.
+        tap(tg, 42, f"csat:{conv}:5", "again", asked)
         await until(lambda: len(tg.callback_answers) == 4, what="the second tap")
-        await asyncio.sleep(0.3)
+        await until(lambda: len(tg.edits) == 2, what="the second edit")
         assert rows(settings, "SELECT rating FROM conversation WHERE id = ?", (conv,)) == [(5,)]
+        assert tg.bot_messages[(42, asked)]["text"] == rated_text(5)
         assert len(keyboards(tg, 42)) == 1
         assert rows(settings, "SELECT count(*) FROM message WHERE kind = 'inbound'") == [(2,)]
 

@@ -57,13 +57,19 @@ class Skipped:
 
 @dataclass(frozen=True, slots=True)
 class RatingTap:
-    """A tap on the CSAT keyboard (send.py's `rating_keyboard`): a rating, not a message."""
+    """A tap on the CSAT keyboard (send.py's `rating_keyboard`): a rating, not a message.
+
+    `chat_id`/`message_id` name the question the keyboard hangs under, so that it can be closed
+    once the rating is recorded; None when Telegram did not include the message.
+    """
 
     update_id: int
     callback_query_id: str | None
     address: str  # the tapping user's id, checked against the conversation's customer
     conversation_id: int
     score: int
+    chat_id: int | None = None
+    message_id: int | None = None
 
 
 _RATING_DATA = re.compile(r"csat:([1-9][0-9]{0,17}):([1-5])")
@@ -90,7 +96,10 @@ def parse_update(raw: Any, channel: str, *,
         user = _int(_dict(query.get("from")).get("id"))
         rating = _RATING_DATA.fullmatch(_str(query.get("data")) or "")
         if rating is not None and user is not None:
-            return RatingTap(uid, cq_id, str(user), int(rating.group(1)), int(rating.group(2)))
+            question = _dict(query.get("message"))
+            return RatingTap(uid, cq_id, str(user), int(rating.group(1)), int(rating.group(2)),
+                             chat_id=_int(_dict(question.get("chat")).get("id")),
+                             message_id=_int(question.get("message_id")))
         return Skipped(f"update {uid}: callback query answered and ignored", cq_id)
     if isinstance(raw.get("my_chat_member"), dict):
         status = _str(_dict(_dict(raw["my_chat_member"]).get("new_chat_member")).get("status"))

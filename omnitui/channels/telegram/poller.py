@@ -27,6 +27,7 @@ from omnitui.channels.telegram.parse import (
     parse_update,
     update_id,
 )
+from omnitui.channels.telegram.send import close_rating
 from omnitui.config import TelegramSettings
 
 log = logging.getLogger("omnitui.telegram")
@@ -112,6 +113,7 @@ class Poller:
             new_offset = offset
         batch: list[Inbound] = []
         callbacks: list[tuple[str, str | None]] = []  # callback query id, answer text
+        rated_taps: list[RatingTap] = []  # their keyboards are closed after the answers
         for item in raw:
             try:
                 parsed = parse_update(item, self.name, allow_groups=self.settings.allow_groups)
@@ -125,6 +127,8 @@ class Poller:
                 rated = await self._rate(parsed)
                 if parsed.callback_query_id:
                     callbacks.append((parsed.callback_query_id, RATED if rated else NOT_RATED))
+                if rated:
+                    rated_taps.append(parsed)
                 continue
             if not isinstance(parsed, Parsed):
                 self.ctx.log(parsed.reason)
@@ -147,6 +151,8 @@ class Poller:
                 await self.bot.answer_callback_query(cq, text=answer)
             except (tg.TelegramError, OSError) as exc:
                 self.ctx.log(f"answering callback query failed: {_short(exc)}")
+        for rated_tap in rated_taps:
+            await self._close_keyboard(rated_tap)
         return new_offset
 
     async def _rate(self, tap: RatingTap) -> bool:
@@ -157,6 +163,19 @@ class Poller:
         self.ctx.log(f"update {tap.update_id}: rating {tap.score} for conversation "
                      f"{tap.conversation_id} {'recorded' if rated else 'refused'}")
         return rated
+
+    async def _close_keyboard(self, tap: RatingTap) -> None:
+        """Take the keyboard off a rated question so it is not tapped again. The rating is
+        already stored and the batch confirmed, so any failure (message too old or gone, "not
+        modified" after a repeated tap, network) is one log line and nothing more."""
+        if tap.chat_id is None or tap.message_id is None:
+            return
+        try:
+            await close_rating(self.bot, tap.chat_id, tap.message_id, tap.score)
+        except Exception as exc:  # cosmetic: must never stop the poller
+            self.ctx.log(f"update {tap.update_id}: closing the rating keyboard of message "
+                         f"{tap.chat_id}:{tap.message_id} failed ({_short(exc)}); "
+                         f"rating {tap.score} stays recorded")
 
     async def _state(self, state: str, detail: str | None) -> None:
         self.state = state

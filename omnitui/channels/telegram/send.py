@@ -25,6 +25,7 @@ PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 PHOTO_LIMIT = 10 * 1024 * 1024  # sendPhoto's limit; larger images go as documents
 SEND_TIMEOUT = 20.0
 UPLOAD_TIMEOUT = 120.0
+EDIT_TIMEOUT = 10.0  # closing a rating keyboard is cosmetic: the poller waits this long at most
 
 
 class Sender:
@@ -93,3 +94,17 @@ def rating_keyboard(conversation_id: object) -> InlineKeyboardMarkup | None:
         InlineKeyboardButton(str(n), callback_data=f"csat:{conversation_id}:{n}")
         for n in range(1, 6)
     ]])
+
+
+def rated_text(score: int) -> str:
+    """What the rating question reads once answered."""
+    return f"Thank you for rating: {score}/5"
+
+
+async def close_rating(bot: Bot, chat_id: int, message_id: int, score: int) -> None:
+    """Replace an answered rating question with the score given: a keyboard left under it
+    invites more taps and looks unanswered. editMessageText without reply_markup drops the
+    inline keyboard; a later tap on a client that still shows it replaces the text again."""
+    await bot.edit_message_text(rated_text(score), chat_id=chat_id, message_id=message_id,
+                                read_timeout=EDIT_TIMEOUT, write_timeout=EDIT_TIMEOUT,
+                                connect_timeout=EDIT_TIMEOUT, pool_timeout=EDIT_TIMEOUT)
