@@ -6,7 +6,10 @@ client on the chat socket writes `ping-N`; the clock stops per console when its 
 that text (messages start at least PACE apart, under the chat rate limit). Then the consoles
 sit idle (30 s by default): their CPU (hub included) and memory.
 
-    python bench/console_fanout.py [--consoles 10] [--messages 30] [--idle 30]
+    python bench/console_fanout.py [--consoles 10] [--messages 30] [--idle 30] [--busy 1]
+
+`--busy N` runs N busy-looping processes beside the consoles while the messages go out, to
+see the tail on a machine that other work keeps busy.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import asyncio
 import select
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -59,7 +63,7 @@ def wait_all(terms: list[Term], marker: bytes, began: float, timeout: float = 5.
     return [seen.get(id(t), float("inf")) for t in terms]
 
 
-async def run(consoles: int, messages: int, idle: float) -> None:
+async def run(consoles: int, messages: int, idle: float, busy: int = 0) -> None:
     root = Path(tempfile.mkdtemp(prefix="omnitui-fanout-"))
     settings = build_demo(root / "shop")
     terms = [Term(CONSOLE, str(settings.path), "hub" if n == 0 else "no")
@@ -75,7 +79,10 @@ async def run(consoles: int, messages: int, idle: float) -> None:
         t.settle(0.3)
     client = await ChatClient.connect(socket)
     await client.hello("visitor-kasia")
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                for _ in range(busy)]
     latencies: list[float] = []
+    cpu_before = [t.cpu_seconds() for t in terms]
     for n in range(messages):
         marker = f"ping-{n:04d}"
         began = time.perf_counter()
@@ -86,12 +93,20 @@ async def run(consoles: int, messages: int, idle: float) -> None:
             t.settle(0.02)
         await asyncio.sleep(max(0.2, began + PACE - time.perf_counter()))
     await client.close()
+    for spinner in spinners:
+        spinner.kill()
+        spinner.wait()
+    per_message = [(t.cpu_seconds() - c) / messages * 1000
+                   for t, c in zip(terms, cpu_before, strict=True)]
     lost = sum(1 for x in latencies if x == float("inf"))
     seen = [x for x in latencies if x != float("inf")]
     print(f"chat message → visible in {consoles} consoles ({len(latencies)} samples, {lost} "
-          "never seen)")
+          f"never seen, {busy} busy-looping processes beside them)")
     print(f"  p50 {pct(seen, 50):.0f} ms   p95 {pct(seen, 95):.0f} ms   p99 {pct(seen, 99):.0f} ms"
           f"   max {max(seen):.0f} ms")
+    print(f"  CPU per message: hub's console {per_message[0]:.1f} ms, each other console "
+          f"median {statistics.median(per_message[1:]):.1f} ms (10 ms ticks, over "
+          f"{messages} messages)")
     for t in terms:
         t.settle(0.5)
     cpu0 = [t.cpu_seconds() for t in terms]
@@ -114,8 +129,10 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=30.0,
                         help="seconds of idle CPU measurement (CPU time is counted in 10 ms "
                              "ticks: 10 s resolves only 0.1 %% per process)")
+    parser.add_argument("--busy", type=int, default=0,
+                        help="processes that busy-loop during the messages: a loaded machine")
     args = parser.parse_args()
-    asyncio.run(run(args.consoles, args.messages, args.idle))
+    asyncio.run(run(args.consoles, args.messages, args.idle, args.busy))
 
 
 if __name__ == "__main__":
