@@ -42,6 +42,9 @@ class Identity(SQLModel, table=True):
     address: str
     channel: str  # the configured channel it was last seen on
     display_name: str | None = None
+    # How it came to an existing customer: "email" (an address given in chat, unverified),
+    # "link" (deep-link token) or "phone"; None when first seen on its own or moved by an agent.
+    linked_via: str | None = None
     created_at: float
 
 
@@ -217,5 +220,7 @@ class CustomerMerge(SQLModel, table=True):
     merged_id: int = Field(foreign_key="customer.id")
     identity_ids: str  # JSON list
     conversation_ids: str  # JSON list
+    # JSON {identity id: linked_via} before an automatic fold re-labelled them; None otherwise.
+    linked_via_before: str | None = None
     created_at: float
     undone_at: float | None = None

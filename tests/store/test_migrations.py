@@ -7,8 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from omnitui.core.agents import add_agent
+from omnitui.core.merge import unmerge_customer
 from omnitui.store import queries
-from omnitui.store.db import Store, StoreError, current_revision, head_revision, upgrade
+from omnitui.store.db import (
+    Store,
+    StoreError,
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 
 
 def test_fresh_database_is_at_head_with_wal(tmp_path: Path) -> None:
@@ -38,6 +47,42 @@ def test_upgrade_from_first_schema_keeps_and_indexes_rows(tmp_path: Path) -> Non
     assert [h.text for h in queries.search_messages(store, "parcel")] == ["legacy parcel question"]
     assert queries.search_messages(store, "old customer")
     assert store.conn.execute("SELECT count(*) FROM message").fetchone()[0] == 1
+
+
+def test_upgrade_from_0006_adds_linked_via_and_old_merges_still_undo(tmp_path: Path) -> None:
+    path = tmp_path / "0006.db"
+    upgrade(path, "0006")
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "INSERT INTO customer (id, name, email, created_at) VALUES (1, 'Olga', 'olga@x.org', 1);"
+        "INSERT INTO customer (id, name, merged_into, created_at) VALUES (2, 'Visitor', 1, 2);"
+        "INSERT INTO identity (id, customer_id, kind, address, channel, created_at)"
+        " VALUES (1, 1, 'email', 'olga@x.org', 'mail', 1), (2, 1, 'chat', 'v2', 'chat', 2);"
+        "INSERT INTO customer_merge (survivor_id, merged_id, identity_ids, conversation_ids,"
+        " created_at) VALUES (1, 2, '[2]', '[]', 3);")
+    conn.commit()
+    conn.close()
+    store = Store.open(path)
+    assert current_revision(path) == head_revision()
+    assert [(i["address"], i["linked_via"]) for i in queries.identities_of(store, 1)] == [
+        ("olga@x.org", None), ("v2", None)]
+    unmerge_customer(store, 2, add_agent(store, "ann", "Ann"))  # a merge made before 0007
+    assert [i["address"] for i in queries.identities_of(store, 2)] == ["v2"]
+    store.close()
+
+
+def test_linked_via_downgrades_past_the_search_triggers(tmp_path: Path) -> None:
+    from alembic import command
+
+    path = tmp_path / "down.db"
+    upgrade(path)
+    command.downgrade(alembic_config(path), "0006")
+    conn = sqlite3.connect(path)
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(identity)")]
+    conn.close()
+    assert current_revision(path) == "0006" and "linked_via" not in columns
+    Store.open(path).close()
+    assert current_revision(path) == head_revision()
 
 
 def test_missing_data_dir_is_a_sentence(tmp_path: Path) -> None:
