@@ -3,6 +3,11 @@
 An email address or phone number a customer gives on one channel (a chat `hello` with an email, a
 Telegram contact), or a deep-link token, ties that identity to the customer already known, so the
 timeline is one story whatever the channel.
+
+Of the three, only the email is unchecked: a deep-link token was made by the shop and sent to the
+customer, and a Telegram phone is accepted only as the sender's own contact (telegram/parse.py),
+but anyone can claim any address in a chat widget. So each identity that joins an existing
+customer this way keeps how (`identity.linked_via`), and the console shows the unverified ones.
 """
 
 from __future__ import annotations
@@ -13,6 +18,12 @@ from dataclasses import replace
 from omnitui.channels.base import META_TYPED_EMAIL, Inbound
 from omnitui.core.sanitize import clean_line
 from omnitui.store.db import Tx
+
+# `identity.linked_via`: how an identity came to a customer already known (None: on its own).
+LINKED_BY_EMAIL = "email"  # an address given in a chat `hello`: anybody can claim any address
+LINKED_BY_TOKEN = "link"  # a deep-link token the shop made and sent to the customer
+LINKED_BY_PHONE = "phone"  # the sender's own Telegram contact
+UNVERIFIED_EMAIL_NOTE = "unverified: linked by an email given in chat"
 
 
 def customer_for(
@@ -35,28 +46,17 @@ def customer_for(
             if row[2] is not None:  # defensive: identities move on merge, but follow the chain
                 hit = (row[0], _survivor(tx, row[1]))
     created = False
-    linked_customer = _linked_customer(tx, item)
+    linked = _linked_customer(tx, item)
     if hit is None:
-        if linked_customer is not None:
-            customer_id = linked_customer
+        if linked is not None:
+            customer_id, linked_via = linked
         else:
-            customer_id = _create_customer(tx, item)
+            customer_id, linked_via = _create_customer(tx, item), None
             created = True
-        identity_id = tx.insert(
-            "identity",
-            {
-                "customer_id": customer_id,
-                "kind": item.kind,
-                "address": item.address,
-                "channel": item.channel,
-                "display_name": item.display_name,
-                "created_at": tx.now,
-            },
-        )
-        hit = (identity_id, customer_id)
-    elif linked_customer is not None and linked_customer != hit[1] and _is_lone(tx, hit[1]):
-        merge_lone_customer(tx, survivor=linked_customer, merged=hit[1])
-        hit = (hit[0], linked_customer)
+        hit = (_add_identity(tx, item, customer_id, linked_via), customer_id)
+    elif linked is not None and linked[0] != hit[1] and _is_lone(tx, hit[1]):
+        merge_lone_customer(tx, survivor=linked[0], merged=hit[1], linked_via=linked[1])
+        hit = (hit[0], linked[0])
     cache[key] = hit
     _remember_contact(tx, hit[1], item)
     return hit[0], hit[1], created
@@ -97,12 +97,28 @@ def _create_customer(tx: Tx, item: Inbound) -> int:
     )
 
 
-def _linked_customer(tx: Tx, item: Inbound) -> int | None:
-    """The existing customer this message's contact details point at, if any."""
+def _add_identity(tx: Tx, item: Inbound, customer_id: int, linked_via: str | None) -> int:
+    return tx.insert(
+        "identity",
+        {
+            "customer_id": customer_id,
+            "kind": item.kind,
+            "address": item.address,
+            "channel": item.channel,
+            "display_name": item.display_name,
+            "linked_via": linked_via,
+            "created_at": tx.now,
+        },
+    )
+
+
+def _linked_customer(tx: Tx, item: Inbound) -> tuple[int, str] | None:
+    """The existing customer this message's contact details point at, if any, and which detail
+    did it (LINKED_BY_TOKEN, LINKED_BY_EMAIL or LINKED_BY_PHONE)."""
     if item.link_token:
         found = tx.scalar("SELECT id FROM customer WHERE link_token = ?", (item.link_token,))
         if found is not None:
-            return _survivor(tx, found)
+            return _survivor(tx, found), LINKED_BY_TOKEN
     if item.link_email and item.kind != "email" and not typed_email(item):
         addr = item.link_email.strip().lower()
         found = tx.scalar(
@@ -115,7 +131,7 @@ def _linked_customer(tx: Tx, item: Inbound) -> int | None:
                 (addr,),
             )
         if found is not None:
-            return _survivor(tx, found)
+            return _survivor(tx, found), LINKED_BY_EMAIL
     if item.link_phone:
         phone = normalise_phone(item.link_phone)
         found = tx.scalar(
@@ -123,7 +139,7 @@ def _linked_customer(tx: Tx, item: Inbound) -> int | None:
             (phone,),
         )
         if found is not None:
-            return _survivor(tx, found)
+            return _survivor(tx, found), LINKED_BY_PHONE
     return None
 
 
@@ -171,26 +187,42 @@ def _is_lone(tx: Tx, customer_id: int) -> bool:
     ) <= 1
 
 
-def merge_lone_customer(tx: Tx, *, survivor: int, merged: int) -> None:
-    """Fold a customer we only knew by one identity into the one it turned out to be."""
-    identity_ids = [
-        r[0] for r in tx.all("SELECT id FROM identity WHERE customer_id = ?", (merged,))
-    ]
+def merge_lone_customer(tx: Tx, *, survivor: int, merged: int, linked_via: str) -> None:
+    """Fold a customer we only knew by one identity into the one it turned out to be, marking
+    its identities with the contact detail that said so (`linked_via`)."""
+    before = {
+        r[0]: r[1]
+        for r in tx.all("SELECT id, linked_via FROM identity WHERE customer_id = ?", (merged,))
+    }
     conversation_ids = [
         r[0] for r in tx.all("SELECT id FROM conversation WHERE customer_id = ?", (merged,))
     ]
+    tx.execute("UPDATE identity SET linked_via = ? WHERE customer_id = ?", (linked_via, merged))
     move_customer(tx, survivor=survivor, merged=merged)
     tx.insert(
         "customer_merge",
         {
             "survivor_id": survivor,
             "merged_id": merged,
-            "identity_ids": json.dumps(identity_ids),
+            "identity_ids": json.dumps(list(before)),
             "conversation_ids": json.dumps(conversation_ids),
+            "linked_via_before": json.dumps(before),
             "created_at": tx.now,
         },
     )
     tx.event("customer_merged", customer_id=survivor, merged=merged, automatic=True)
+
+
+def restore_linked_via(tx: Tx, linked_via_before: str | None) -> None:
+    """Undo the re-labelling of an automatic fold (its `customer_merge.linked_via_before`);
+    agents' merges re-label nothing and record None."""
+    for identity_id, value in json.loads(linked_via_before or "{}").items():
+        tx.execute("UPDATE identity SET linked_via = ? WHERE id = ?", (value, int(identity_id)))
+
+
+def unverified_note(linked_via: str | None) -> str | None:
+    """What an agent should be told about an identity linked this way, if anything."""
+    return UNVERIFIED_EMAIL_NOTE if linked_via == LINKED_BY_EMAIL else None
 
 
 def move_customer(tx: Tx, *, survivor: int, merged: int) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from omnitui.core.agents import AgentRow
 from omnitui.core.errors import ActionError, NotFound
-from omnitui.core.identities import move_customer
+from omnitui.core.identities import move_customer, restore_linked_via
 from omnitui.store.db import Store, Tx
 
 
@@ -72,7 +72,8 @@ def unmerge_customer(store: Store, merged_id: int, agent: AgentRow) -> int:
     """Undo the latest merge of `merged_id`; returns the survivor it was split from."""
     with store.write(agent.username) as tx:
         row = tx.one(
-            "SELECT id, survivor_id, identity_ids, conversation_ids FROM customer_merge "
+            "SELECT id, survivor_id, identity_ids, conversation_ids, linked_via_before "
+            "FROM customer_merge "
             "WHERE merged_id = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1", (merged_id,))
         if row is None:
             raise ActionError(f"Customer {merged_id} is not merged into anyone.")
@@ -80,6 +81,7 @@ def unmerge_customer(store: Store, merged_id: int, agent: AgentRow) -> int:
         conversation_ids = json.loads(row["conversation_ids"])
         for ident in identity_ids:
             tx.execute("UPDATE identity SET customer_id = ? WHERE id = ?", (merged_id, ident))
+        restore_linked_via(tx, row["linked_via_before"])
         for conv in conversation_ids:
             tx.execute("UPDATE conversation SET customer_id = ? WHERE id = ?", (merged_id, conv))
             tx.execute("UPDATE message SET customer_id = ? WHERE conversation_id = ?",

@@ -281,10 +281,12 @@ def conversation_detail(store: Store, conversation_id: int) -> ConversationDetai
 
 
 def identities_of(store: Store, customer_id: int) -> tuple[dict[str, Any], ...]:
+    """A customer's identities; `linked_via` says how each joined (None: on its own)."""
     return tuple(
-        {"id": x[0], "kind": x[1], "address": x[2], "channel": x[3], "display_name": x[4]}
+        {"id": x[0], "kind": x[1], "address": x[2], "channel": x[3], "display_name": x[4],
+         "linked_via": x[5]}
         for x in store.conn.execute(
-            "SELECT id, kind, address, channel, display_name FROM identity "
+            "SELECT id, kind, address, channel, display_name, linked_via FROM identity "
             "WHERE customer_id = ? ORDER BY id",
             (customer_id,),
         )
