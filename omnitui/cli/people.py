@@ -17,6 +17,7 @@ from omnitui.cli.app import (
 )
 from omnitui.core import agents as agent_ops
 from omnitui.core.clock import iso
+from omnitui.core.identities import unverified_note
 from omnitui.core.merge import link_token, merge_customers, preview_merge, unmerge_customer
 from omnitui.store import queries
 
@@ -83,7 +84,11 @@ def customer_show(customer_id: int, as_json: bool = JSON_OPTION) -> None:
         return
     out.print(Text(f"Customer {data['id']}: {data['name']}"))
     for ident in data["identities"]:
-        out.print(Text(f"  {ident['kind']}: {ident['address']}"))
+        line = Text(f"  {ident['kind']}: {ident['address']}")
+        note = unverified_note(ident["linked_via"])
+        if note:
+            line.append(f"  ⚠ {note}", style="bold yellow")
+        out.print(line)
     table(["conversation", "status", "channel", "subject", "last message"],
           [[c["id"], c["status"], c["channel"], c["subject"], iso(c["last_message_at"])]
            for c in data["conversations"]])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -9,6 +10,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from omnitui.core.identities import unverified_note
 from omnitui.store.queries import ConversationDetail
 from omnitui.tui.format import KIND_BADGES, safe_line
 
@@ -30,6 +32,7 @@ def side_text(detail: ConversationDetail, past: list[dict[str, Any]], tz: tzinfo
         if ident.get("channel"):
             out.append(f" ({safe_line(ident['channel'])})", style="dim")
         out.append("\n")
+        out.append(_unverified(ident.get("linked_via")), style="bold yellow")
     out.append("\nLabels: ", style="bold")
     out.append(" ".join(f"#{safe_line(x)}" for x in detail.labels) or "none",
                style="magenta" if detail.labels else "dim")
@@ -43,6 +46,16 @@ def side_text(detail: ConversationDetail, past: list[dict[str, Any]], tz: tzinfo
         subject = safe_line(conv.get("subject") or conv.get("channel") or "")
         out.append((subject[: room - 1] + "…" if len(subject) > room else subject) + "\n")
     return out
+
+
+def _unverified(linked_via: str | None) -> str:
+    """A warning under an identity tied to this customer by nothing but a claim, wrapped to the
+    panel so that it reads as its own indented note ("" when there is nothing to warn of)."""
+    note = unverified_note(linked_via)
+    if note is None:
+        return ""
+    return "\n".join(textwrap.wrap(note, PANEL_TEXT_WIDTH, initial_indent="  ⚠ ",
+                                    subsequent_indent="  ")) + "\n"
 
 
 class SidePanel(VerticalScroll, can_focus=False):
