@@ -4,6 +4,10 @@ Asking SQLite for `PRAGMA data_version` costs microseconds and changes only when
 connection committed, so a follower polls it every few milliseconds and reads `event` rows after
 the last id it saw only when something happened. Event ids grow in commit order because every
 write holds SQLite's single write lock.
+
+`follow_events` is the asyncio follower (the hub and its channels use it): it sleeps on an
+inotify watch of the data directory (core.wake) instead of asking SQLite every few milliseconds,
+so a process that follows the feed costs nothing while the shop is quiet.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from omnitui.core.wake import RECHECK_DELAYS, AsyncDirWatch
 from omnitui.store.db import connect
 
 POLL_SECONDS = 0.005
+SAFETY_SECONDS = 1.0  # with inotify: look at the feed anyway this often (a missed wake)
+FALLBACK_SECONDS = 0.25  # without inotify: poll this often (an event waits up to this long)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,3 +96,57 @@ class Feed:
                 yield events
             else:
                 await asyncio.sleep(interval)
+
+
+async def follow_events(db_path: Path, *, after: int | None = None) -> AsyncIterator[list[Event]]:
+    """Yield each non-empty batch of events committed to `db_path` (by any connection), forever.
+
+    Between batches it sleeps on an inotify watch of the data dir, then looks again a few times
+    (`RECHECK_DELAYS`: the commit becomes visible just after its WAL write). Without inotify it
+    polls every `FALLBACK_SECONDS`; with it, it still looks every `SAFETY_SECONDS`. Iterate it
+    inside `contextlib.aclosing(...)` so that leaving the loop (or being cancelled) closes the
+    watch and the feed's connection at once, not whenever the generator is collected.
+    """
+    path = Path(db_path)
+    feed = await _open_feed(path, after)
+    try:
+        watch = AsyncDirWatch(path.parent, path.name)
+        try:
+            rechecks: list[float] = []
+            while True:
+                events = feed.poll()
+                if events:
+                    yield events
+                    await asyncio.sleep(0)  # a backlog must not starve the loop
+                    continue
+                rechecks = await _idle(watch, rechecks)
+        finally:
+            watch.close()
+    finally:
+        feed.close()
+
+
+async def _open_feed(path: Path, after: int | None) -> Feed:
+    """Open a `Feed` off the loop; if cancelled meanwhile, close it once it is open."""
+    opening = asyncio.ensure_future(asyncio.to_thread(Feed, path, after=after))
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        opening.add_done_callback(_close_opened)
+        raise
+
+
+def _close_opened(opening: asyncio.Future[Feed]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().close()
+
+
+async def _idle(watch: AsyncDirWatch, rechecks: list[float]) -> list[float]:
+    """Sleep until the next look; return the re-checks still due after it."""
+    if rechecks:
+        timeout, rechecks = rechecks[0], rechecks[1:]
+    else:
+        timeout = SAFETY_SECONDS if watch.active else FALLBACK_SECONDS
+    if await watch.wait(timeout) and watch.active:
+        return list(RECHECK_DELAYS[1:])  # a new wake restarts the re-checks
+    return rechecks
