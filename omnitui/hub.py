@@ -33,10 +33,9 @@ from omnitui.config import ConfigError as SettingsError
 from omnitui.core import outbox
 from omnitui.core.actions import wake_snoozed
 from omnitui.core.automatic import mail_domain
-from omnitui.core.feed import Feed
+from omnitui.core.feed import follow_events
 from omnitui.core.reroute import reroute  # sla: chat reply to a visitor who left → email
 from omnitui.core.service_levels import ServiceLevels  # sla: due times, breaches (issue 7)
-from omnitui.core.wake import RECHECK_DELAYS, AsyncDirWatch
 from omnitui.hub_context import Database, HubContext
 from omnitui.hub_lock import HubLock, HubRunning
 from omnitui.store.db import Store
@@ -49,8 +48,6 @@ STABLE_AFTER = 60.0  # a channel that ran this long restarts from the smallest d
 TIMER_SECONDS = 5.0
 OPTIMIZE_SECONDS = 3600.0
 STOP_GRACE = 3.0
-FEED_SAFETY = 1.0  # with inotify: look at the feed anyway this often
-FEED_FALLBACK = 0.25  # without inotify: poll this often (a reply waits up to this long)
 
 
 def build_channels(settings: Settings) -> dict[str, Channel]:
@@ -167,31 +164,14 @@ class Hub:
             delay = min(RESTART_MAX, delay * 2)
 
     async def _follow_feed(self) -> None:
-        """Wake the outbox as soon as any process queues a reply.
-
-        Sleeps on an inotify watch of the data dir (core.wake) instead of asking SQLite 200
-        times a second: an idle hub then costs nothing. After each wake it looks again a few
-        times (RECHECK_DELAYS: the commit becomes visible just after its WAL write); without
-        inotify it polls every FEED_FALLBACK, and with it still looks every FEED_SAFETY."""
-        feed = await self.db.run(Feed, self.settings.db_path)
-        path = self.settings.db_path
-        watch = AsyncDirWatch(path.parent, path.name)
-        rechecks: list[float] = []
-        try:
-            while True:
-                events = feed.poll()
+        """Wake the outbox as soon as any process queues a reply, and keep service levels
+        current. `follow_events` sleeps on inotify between batches: an idle hub costs nothing."""
+        async with contextlib.aclosing(follow_events(self.settings.db_path)) as batches:
+            async for events in batches:
                 if any(e.kind == "message_out" for e in events):
                     self._outbox_wake.set()
-                if events:  # sla: refresh due times / auto-ack / CSAT (core.service_levels)
-                    await self._service_levels(self._service.on_events, events)
-                    await asyncio.sleep(0)
-                    continue
-                idle = FEED_SAFETY if watch.active else FEED_FALLBACK
-                if await watch.wait(rechecks.pop(0) if rechecks else idle) and watch.active:
-                    rechecks = list(RECHECK_DELAYS[1:])  # a new wake restarts the re-checks
-        finally:
-            watch.close()
-            feed.close()
+                # sla: refresh due times / auto-ack / CSAT (core.service_levels)
+                await self._service_levels(self._service.on_events, events)
 
     async def _deliver(self) -> None:
         names = set(self.channels)
