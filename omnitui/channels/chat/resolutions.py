@@ -7,24 +7,32 @@ delivers (`Outbound.conversation_id`). A `status` event saying "resolved" for a 
 knows becomes a `rate_request` to that visitor's connected sessions. Known limit: a conversation
 nobody wrote in or answered since this hub started is unknown, so it gets no request; a context
 method mapping a conversation to its chat addresses would close that gap.
+
+The feed wakes at the commit, a few loop turns before the channel hears which visitor the new
+message id belongs to, so either side may come first: each waits for the other in an LRU.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-POLL_SECONDS = 0.05  # a rating prompt is not latency-critical
+if TYPE_CHECKING:
+    from omnitui.core.feed import Event
+
+V = TypeVar("V")
+UNCLAIMED = 4096  # message_in events the channel has not named yet (it does within loop turns)
 
 
-class _Lru(OrderedDict[int, str]):
+class _Lru(OrderedDict[int, V]):
     def __init__(self, size: int) -> None:
         super().__init__()
         self.size = size
 
-    def put(self, key: int, value: str) -> None:
+    def put(self, key: int, value: V) -> None:
         self[key] = value
         self.move_to_end(key)
         while len(self) > self.size:
@@ -36,30 +44,40 @@ class ResolutionWatcher:
                  size: int = 50_000) -> None:
         self.db_path = db_path
         self.notify = notify
-        self._messages = _Lru(size)  # hub message id → visitor, for messages we committed
-        self._conversations = _Lru(size)  # conversation id → visitor
+        self._messages: _Lru[str] = _Lru(size)  # message id → visitor, its event not seen yet
+        self._conversations: _Lru[str] = _Lru(size)  # conversation id → visitor
+        self._unclaimed: _Lru[int] = _Lru(UNCLAIMED)  # message id → conversation, seen first
 
     def learned_message(self, message_id: int, visitor: str) -> None:
-        self._messages.put(message_id, visitor)
+        conversation = self._unclaimed.pop(message_id, None)
+        if conversation is None:
+            self._messages.put(message_id, visitor)
+        else:
+            self.learned_conversation(conversation, visitor)
 
     def learned_conversation(self, conversation_id: int, visitor: str) -> None:
         self._conversations.put(conversation_id, visitor)
 
     async def run(self) -> None:
-        from omnitui.core.feed import Feed
+        """Follow the change feed until cancelled; it sleeps on inotify while nothing happens,
+        so a quiet chat channel costs no CPU."""
+        from omnitui.core.feed import follow_events
 
-        feed = await asyncio.to_thread(Feed, self.db_path)
-        try:
-            while True:
-                for event in feed.poll():
-                    conv = event.conversation_id
-                    if conv is None:
-                        continue
-                    if event.kind == "message_in" and event.message_id in self._messages:
-                        self.learned_conversation(conv, self._messages[event.message_id])
-                    elif (event.kind == "status" and event.data.get("status") == "resolved"
-                          and conv in self._conversations):
-                        self.notify(self._conversations[conv], conv)
-                await asyncio.sleep(POLL_SECONDS)
-        finally:
-            feed.close()
+        async with contextlib.aclosing(follow_events(self.db_path)) as batches:
+            async for events in batches:
+                for event in events:
+                    self._on_event(event)
+
+    def _on_event(self, event: Event) -> None:
+        conv = event.conversation_id
+        if conv is None:
+            return
+        if event.kind == "message_in" and event.message_id is not None:
+            visitor = self._messages.pop(event.message_id, None)
+            if visitor is None:
+                self._unclaimed.put(event.message_id, conv)
+            else:
+                self.learned_conversation(conv, visitor)
+        elif (event.kind == "status" and event.data.get("status") == "resolved"
+              and conv in self._conversations):
+            self.notify(self._conversations[conv], conv)
