@@ -23,7 +23,11 @@ from omnitui.store.db import Tx
 LINKED_BY_EMAIL = "email"  # an address given in a chat `hello`: anybody can claim any address
 LINKED_BY_TOKEN = "link"  # a deep-link token the shop made and sent to the customer
 LINKED_BY_PHONE = "phone"  # the sender's own Telegram contact
-UNVERIFIED_EMAIL_NOTE = "unverified: linked by an email given in chat"
+# An email identity made from an address a chat visitor gave: mail from that address later
+# joins this customer, though nothing showed the visitor owns the mailbox.
+CLAIMED_IN_CHAT = "claimed"
+UNVERIFIED_NOTES = {LINKED_BY_EMAIL: "unverified: linked by an email given in chat",
+                    CLAIMED_IN_CHAT: "unverified: address given in chat"}
 
 
 def customer_for(
@@ -165,6 +169,7 @@ def _remember_contact(tx: Tx, customer_id: int, item: Inbound) -> None:
                     "channel": "",
                     "display_name": item.display_name,
                     "created_at": tx.now,
+                    "linked_via": CLAIMED_IN_CHAT,
                 },
             )
     if item.link_phone:
@@ -222,7 +227,7 @@ def restore_linked_via(tx: Tx, linked_via_before: str | None) -> None:
 
 def unverified_note(linked_via: str | None) -> str | None:
     """What an agent should be told about an identity linked this way, if anything."""
-    return UNVERIFIED_EMAIL_NOTE if linked_via == LINKED_BY_EMAIL else None
+    return UNVERIFIED_NOTES.get(linked_via or "")
 
 
 def move_customer(tx: Tx, *, survivor: int, merged: int) -> None:

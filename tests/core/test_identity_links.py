@@ -6,6 +6,7 @@ from typing import Any
 
 from omnitui.channels.base import META_TYPED_EMAIL, Inbound
 from omnitui.core.agents import AgentRow
+from omnitui.core.identities import unverified_note
 from omnitui.core.ingest import ingest
 from omnitui.core.merge import merge_customers, unmerge_customer
 from omnitui.store import queries
@@ -93,7 +94,7 @@ def test_typed_email_never_links(store: Store) -> None:
 def test_first_seen_on_its_own_is_not_linked(store: Store) -> None:
     new = ingest(store, chat("v3:1", "v3", link_email="nobody@example.org"))
     assert {i["kind"]: i["linked_via"] for i in queries.identities_of(store, new.customer_id)} == {
-        "chat": None, "email": None}
+        "chat": None, "email": "claimed"}  # the chat is its own; the address only a claim
 
 
 def test_agent_merge_marks_nothing_and_unmerge_restores_exactly(store: Store,
@@ -107,3 +108,15 @@ def test_agent_merge_marks_nothing_and_unmerge_restores_exactly(store: Store,
         store, other.customer_id)} == {"olga@example.org": None, "v1": "email", "v2": None}
     unmerge_customer(store, olga.customer_id, ann)
     assert everything(store) == before
+
+
+def test_address_first_given_in_chat_is_marked_when_its_mail_arrives(store: Store) -> None:
+    """A visitor gives an address nobody owns yet: it becomes this customer's email identity,
+    so the owner's mail later joins the visitor's history. The agent is told it was a claim."""
+    visitor = ingest(store, chat("v1:1", link_email="olga@example.org"))
+    assert linked_via(store, "email", "olga@example.org") == "claimed"
+    later = ingest(store, mail("m1"))
+    assert later.customer_id == visitor.customer_id
+    notes = {i["kind"]: unverified_note(i["linked_via"])
+             for i in queries.identities_of(store, visitor.customer_id)}
+    assert notes == {"chat": None, "email": "unverified: address given in chat"}
