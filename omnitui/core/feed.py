@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -26,6 +28,9 @@ from omnitui.store.db import connect
 POLL_SECONDS = 0.005
 SAFETY_SECONDS = 1.0  # with inotify: look at the feed anyway this often (a missed wake)
 FALLBACK_SECONDS = 0.25  # without inotify: poll this often (an event waits up to this long)
+ERROR_RETRY_SECONDS = 1.0  # after the database refused a read
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,14 +93,6 @@ class Feed:
                 return events
             time.sleep(interval)
 
-    async def follow(self, interval: float = POLL_SECONDS) -> AsyncIterator[list[Event]]:
-        """Yield each non-empty batch of new events, forever."""
-        while True:
-            events = self.poll()
-            if events:
-                yield events
-            else:
-                await asyncio.sleep(interval)
 
 
 async def follow_events(db_path: Path, *, after: int | None = None) -> AsyncIterator[list[Event]]:
@@ -114,7 +111,13 @@ async def follow_events(db_path: Path, *, after: int | None = None) -> AsyncIter
         try:
             rechecks: list[float] = []
             while True:
-                events = feed.poll()
+                try:
+                    events = feed.poll()
+                except sqlite3.Error as exc:  # a disk or lock problem: the follower outlives it
+                    log.warning("Reading the change feed failed (%s); trying again in %.0f s.",
+                                exc, ERROR_RETRY_SECONDS)
+                    await asyncio.sleep(ERROR_RETRY_SECONDS)
+                    continue
                 if events:
                     yield events
                     await asyncio.sleep(0)  # a backlog must not starve the loop

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -134,3 +135,23 @@ async def test_closing_releases_watch_and_feed(store: Store,
         assert await asyncio.wait_for(anext(batches), 3.0)
         assert closed == []
     assert sorted(closed) == ["feed", "watch"]
+
+
+async def test_a_failed_read_is_logged_and_the_follower_goes_on(
+        store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """The hub's feed task has no supervisor: a database error must not end it."""
+    real = Feed.poll
+    failures = [sqlite3.OperationalError("disk I/O error")]
+
+    def flaky(self: Feed, *, force: bool = False) -> list[Event]:
+        if failures:
+            raise failures.pop()
+        return real(self, force=force)
+
+    monkeypatch.setattr(Feed, "poll", flaky)
+    monkeypatch.setattr(feed_module, "ERROR_RETRY_SECONDS", 0.05)
+    ingest(store, chat("v1:1"))
+    async with contextlib.aclosing(follow_events(store.path, after=0)) as batches:
+        batch = await asyncio.wait_for(anext(batches), 3.0)
+    assert [e.kind for e in batch][-1] == "message_in"
+    assert "disk I/O error" in caplog.text and not failures
