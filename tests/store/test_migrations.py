@@ -27,12 +27,22 @@ def test_fresh_database_is_at_head_with_wal(tmp_path: Path) -> None:
     assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
-def test_upgrade_from_first_schema_keeps_and_indexes_rows(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    upgrade(path, "0001")
-    assert current_revision(path) == "0001"
+def upgraded_from(path: Path, revision: str, rows_sql: str) -> Store:
+    """A database made at an old `revision`, filled with `rows_sql`, then opened (upgraded)."""
+    upgrade(path, revision)
+    assert current_revision(path) == revision
     conn = sqlite3.connect(path)
-    conn.executescript(
+    conn.executescript(rows_sql)
+    conn.commit()
+    conn.close()
+    store = Store.open(path)
+    assert current_revision(path) == head_revision()
+    return store
+
+
+def test_upgrade_from_first_schema_keeps_and_indexes_rows(tmp_path: Path) -> None:
+    store = upgraded_from(
+        tmp_path / "old.db", "0001",
         "INSERT INTO customer (id, name, created_at) VALUES (1, 'Old Customer', 1);"
         "INSERT INTO identity (customer_id, kind, address, channel, created_at)"
         " VALUES (1, 'email', 'old@example.org', 'mail', 1);"
@@ -40,30 +50,20 @@ def test_upgrade_from_first_schema_keeps_and_indexes_rows(tmp_path: Path) -> Non
         " VALUES (1, 1, 'mail', 1, 1);"
         "INSERT INTO message (conversation_id, customer_id, kind, channel, text, created_at)"
         " VALUES (1, 1, 'inbound', 'mail', 'legacy parcel question', 1);")
-    conn.commit()
-    conn.close()
-    store = Store.open(path)
-    assert current_revision(path) == head_revision()
     assert [h.text for h in queries.search_messages(store, "parcel")] == ["legacy parcel question"]
     assert queries.search_messages(store, "old customer")
     assert store.conn.execute("SELECT count(*) FROM message").fetchone()[0] == 1
 
 
 def test_upgrade_from_0006_adds_linked_via_and_old_merges_still_undo(tmp_path: Path) -> None:
-    path = tmp_path / "0006.db"
-    upgrade(path, "0006")
-    conn = sqlite3.connect(path)
-    conn.executescript(
+    store = upgraded_from(
+        tmp_path / "0006.db", "0006",
         "INSERT INTO customer (id, name, email, created_at) VALUES (1, 'Olga', 'olga@x.org', 1);"
         "INSERT INTO customer (id, name, merged_into, created_at) VALUES (2, 'Visitor', 1, 2);"
         "INSERT INTO identity (id, customer_id, kind, address, channel, created_at)"
         " VALUES (1, 1, 'email', 'olga@x.org', 'mail', 1), (2, 1, 'chat', 'v2', 'chat', 2);"
         "INSERT INTO customer_merge (survivor_id, merged_id, identity_ids, conversation_ids,"
         " created_at) VALUES (1, 2, '[2]', '[]', 3);")
-    conn.commit()
-    conn.close()
-    store = Store.open(path)
-    assert current_revision(path) == head_revision()
     assert [(i["address"], i["linked_via"]) for i in queries.identities_of(store, 1)] == [
         ("olga@x.org", None), ("v2", None)]
     unmerge_customer(store, 2, add_agent(store, "ann", "Ann"))  # a merge made before 0007
