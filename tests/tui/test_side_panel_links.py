@@ -56,3 +56,22 @@ async def test_console_shows_the_warning_for_the_demo_customer(console: OmniCons
         assert "unverified: linked by" in text and "an email given in chat" in text
         await open_conv(pilot, KASIA)
         assert "unverified" not in screen_text(console)
+
+
+async def test_composer_says_when_the_reply_goes_to_an_unverified_identity(
+        console: OmniConsole) -> None:
+    async with console.run_test(size=(120, 40)) as pilot:
+        screen = await open_conv(pilot, EMMA)
+        identities = screen.detail.identities if screen.detail else ()
+        unverified = [n for n, i in enumerate(identities) if i["linked_via"] == "email"]
+        assert unverified, "the demo's Emma has a Telegram identity linked by a claimed email"
+        label = screen.query_one("#composer-label")
+        assert "unverified" not in str(label.render())  # the latest channel by default
+        await pilot.press("r")  # into the reply box, where ctrl+n switches the identity
+        for _ in range(unverified[0] + 1):
+            await pilot.press("ctrl+n")
+        assert screen.chosen_identity() == identities[unverified[0]]
+        assert "⚠ unverified" in str(label.render())
+        while screen.chosen_identity() is not None:  # round to the latest channel again
+            await pilot.press("ctrl+n")
+        assert "unverified" not in str(label.render())

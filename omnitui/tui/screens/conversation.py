@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -20,6 +21,7 @@ from textual.widgets import Footer, Input, Static, TextArea
 from omnitui.core import actions
 from omnitui.core.errors import StaleConversation
 from omnitui.core.feed import Event
+from omnitui.core.identities import unverified_note
 from omnitui.store.console_queries import status_changes, viewers_of
 from omnitui.store.queries import (
     ConversationDetail,
@@ -169,21 +171,31 @@ class ConversationScreen(ConversationActions, Screen[None]):
         else:
             self.query_one(where, Static).update(text)
 
+    def chosen_identity(self) -> dict[str, Any] | None:
+        """The identity the agent switched the reply to, or None for the latest channel."""
+        d = self.detail
+        if d is None or not 0 <= self.identity_index < len(d.identities):
+            return None
+        return d.identities[self.identity_index]
+
     def reply_target(self) -> str:
         d = self.detail
         if d is None:
             return ""
-        if self.identity_index < 0 or self.identity_index >= len(d.identities):
+        ident = self.chosen_identity()
+        if ident is None:
             inbound = [m for m in self.timeline.shown if m.kind == "inbound"]
             channel = inbound[-1].channel if inbound else (d.channel or "?")
             return f"latest channel ({safe_line(channel)})"
-        ident = d.identities[self.identity_index]
         return f"{safe_line(ident['channel'] or ident['kind'])}: {safe_line(ident['address'])}"
 
     def _show_composer_label(self) -> None:
         label = Text(no_wrap=True, overflow="ellipsis", end="")
         label.append(" Reply to ", style="dim")
         label.append(self.reply_target(), style="bold")
+        ident = self.chosen_identity()
+        if ident is not None and unverified_note(ident.get("linked_via")):
+            label.append("  ⚠ unverified", style="bold yellow")  # the side panel says why
         for path in self.attachments:
             label.append(f"  + {safe_line(path.name)}", style="cyan")
         label.append("   ctrl+j send · ctrl+o canned · ctrl+n switch · ctrl+t attach",
@@ -264,10 +276,8 @@ class ConversationScreen(ConversationActions, Screen[None]):
         if not text.strip() and not self.attachments:
             self.app.notify("Write a reply first.", severity="warning")
             return
-        d = self.detail
-        via = None
-        if d is not None and 0 <= self.identity_index < len(d.identities):
-            via = d.identities[self.identity_index]["id"]
+        chosen = self.chosen_identity()
+        via = None if chosen is None else chosen["id"]
         kwargs = {"via_identity": via, "attachments": list(self.attachments),
                   "attachments_dir": self.app.settings.attachments_dir}  # type: ignore[attr-defined]
         try:
