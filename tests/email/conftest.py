@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from mailctx import RecordingContext
-from mailservers import Dovecot, dovecot_available
+from mailservers import Dovecot, dovecot_available, self_signed
 
 _users = itertools.count(1)
 
@@ -64,3 +65,13 @@ def user(dovecot: Dovecot) -> str:
 @pytest.fixture
 def ctx(tmp_path: Path) -> RecordingContext:
     return RecordingContext(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One self-signed certificate for 127.0.0.1 (its own CA), shared by every TLS test."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    directory = tmp_path_factory.mktemp("tls")
+    directory.chmod(0o755)  # Dovecot reads it as its own user
+    return self_signed(directory)

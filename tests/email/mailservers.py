@@ -48,6 +48,13 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     return cert, key
 
 
+def server_context(cert: tuple[Path, Path]) -> ssl.SSLContext:
+    """The server side of a self_signed() pair, for implicit TLS and STARTTLS alike."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(*cert)
+    return ctx
+
+
 def dovecot_available() -> bool:
     return Path(DOVECOT).exists() and Path(DOVEADM).exists()
 
@@ -230,6 +237,15 @@ class SmtpHandler:
     reply: str = "250 OK"
     rcpt_reply: str | None = None
     received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+    # One entry per MAIL FROM: was the session already encrypted? (a STARTTLS that came too late
+    # or not at all shows as False here, whatever the client believed)
+    tls_at_mail: list[bool] = field(default_factory=list)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.tls_at_mail.append(session.ssl is not None)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.rcpt_reply:
@@ -248,7 +264,12 @@ class SmtpServer:
 
     def __init__(self, reply: str = "250 OK", rcpt_reply: str | None = None,
                  ssl_context: ssl.SSLContext | None = None,
-                 login: tuple[str, str] | None = None) -> None:
+                 login: tuple[str, str] | None = None,
+                 starttls: ssl.SSLContext | None = None) -> None:
+        """ssl_context: implicit TLS from the first byte; starttls: offer STARTTLS and refuse
+        every command but EHLO/HELO/NOOP/QUIT/STARTTLS until the session is encrypted (AUTH is
+        then offered only after the upgrade, so pass `login` too: aiosmtpd offers it even
+        without an authenticator, and refuses every login then)."""
         self.handler = SmtpHandler(reply=reply, rcpt_reply=rcpt_reply)
         self.port = free_port()
         extra: dict[str, object] = {}
@@ -258,6 +279,8 @@ class SmtpServer:
                 return AuthResult(success=ok)
 
             extra = {"authenticator": check, "auth_require_tls": False, "auth_required": True}
+        if starttls is not None:
+            extra |= {"tls_context": starttls, "require_starttls": True, "auth_require_tls": True}
         self.controller = Controller(self.handler, hostname=HOST, port=self.port,
                                      ssl_context=ssl_context, **extra)
 

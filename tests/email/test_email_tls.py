@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,20 +9,11 @@ import pytest
 from conftest import require_dovecot
 from mailcorpus import simple
 from mailctx import RecordingContext, make_settings
-from mailservers import Dovecot, SmtpServer, self_signed
+from mailservers import Dovecot, SmtpServer, server_context
 from test_email_smtp import outbound
 
 from omnitui.channels.base import TemporaryError
 from omnitui.channels.email import EmailChannel
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
-    directory = tmp_path_factory.mktemp("tls")
-    directory.chmod(0o755)
-    return self_signed(directory)
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +58,7 @@ async def test_imap_tls_rejects_an_untrusted_certificate(tls_dovecot: Dovecot, t
 
 
 async def test_smtp_over_implicit_tls(cert, monkeypatch):
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_ctx.load_cert_chain(*cert)
-    with SmtpServer(ssl_context=server_ctx) as server:
+    with SmtpServer(ssl_context=server_context(cert)) as server:
         good = make_settings(None, "s", monkeypatch, smtp_port=server.port, smtp_security="tls",
                              tls_ca_file=str(cert[0]))
         result = await EmailChannel("mail", good).send(outbound())
