@@ -66,12 +66,14 @@ async def test_composer_says_when_the_reply_goes_to_an_unverified_identity(
         unverified = [n for n, i in enumerate(identities) if i["linked_via"] == "email"]
         assert unverified, "the demo's Emma has a Telegram identity linked by a claimed email"
         label = screen.query_one("#composer-label")
-        assert "unverified" not in str(label.render())  # the latest channel by default
+        # by default the reply goes where she wrote last: Telegram, the unverified side
+        assert "latest channel (bot)  ⚠ unverified" in str(label.render())
         await pilot.press("r")  # into the reply box, where ctrl+n switches the identity
-        for _ in range(unverified[0] + 1):
+        verified = next(n for n, i in enumerate(identities) if i["linked_via"] is None)
+        for _ in range(verified + 1):
             await pilot.press("ctrl+n")
-        assert screen.chosen_identity() == identities[unverified[0]]
-        assert "⚠ unverified" in str(label.render())
-        while screen.chosen_identity() is not None:  # round to the latest channel again
-            await pilot.press("ctrl+n")
+        assert screen.chosen_identity() == identities[verified]
         assert "unverified" not in str(label.render())
+        while screen.chosen_identity() != identities[unverified[0]]:
+            await pilot.press("ctrl+n")
+        assert "⚠ unverified" in str(label.render())

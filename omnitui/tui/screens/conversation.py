@@ -178,23 +178,35 @@ class ConversationScreen(ConversationActions, Screen[None]):
             return None
         return d.identities[self.identity_index]
 
-    def reply_target(self) -> str:
+    def _latest_channel(self) -> str:
         d = self.detail
-        if d is None:
+        inbound = [m for m in self.timeline.shown if m.kind == "inbound"]
+        return (inbound[-1].channel if inbound else None) or (d.channel if d else None) or "?"
+
+    def reply_target(self) -> str:
+        if self.detail is None:
             return ""
         ident = self.chosen_identity()
         if ident is None:
-            inbound = [m for m in self.timeline.shown if m.kind == "inbound"]
-            channel = inbound[-1].channel if inbound else (d.channel or "?")
-            return f"latest channel ({safe_line(channel)})"
+            return f"latest channel ({safe_line(self._latest_channel())})"
         return f"{safe_line(ident['channel'] or ident['kind'])}: {safe_line(ident['address'])}"
+
+    def _target_unverified(self) -> bool:
+        """Whether the reply would go to an identity tied to this customer only by a claim."""
+        ident = self.chosen_identity()
+        if ident is not None:
+            targets = [ident]
+        else:
+            channel = self._latest_channel()
+            targets = [i for i in (self.detail.identities if self.detail else ())
+                       if i.get("channel") == channel]
+        return any(unverified_note(i.get("linked_via")) for i in targets)
 
     def _show_composer_label(self) -> None:
         label = Text(no_wrap=True, overflow="ellipsis", end="")
         label.append(" Reply to ", style="dim")
         label.append(self.reply_target(), style="bold")
-        ident = self.chosen_identity()
-        if ident is not None and unverified_note(ident.get("linked_via")):
+        if self._target_unverified():
             label.append("  ⚠ unverified", style="bold yellow")  # the side panel says why
         for path in self.attachments:
             label.append(f"  + {safe_line(path.name)}", style="cyan")
