@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from mailctx import make_settings
-from mailservers import SmtpServer, server_context
+from mailservers import SmtpServer, self_signed, server_context
 from test_email_smtp import outbound
 
 from omnitui.channels.base import PermanentError, TemporaryError
@@ -84,4 +84,17 @@ async def test_starttls_with_an_untrusted_certificate(cert: tuple[Path, Path], m
 
         trusted = starttls_channel(monkeypatch, server.port, tls_ca_file=str(cert[0]))
         assert (await trusted.send(outbound())).wire_id == "<r1.abc@shop.test>"
+    assert server.handler.tls_at_mail == [True] and len(server.handler.received) == 1
+
+
+async def test_tls_ca_file_is_trusted_besides_the_system_store(cert: tuple[Path, Path],
+                                                               tmp_path: Path, monkeypatch):
+    """tls_ca_file *also* trusts a CA (config.py): set for a self-hosted IMAP server, it must not
+    break sending through a relay whose certificate the system trusts. SSL_CERT_FILE plays the
+    system store here, so nothing leaves loopback."""
+    unrelated_ca, _ = self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))
+    with starttls_server(cert) as server:
+        channel = starttls_channel(monkeypatch, server.port, tls_ca_file=str(unrelated_ca))
+        assert (await channel.send(outbound())).wire_id == "<r1.abc@shop.test>"
     assert server.handler.tls_at_mail == [True] and len(server.handler.received) == 1

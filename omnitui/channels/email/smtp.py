@@ -85,9 +85,7 @@ async def send_bytes(
         timeout=s.timeout,
         use_tls=s.smtp_security == "tls",
         start_tls=s.smtp_security == "starttls",
-        tls_context=(
-            ssl.create_default_context(cafile=s.tls_ca_file) if s.smtp_security != "none" else None
-        ),
+        tls_context=_tls_context(s.tls_ca_file) if s.smtp_security != "none" else None,
     )
     data_phase = False
     try:
@@ -120,6 +118,16 @@ async def send_bytes(
         raise TemporaryError(f"SMTP {s.smtp_host}: {exc}") from None
     finally:
         smtp.close()
+
+
+def _tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """The system's CAs plus tls_ca_file: create_default_context(cafile=...) would drop the
+    system store, so a CA set for a self-hosted IMAP server broke sending through a public relay.
+    """
+    ctx = ssl.create_default_context()
+    if ca_file:
+        ctx.load_verify_locations(cafile=ca_file)
+    return ctx
 
 
 def _by_code(code: int, message: str) -> Exception:
