@@ -9,7 +9,7 @@ import pytest
 from conftest import require_dovecot
 from mailcorpus import simple
 from mailctx import RecordingContext, make_settings
-from mailservers import Dovecot, SmtpServer, server_context
+from mailservers import Dovecot, SmtpServer, self_signed, server_context
 from test_email_smtp import outbound
 
 from omnitui.channels.base import TemporaryError
@@ -67,3 +67,15 @@ async def test_smtp_over_implicit_tls(cert, monkeypatch):
                                   smtp_security="tls")
         with pytest.raises(TemporaryError):
             await EmailChannel("mail", untrusted).send(outbound())
+
+
+async def test_imap_tls_ca_file_is_trusted_besides_the_system_store(
+        tls_dovecot: Dovecot, cert, tmp_path, monkeypatch):
+    """As for SMTP: a tls_ca_file for some other server must not make a server the system
+    trusts untrusted. SSL_CERT_FILE plays the system store, so nothing leaves loopback."""
+    tls_dovecot.append("user3", [simple(subject="system ca")])
+    unrelated_ca, _ = self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))
+    settings = make_settings(tls_dovecot, "user3", monkeypatch, imap_port=tls_dovecot.tls_port,
+                             imap_security="tls", tls_ca_file=str(unrelated_ca))
+    assert await EmailChannel("mail", settings).sync(RecordingContext(tmp_path)) == 1

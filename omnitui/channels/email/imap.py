@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import aioimaplib
 
 from omnitui.channels.email.imapclient import Client
+from omnitui.channels.email.tls import client_context
 
 T = TypeVar("T")
 
@@ -112,7 +113,7 @@ class ImapSession:
 
     async def open(self, username: str, password: str, mailbox: str) -> None:
         """Connect, log in and SELECT; ImapRefused when the server says no."""
-        ctx = ssl.create_default_context(cafile=self.ca_file) if self.security != "none" else None
+        ctx = client_context(self.ca_file) if self.security != "none" else None
         self.client = Client(
             self.host, self.port, timeout=self.timeout, conn_lost_cb=self._on_lost,
             ssl_context=ctx if self.security == "tls" else None,

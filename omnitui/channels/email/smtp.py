@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-import ssl
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, formataddr, make_msgid
@@ -24,6 +23,7 @@ from omnitui.channels.base import (
     TemporaryError,
 )
 from omnitui.channels.email.mime import MSGID_RE
+from omnitui.channels.email.tls import client_context
 from omnitui.channels.email.tokens import plus_address, tag_subject
 from omnitui.config import EmailSettings
 
@@ -85,7 +85,7 @@ async def send_bytes(
         timeout=s.timeout,
         use_tls=s.smtp_security == "tls",
         start_tls=s.smtp_security == "starttls",
-        tls_context=_tls_context(s.tls_ca_file) if s.smtp_security != "none" else None,
+        tls_context=client_context(s.tls_ca_file) if s.smtp_security != "none" else None,
     )
     data_phase = False
     try:
@@ -118,16 +118,6 @@ async def send_bytes(
         raise TemporaryError(f"SMTP {s.smtp_host}: {exc}") from None
     finally:
         smtp.close()
-
-
-def _tls_context(ca_file: str | None) -> ssl.SSLContext:
-    """The system's CAs plus tls_ca_file: create_default_context(cafile=...) would drop the
-    system store, so a CA set for a self-hosted IMAP server broke sending through a public relay.
-    """
-    ctx = ssl.create_default_context()
-    if ca_file:
-        ctx.load_verify_locations(cafile=ca_file)
-    return ctx
 
 
 def _by_code(code: int, message: str) -> Exception:
