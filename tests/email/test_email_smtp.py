@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,18 +48,24 @@ def channel_for(monkeypatch, port: int, **kw: object) -> EmailChannel:
     return EmailChannel("mail", make_settings(None, "support", monkeypatch, smtp_port=port, **kw))
 
 
-async def test_reply_headers_and_body(monkeypatch):
-    with SmtpServer() as server:
-        result = await channel_for(monkeypatch, server.port).send(outbound())
+def received_reply(server: SmtpServer, wire_id: str | None) -> email.message.EmailMessage:
+    """The one message `outbound()` put on the server, its envelope and threading checked."""
     [(sender, rcpts, data)] = server.handler.received
     assert (sender, rcpts) == ("support@shop.test", ["alice@customer.test"])
     msg = email.message_from_bytes(data, policy=email.policy.default)
-    assert result.wire_id == msg["Message-ID"] == "<r1.abc@shop.test>"
+    assert wire_id == msg["Message-ID"] == "<r1.abc@shop.test>"
     assert msg["From"] == "support@shop.test"
     assert msg["In-Reply-To"] == "<m1@customer.test>"
     assert msg["References"] == "<m0@customer.test> <m1@customer.test>"
     assert msg["Reply-To"] == "support+tok123456@shop.test"
     assert "[ref:tok123456]" in msg["Subject"]
+    return msg  # type: ignore[return-value]
+
+
+async def test_reply_headers_and_body(monkeypatch):
+    with SmtpServer() as server:
+        result = await channel_for(monkeypatch, server.port).send(outbound())
+    msg = received_reply(server, result.wire_id)
     assert msg["Auto-Submitted"] is None
     assert msg.get_content().replace("\r\n", "\n").strip() == "Your parcel left today.\nRegards"
 
