@@ -94,7 +94,6 @@ class Feed:
             time.sleep(interval)
 
 
-
 async def follow_events(db_path: Path, *, after: int | None = None) -> AsyncIterator[list[Event]]:
     """Yield each non-empty batch of events committed to `db_path` (by any connection), forever.
 

@@ -57,7 +57,8 @@ def customer_for(
         else:
             customer_id, linked_via = _create_customer(tx, item), None
             created = True
-        hit = (_add_identity(tx, item, customer_id, linked_via), customer_id)
+        hit = (_add_identity(tx, customer_id, item.kind, item.address, item.channel,
+                             item.display_name, linked_via), customer_id)
     elif linked is not None and linked[0] != hit[1] and _is_lone(tx, hit[1]):
         merge_lone_customer(tx, survivor=linked[0], merged=hit[1], linked_via=linked[1])
         hit = (hit[0], linked[0])
@@ -101,15 +102,16 @@ def _create_customer(tx: Tx, item: Inbound) -> int:
     )
 
 
-def _add_identity(tx: Tx, item: Inbound, customer_id: int, linked_via: str | None) -> int:
+def _add_identity(tx: Tx, customer_id: int, kind: str, address: str, channel: str,
+                  display_name: str | None, linked_via: str | None) -> int:
     return tx.insert(
         "identity",
         {
             "customer_id": customer_id,
-            "kind": item.kind,
-            "address": item.address,
-            "channel": item.channel,
-            "display_name": item.display_name,
+            "kind": kind,
+            "address": address,
+            "channel": channel,
+            "display_name": display_name,
             "linked_via": linked_via,
             "created_at": tx.now,
         },
@@ -160,18 +162,7 @@ def _remember_contact(tx: Tx, customer_id: int, item: Inbound) -> None:
             "UPDATE customer SET email = ? WHERE id = ? AND email IS NULL", (addr, customer_id)
         )
         if tx.one("SELECT 1 FROM identity WHERE kind = 'email' AND address = ?", (addr,)) is None:
-            tx.insert(
-                "identity",
-                {
-                    "customer_id": customer_id,
-                    "kind": "email",
-                    "address": addr,
-                    "channel": "",
-                    "display_name": item.display_name,
-                    "created_at": tx.now,
-                    "linked_via": CLAIMED_IN_CHAT,
-                },
-            )
+            _add_identity(tx, customer_id, "email", addr, "", item.display_name, CLAIMED_IN_CHAT)
     if item.link_phone:
         tx.execute(
             "UPDATE customer SET phone = ? WHERE id = ? AND phone IS NULL",

@@ -43,7 +43,8 @@ class Identity(SQLModel, table=True):
     channel: str  # the configured channel it was last seen on
     display_name: str | None = None
     # How it came to an existing customer: "email" (an address given in chat, unverified),
-    # "link" (deep-link token) or "phone"; None when first seen on its own or moved by an agent.
+    # "link" (deep-link token) or "phone"; "claimed" for an email identity made from an address
+    # a chat visitor gave (unverified); None when first seen on its own or moved by an agent.
     linked_via: str | None = None
     created_at: float
 
