@@ -10,8 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,7 +23,8 @@ from omnitui.core.actions import resolve
 from omnitui.core.agents import add_agent
 from omnitui.core.reply import reply
 from omnitui.hub import serve
-from omnitui.store.db import Store, StoreError
+from omnitui.store.db import Store
+from tests.hub_waits import rows, until
 
 
 def mail_settings(data_dir: Path, dovecot: Dovecot, user: str, smtp_port: int,
@@ -56,29 +55,6 @@ async def hub(settings: Settings):
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
-
-
-async def until(check: Callable[[], object], timeout: float = 15.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await asyncio.to_thread(check)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
-def rows(settings: Settings, sql: str, params: tuple = ()) -> list[tuple]:
-    """Rows from the hub's database; [] while the hub is still creating it."""
-    try:
-        store = Store.open(settings.db_path, migrate=False)
-    except StoreError:
-        return []
-    try:
-        return [tuple(r) for r in store.conn.execute(sql, params).fetchall()]
-    finally:
-        store.close()
 
 
 async def test_round_trip_threading_spoofing_and_bounce(dovecot, user, tmp_path, monkeypatch):

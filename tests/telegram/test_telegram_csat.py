@@ -21,8 +21,9 @@ from omnitui.core.agents import add_agent
 from omnitui.core.csat import TELEGRAM_REQUEST_TEXT
 from omnitui.store.db import Store
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.hub_waits import rows, until
 from tests.telegram.conftest import TOKEN_ENV
-from tests.telegram.test_telegram_hub import hub, hub_settings, rows, until
+from tests.telegram.test_telegram_hub import hub, hub_settings
 
 
 def tap(tg: FakeTelegram, user: int, data: str, query_id: str,

@@ -9,9 +9,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -22,8 +21,9 @@ from omnitui.core.agents import add_agent
 from omnitui.core.identities import normalise_phone
 from omnitui.core.reply import reply
 from omnitui.hub import serve
-from omnitui.store.db import Store, StoreError
+from omnitui.store.db import Store
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.hub_waits import rows, until
 from tests.telegram.conftest import TOKEN_ENV
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,30 +51,6 @@ async def hub(settings: Settings) -> AsyncIterator[TelegramChannel]:
         stop.set()
         await asyncio.wait_for(task, 15)
         await channel.close()
-
-
-async def until(check: Callable[[], object], timeout: float = 15.0, what: str = "it") -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await asyncio.to_thread(check)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-def rows(settings: Settings, sql: str, params: tuple = ()) -> list[tuple]:
-    try:
-        store = Store.open(settings.db_path, migrate=False)
-    except StoreError:
-        return []
-    try:
-        return [tuple(r) for r in store.conn.execute(sql, params).fetchall()]
-    except Exception:
-        return []
-    finally:
-        store.close()
 
 
 def write(settings: Settings, sql: str, params: tuple = ()) -> None:
