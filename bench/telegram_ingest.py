@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from omnitui.core.feed import Feed  # noqa: E402
-from tests.fakes.telegram_api import TOKEN  # noqa: E402
+from tests.fakes.telegram_api import TOKEN, hub_config  # noqa: E402
 
 
 def ctl(port: int, path: str, body: dict | None = None) -> dict:
@@ -84,10 +84,7 @@ def run(bulk: int, users: int, single: int) -> None:
         port = int(fake.stdout.readline().split()[1])  # type: ignore[union-attr]
         data = tmp / "data"
         config = tmp / "omnitui.toml"
-        config.write_text(
-            f'[omnitui]\ndata_dir = "{data}"\n\n[channels.bot]\nkind = "telegram"\n'
-            f'token_env = "TG_TOKEN"\nbase_url = "http://127.0.0.1:{port}/bot{{token}}"\n'
-            f'base_file_url = "http://127.0.0.1:{port}/file/bot{{token}}"\npoll_timeout = 25\n')
+        config.write_text(hub_config(data, port, poll_timeout=25))
         env = {**os.environ, "TG_TOKEN": TOKEN}
         subprocess.run([sys.executable, "-m", "omnitui", "--config", str(config), "init"],
                        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)

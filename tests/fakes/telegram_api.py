@@ -24,6 +24,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -35,6 +36,15 @@ NOT_FOUND = "Bad Request: message to edit not found"
 NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply "
                 "markup are exactly the same as a current content and reply markup of the message")
 
+
+
+def hub_config(data_dir: Path, port: int, *, poll_timeout: int) -> str:
+    """An omnitui config whose one channel, "bot", talks to this server on `port`; the token
+    comes from $TG_TOKEN (set it to TOKEN), as a real deployment's would."""
+    return (f'[omnitui]\ndata_dir = "{data_dir}"\n\n[channels.bot]\nkind = "telegram"\n'
+            f'token_env = "TG_TOKEN"\nbase_url = "http://127.0.0.1:{port}/bot{{token}}"\n'
+            f'base_file_url = "http://127.0.0.1:{port}/file/bot{{token}}"\n'
+            f'poll_timeout = {poll_timeout}\n')
 
 @dataclass
 class Fault:

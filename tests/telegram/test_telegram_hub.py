@@ -22,7 +22,7 @@ from omnitui.core.identities import normalise_phone
 from omnitui.core.reply import reply
 from omnitui.hub import serve
 from omnitui.store.db import Store
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.fakes.telegram_api import TOKEN, FakeTelegram, hub_config
 from tests.hub_waits import rows, until
 from tests.telegram.conftest import TOKEN_ENV
 
@@ -149,10 +149,7 @@ async def test_kill_9_between_getupdates_and_commit_loses_and_doubles_nothing(
         _ctl(port, "fault", {"method": "download", "kind": "slow", "delay": 30.0})
         data = tmp_path / "data"
         conf = tmp_path / "omnitui.toml"
-        conf.write_text(
-            f'[omnitui]\ndata_dir = "{data}"\n\n[channels.bot]\nkind = "telegram"\n'
-            f'token_env = "TG_TOKEN"\nbase_url = "http://127.0.0.1:{port}/bot{{token}}"\n'
-            f'base_file_url = "http://127.0.0.1:{port}/file/bot{{token}}"\npoll_timeout = 2\n')
+        conf.write_text(hub_config(data, port, poll_timeout=2))
         env = {**os.environ, "TG_TOKEN": TOKEN}
         settings = hub_settings(data, "", "")
 
