@@ -102,6 +102,9 @@ class Settings:
     path: Path | None
     data_dir: Path
     timezone: str = "UTC"
+    # A data dir shared by several Unix users (agents) and a service hub. None: decided by the
+    # data dir itself (see omnitui.install.is_shared_install).
+    shared: bool | None = None
     channels: dict[str, ChannelSettings] = field(default_factory=dict)
     hours: dict[str, Any] = field(default_factory=dict)
     sla: dict[str, Any] = field(default_factory=dict)
@@ -134,7 +137,7 @@ class Settings:
 
 
 TOP_LEVEL_TABLES = {"omnitui", "channels", "hours", "sla", "keys"}
-OMNITUI_KEYS = {"data_dir", "timezone"}
+OMNITUI_KEYS = {"data_dir", "timezone", "shared"}
 
 
 def default_config_path() -> Path:
@@ -197,6 +200,9 @@ def parse_settings(
             data_dir = Path(dd).expanduser()
             if not data_dir.is_absolute() and cfg_path is not None:
                 data_dir = cfg_path.parent / data_dir
+    shared = top.get("shared")
+    if shared is not None and not isinstance(shared, bool):
+        raise ConfigError(f"'omnitui.shared' in {where} must be true or false.")
     channels: dict[str, ChannelSettings] = {}
     for name, table in raw.get("channels", {}).items():
         if not isinstance(table, dict):
@@ -217,6 +223,7 @@ def parse_settings(
         path=cfg_path,
         data_dir=data_dir,
         timezone=tz,
+        shared=shared,
         channels=channels,
         hours=raw.get("hours", {}),
         sla=raw.get("sla", {}),
