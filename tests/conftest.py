@@ -10,6 +10,8 @@ import pytest
 from omnitui.config import Settings, parse_settings
 from omnitui.core.agents import AgentRow, add_agent
 from omnitui.store.db import Store
+from tests import unix_users
+from tests.unix_users import ServerInstall
 
 
 @pytest.fixture(autouse=True)
@@ -54,3 +56,9 @@ def ann(store: Store) -> AgentRow:
 @pytest.fixture
 def bob(store: Store) -> AgentRow:
     return add_agent(store, "bob", "Bob Builder")
+
+
+@pytest.fixture(scope="session")
+def server_install() -> ServerInstall:
+    """The README's server install, done once per test run and shared by every test (root only)."""
+    return unix_users.server_install()
