@@ -108,7 +108,9 @@ def transfer(
     *,
     tell_customer: bool = False,
 ) -> int:
-    """Hand a conversation over with a warm note, pinned for the new owner, who sees it unread."""
+    """Hand a conversation over with a warm note, pinned for the new owner, who sees it unread.
+
+    Returns the id of the `transfer` event (what `core.undo.undo` takes)."""
     note_text = clean_text(note_text).strip()
     if not note_text:
         raise ActionError("A transfer needs a note, so the customer never repeats themselves.")
@@ -117,6 +119,7 @@ def transfer(
         raise ActionError("You cannot transfer a conversation to yourself.")
     with store.write(agent.username) as tx:
         conv = _conv(tx, conversation_id)
+        before = _transfer_before(tx, conversation_id, target.id)
         message_id = _add_message(
             tx, conv, "transfer", note_text, agent,
             {"from": agent.username, "to": target.username, "from_name": agent.name,
@@ -135,32 +138,53 @@ def transfer(
             (conversation_id, target.id),
         )
         mark_read_in(tx, conversation_id, agent.id, message_id)
-        tx.event("transfer", conversation_id=conversation_id, customer_id=conv["customer_id"],
-                 message_id=message_id, to=target.username, **{"from": agent.username})
+        event_id = tx.event("transfer", conversation_id=conversation_id,
+                            customer_id=conv["customer_id"], message_id=message_id,
+                            to=target.username, before=before, **{"from": agent.username})
     if tell_customer:
         reply(store, conversation_id, f"{target.name} is taking over and has the whole story.",
               agent, automatic=True)
-    return message_id
+    return event_id
 
 
-def assign(store: Store, conversation_id: int, to_username: str | None, agent: AgentRow) -> None:
+def _transfer_before(tx: Tx, conversation_id: int, target_id: int) -> dict[str, object]:
+    """What a transfer changes, recorded in its event so that an undo can put it back."""
+    row = tx.one("SELECT status, assignee_id, transfer_message_id FROM conversation "
+                 "WHERE id = ?", (conversation_id,))
+    read = tx.scalar("SELECT last_read_message_id FROM conversation_read "
+                     "WHERE conversation_id = ? AND agent_id = ?", (conversation_id, target_id))
+    return {"status": row["status"], "assignee_id": row["assignee_id"],
+            "transfer_message_id": row["transfer_message_id"], "target_read": read}
+
+
+def assign(store: Store, conversation_id: int, to_username: str | None, agent: AgentRow) -> int:
+    """Give the conversation to an agent (None: to nobody); returns the `assign` event's id."""
     target = get_agent(store, to_username) if to_username else None
     with store.write(agent.username) as tx:
         conv = _conv(tx, conversation_id)
         tx.execute("UPDATE conversation SET assignee_id = ? WHERE id = ?",
                    (target.id if target else None, conversation_id))
-        tx.event("assign", conversation_id=conversation_id, customer_id=conv["customer_id"],
-                 to=target.username if target else None)
+        return tx.event("assign", conversation_id=conversation_id,
+                        customer_id=conv["customer_id"], to=target.username if target else None,
+                        previous_id=conv["assignee_id"])
+
+
+# The columns a status change rewrites; its event keeps their values before, for an undo.
+STATUS_COLUMNS = ("status", "snoozed_until", "snooze_until_reply", "resolved_at", "reopen_count",
+                  "transfer_message_id", "waiting_since", "due_at")
 
 
 def _set_status(store: Store, conversation_id: int, status: str, agent: AgentRow,
-                until: float | None = None, until_reply: bool = False) -> None:
+                until: float | None = None, until_reply: bool = False) -> int:
     with store.write(agent.username) as tx:
         conv = _conv(tx, conversation_id)
         if conv["merged_into"] is not None:
             raise ActionError(f"Conversation {conversation_id} was merged into "
                               f"{conv['merged_into']}.")
         previous = conv["status"]
+        row = tx.one(f"SELECT {', '.join(STATUS_COLUMNS)} FROM conversation WHERE id = ?",
+                     (conversation_id,))
+        before = {name: row[name] for name in STATUS_COLUMNS}
         tx.execute(
             "UPDATE conversation SET status = ?, snoozed_until = ?, snooze_until_reply = ?, "
             "resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE resolved_at END, "
@@ -174,29 +198,31 @@ def _set_status(store: Store, conversation_id: int, status: str, agent: AgentRow
             (status, until, until_reply, status, tx.now, status, status, status, status,
              conversation_id),
         )
-        tx.event("status", conversation_id=conversation_id, customer_id=conv["customer_id"],
-                 status=status, previous=previous, until=until, until_reply=until_reply)
+        return tx.event("status", conversation_id=conversation_id,
+                        customer_id=conv["customer_id"], status=status, previous=previous,
+                        until=until, until_reply=until_reply, before=before)
 
 
-def resolve(store: Store, conversation_id: int, agent: AgentRow) -> None:
-    _set_status(store, conversation_id, "resolved", agent)
+def resolve(store: Store, conversation_id: int, agent: AgentRow) -> int:
+    """Returns the `status` event's id, as every status change does (for `core.undo`)."""
+    return _set_status(store, conversation_id, "resolved", agent)
 
 
-def reopen(store: Store, conversation_id: int, agent: AgentRow) -> None:
-    _set_status(store, conversation_id, "open", agent)
+def reopen(store: Store, conversation_id: int, agent: AgentRow) -> int:
+    return _set_status(store, conversation_id, "open", agent)
 
 
-def set_pending(store: Store, conversation_id: int, agent: AgentRow) -> None:
+def set_pending(store: Store, conversation_id: int, agent: AgentRow) -> int:
     """Waiting on the customer: SLA clocks pause, the next customer message reopens it."""
-    _set_status(store, conversation_id, "pending", agent)
+    return _set_status(store, conversation_id, "pending", agent)
 
 
 def snooze(store: Store, conversation_id: int, agent: AgentRow, *,
-           until: datetime | None = None, until_reply: bool = False) -> None:
+           until: datetime | None = None, until_reply: bool = False) -> int:
     """Hide until a time, or until the customer's next message (or whichever comes first)."""
     if until is None and not until_reply:
         raise ActionError("Snooze needs a time (--until) or 'until the next reply'.")
-    _set_status(store, conversation_id, "snoozed", agent, to_epoch(until), until_reply)
+    return _set_status(store, conversation_id, "snoozed", agent, to_epoch(until), until_reply)
 
 
 def wake_snoozed(store: Store, now: float | None = None) -> list[int]:
@@ -217,7 +243,8 @@ def wake_snoozed(store: Store, now: float | None = None) -> list[int]:
 
 
 def label(store: Store, conversation_id: int, name: str, agent: AgentRow,
-          *, remove: bool = False) -> None:
+          *, remove: bool = False) -> int:
+    """Add (or remove) a label; returns the `label`/`unlabel` event's id."""
     name = (clean_line(name) or "").strip().lower()
     if not name:
         raise ActionError("A label needs a name.")
@@ -225,14 +252,16 @@ def label(store: Store, conversation_id: int, name: str, agent: AgentRow,
         conv = _conv(tx, conversation_id)
         tx.execute("INSERT OR IGNORE INTO label (name) VALUES (?)", (name,))
         label_id = tx.scalar("SELECT id FROM label WHERE name = ?", (name,))
+        had = tx.one("SELECT 1 FROM conversation_label WHERE conversation_id = ? AND "
+                     "label_id = ?", (conversation_id, label_id)) is not None
         if remove:
             tx.execute("DELETE FROM conversation_label WHERE conversation_id = ? AND label_id = ?",
                        (conversation_id, label_id))
         else:
             tx.execute("INSERT OR IGNORE INTO conversation_label VALUES (?, ?)",
                        (conversation_id, label_id))
-        tx.event("unlabel" if remove else "label", conversation_id=conversation_id,
-                 customer_id=conv["customer_id"], label=name)
+        return tx.event("unlabel" if remove else "label", conversation_id=conversation_id,
+                        customer_id=conv["customer_id"], label=name, had=had)
 
 
 _UNREAD = ("SELECT m.last FROM (SELECT max(id) AS last FROM message WHERE conversation_id = ?) m "
