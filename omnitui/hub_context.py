@@ -127,7 +127,10 @@ def _history(store: Store, kind: str, address: str, limit: int) -> list[dict[str
         # somebody's email address in the chat box must not see that customer's mail.
         "SELECT m.id, m.kind, m.text, m.created_at FROM identity i JOIN message m "
         "ON m.identity_id = i.id WHERE i.kind = ? AND i.address = ? "
-        "AND m.kind IN ('inbound', 'outbound') ORDER BY m.id DESC LIMIT ?", (kind, address, limit)
+        "AND m.kind IN ('inbound', 'outbound') "
+        # A failed reply never reached the visitor (e.g. its author was disabled before it left).
+        "AND coalesce(m.delivery_state, '') != 'failed' ORDER BY m.id DESC LIMIT ?",
+        (kind, address, limit)
     ).fetchall()
     out = []
     for r in reversed(rows):

@@ -13,9 +13,20 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from omnitui.cli.app import JSON_OPTION, app, err, fail, open_store, out, print_json, settings
+from omnitui.cli.app import (
+    JSON_OPTION,
+    acting_person,
+    app,
+    err,
+    fail,
+    open_store,
+    out,
+    print_json,
+    settings,
+)
 from omnitui.config import ChatSettings, ConfigError, resolve_secret
 from omnitui.core.clock import iso
+from omnitui.core.permissions import require_admin_to_read
 from omnitui.hub_lock import running_hub
 from omnitui.store import queries
 from omnitui.store.db import Store, current_revision, head_revision
@@ -180,6 +191,7 @@ def _duration(seconds: float) -> str:
 def backup(path: Path = typer.Argument(..., help="Where to write the copy.")) -> None:
     """A consistent copy of the database, safe while the hub writes (SQLite backup API)."""
     store = open_store()
+    require_admin_to_read(store, acting_person(store), "make backups")
     if path.exists():
         fail(f"{path} already exists; choose a new file name.")
     store.backup(path)
@@ -191,6 +203,7 @@ def export(output: Path | None = typer.Option(None, "--output", "-o",
                                               help="Write here instead of stdout.")) -> None:
     """Everything as JSON Lines: one object per row, with its table in "type"."""
     store = open_store()
+    require_admin_to_read(store, acting_person(store), "export the shop's data")
     fh = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     try:
         with store.read() as tx:

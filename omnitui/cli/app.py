@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ from rich.text import Text
 
 from omnitui.config import Settings, load_settings
 from omnitui.core.agents import AgentRow, default_agent_name, get_agent
+from omnitui.core.permissions import Actor, check_may_act_as, choose_actor, current_login
+from omnitui.install import is_shared_install
 from omnitui.store.db import Store
 
 app = typer.Typer(
@@ -56,9 +59,24 @@ def open_store(s: Settings | None = None, *, create: bool = False) -> Store:
     return Store.open(s.db_path)
 
 
+def acting_person(store: Store, explicit: str | None = None, s: Settings | None = None) -> Actor:
+    """Whom this command acts as. In a shared install the logged-in Unix user, or whom an admin
+    names with `--agent`/OMNITUI_AGENT; in a one-person install `--agent`, else OMNITUI_AGENT,
+    else the Unix user name (core.permissions says who is an admin)."""
+    s = s or settings()
+    login = current_login(s.data_dir)
+    if is_shared_install(s):
+        requested = explicit or STATE.agent or os.environ.get("OMNITUI_AGENT") or None
+        person = choose_actor(login, requested, shared=True)
+    else:
+        person = choose_actor(login, default_agent_name(explicit or STATE.agent), shared=False)
+    check_may_act_as(store, person)
+    return person
+
+
 def acting_agent(store: Store, explicit: str | None = None) -> AgentRow:
-    """`--agent`, else OMNITUI_AGENT, else the Unix user name; unknown agents are errors."""
-    return get_agent(store, default_agent_name(explicit or STATE.agent))
+    """The agent row of `acting_person`; unknown and disabled agents are errors."""
+    return get_agent(store, acting_person(store, explicit).name)
 
 
 def print_json(data: Any) -> None:

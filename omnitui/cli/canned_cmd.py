@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from omnitui.cli.app import JSON_OPTION, app, open_store, out, print_json, table
+from omnitui.cli.app import JSON_OPTION, acting_person, app, open_store, out, print_json, table
 from omnitui.core import canned
 
 canned_app = typer.Typer(help="Manage canned answers.", no_args_is_help=True)
@@ -25,8 +25,9 @@ def canned_add(
     replace: bool = typer.Option(False, "--replace", help="Overwrite one with the same name."),
 ) -> None:
     """Add a canned answer; the body may use {customer.first_name|there} and {?order number}."""
-    canned.add(open_store(), name, body, title=title, language=language, tags=tags,
-               replace=replace)
+    store = open_store()
+    canned.add(store, name, body, title=title, language=language, tags=tags, replace=replace,
+               by=acting_person(store))
     out.print(Text(f"Saved canned answer {name}."))
 
 
@@ -44,7 +45,8 @@ def canned_list(as_json: bool = JSON_OPTION) -> None:
 @canned_app.command("import")
 def canned_import(path: Path) -> None:
     """Load [[canned]] entries from a TOML file (same names are updated)."""
-    count = canned.import_toml(open_store(), path)
+    store = open_store()
+    count = canned.import_toml(store, path, by=acting_person(store))
     out.print(Text(f"Imported {count} canned answer(s) from {path}."))
 
 

@@ -14,7 +14,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from omnitui.cli.app import app, fail, open_store, out, settings
+from omnitui.cli.app import acting_person, app, fail, open_store, out, settings
+from omnitui.core.permissions import require_admin_to_read
 from omnitui.hub_context import Database, HubContext
 from omnitui.hub_lock import running_hub
 
@@ -62,6 +63,7 @@ def channel_sync(name: str) -> None:
         fail(f"Channel '{name}' ({channel.kind}) has nothing to sync; it receives messages as "
              "they come.")
     store = open_store(s)
+    require_admin_to_read(store, acting_person(store, s=s), "sync a channel")
     log = logging.getLogger("omnitui.sync")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), transient=False) as progress:

@@ -8,22 +8,26 @@ from pathlib import Path
 
 import typer
 
-from omnitui.cli.app import STATE, app, fail, settings
+from omnitui.cli.app import acting_agent, app, fail, settings
 
 
 def open_console(agent: str | None) -> None:
-    """Open the console on the configured data dir (creating the database on first use)."""
-    from omnitui.core.agents import default_agent_name
+    """Open the console on the configured data dir (creating the database on first use), as
+    the agent the CLI would act as: an unknown or disabled agent is one sentence, no console."""
     from omnitui.store.db import Store
 
     s = settings()
     s.data_dir.mkdir(parents=True, exist_ok=True)
-    Store.open(s.db_path).close()
+    store = Store.open(s.db_path)
+    try:
+        who = acting_agent(store, agent)
+    finally:
+        store.close()
     try:
         from omnitui.tui.app import run_console
     except ImportError as exc:
         fail(f"The console is not available: {exc}.")
-    run_console(s, default_agent_name(agent or STATE.agent))
+    run_console(s, who.username)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from omnitui.cli.app import (
     AGENT_OPTION,
     JSON_OPTION,
     acting_agent,
+    acting_person,
     app,
     open_store,
     out,
@@ -21,7 +22,8 @@ from omnitui.core.identities import unverified_note
 from omnitui.core.merge import link_token, merge_customers, preview_merge, unmerge_customer
 from omnitui.store import queries
 
-agent_app = typer.Typer(help="Add, list and disable agents.", no_args_is_help=True)
+agent_app = typer.Typer(help="Add, list, change and disable agents (admins only, but list).",
+                        no_args_is_help=True)
 customer_app = typer.Typer(help="List, show, merge and unmerge customers.", no_args_is_help=True)
 app.add_typer(agent_app, name="agent")
 app.add_typer(customer_app, name="customer")
@@ -33,8 +35,9 @@ def agent_add(
     name: str | None = typer.Option(None, "--name", help="Display name shown to customers."),
     role: str = typer.Option("agent", "--role", help="admin or agent."),
 ) -> None:
-    """Add an agent (USERNAME is usually their Unix user name)."""
-    row = agent_ops.add_agent(open_store(), username, name, role)
+    """Add an agent (USERNAME is their Unix user name on a shared server)."""
+    store = open_store()
+    row = agent_ops.add_agent(store, username, name, role, by=acting_person(store))
     out.print(Text(f"Added agent {row.username} ({row.name}, {row.role})."))
 
 
@@ -51,15 +54,29 @@ def agent_list(as_json: bool = JSON_OPTION) -> None:
 
 @agent_app.command("disable")
 def agent_disable(username: str) -> None:
-    """Disable an agent: they can no longer act; their history stays."""
-    agent_ops.set_agent_disabled(open_store(), username, True)
+    """Disable an agent: their consoles stop, their unsent replies fail; their history stays."""
+    store = open_store()
+    agent_ops.set_agent_disabled(store, username, True, by=acting_person(store))
     out.print(Text(f"Disabled agent {username}."))
 
 
 @agent_app.command("enable")
 def agent_enable(username: str) -> None:
-    agent_ops.set_agent_disabled(open_store(), username, False)
+    store = open_store()
+    agent_ops.set_agent_disabled(store, username, False, by=acting_person(store))
     out.print(Text(f"Enabled agent {username}."))
+
+
+@agent_app.command("edit")
+def agent_edit(
+    username: str,
+    name: str | None = typer.Option(None, "--name", help="New display name."),
+    role: str | None = typer.Option(None, "--role", help="admin or agent."),
+) -> None:
+    """Change an agent's display name or role."""
+    store = open_store()
+    row = agent_ops.change_agent(store, username, name=name, role=role, by=acting_person(store))
+    out.print(Text(f"Agent {row.username} is now {row.name}, {row.role}."))
 
 
 @customer_app.command("list")

@@ -12,6 +12,7 @@ from datetime import datetime
 from omnitui.core.agents import AgentRow, get_agent
 from omnitui.core.clock import to_epoch
 from omnitui.core.errors import ActionError, NotFound
+from omnitui.core.permissions import agent_write
 from omnitui.core.reply import QueuedReply, mark_read_in, reply
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.store.db import Store, Tx
@@ -76,7 +77,7 @@ def note(store: Store, conversation_id: int, text: str, agent: AgentRow) -> int:
     text = clean_text(text).strip()
     if not text:
         raise ActionError("A note needs some text.")
-    with store.write(agent.username) as tx:
+    with agent_write(store, agent) as tx:
         conv = _conv(tx, conversation_id)
         message_id = _add_message(tx, conv, "note", text, agent)
         mark_read_in(tx, conversation_id, agent.id, message_id)
@@ -91,7 +92,7 @@ def log_call(store: Store, conversation_id: int, text: str, agent: AgentRow,
     text = clean_text(text).strip()
     if not text:
         raise ActionError("Describe the call in a few words.")
-    with store.write(agent.username) as tx:
+    with agent_write(store, agent) as tx:
         conv = _conv(tx, conversation_id)
         message_id = _add_message(tx, conv, "call", text, agent, {"medium": medium})
         tx.event("call", conversation_id=conversation_id, customer_id=conv["customer_id"],
@@ -117,7 +118,7 @@ def transfer(
     target = get_agent(store, to_username)
     if target.id == agent.id:
         raise ActionError("You cannot transfer a conversation to yourself.")
-    with store.write(agent.username) as tx:
+    with agent_write(store, agent) as tx:
         conv = _conv(tx, conversation_id)
         before = _transfer_before(tx, conversation_id, target.id)
         message_id = _add_message(
@@ -160,7 +161,7 @@ def _transfer_before(tx: Tx, conversation_id: int, target_id: int) -> dict[str, 
 def assign(store: Store, conversation_id: int, to_username: str | None, agent: AgentRow) -> int:
     """Give the conversation to an agent (None: to nobody); returns the `assign` event's id."""
     target = get_agent(store, to_username) if to_username else None
-    with store.write(agent.username) as tx:
+    with agent_write(store, agent) as tx:
         conv = _conv(tx, conversation_id)
         tx.execute("UPDATE conversation SET assignee_id = ? WHERE id = ?",
                    (target.id if target else None, conversation_id))
@@ -176,7 +177,7 @@ STATUS_COLUMNS = ("status", "snoozed_until", "snooze_until_reply", "resolved_at"
 
 def _set_status(store: Store, conversation_id: int, status: str, agent: AgentRow,
                 until: float | None = None, until_reply: bool = False) -> int:
-    with store.write(agent.username) as tx:
+    with agent_write(store, agent) as tx:
         conv = _conv(tx, conversation_id)
         if conv["merged_into"] is not None:
             raise ActionError(f"Conversation {conversation_id} was merged into "
@@ -248,7 +249,7 @@ def label(store: Store, conversation_id: int, name: str, agent: AgentRow,
     name = (clean_line(name) or "").strip().lower()
     if not name:
         raise ActionError("A label needs a name.")
-    with store.write(agent.username) as tx:
+    with agent_write(store, agent) as tx:
         conv = _conv(tx, conversation_id)
         tx.execute("INSERT OR IGNORE INTO label (name) VALUES (?)", (name,))
         label_id = tx.scalar("SELECT id FROM label WHERE name = ?", (name,))
@@ -318,7 +319,7 @@ def merge_conversations(store: Store, target_id: int, source_id: int, agent: Age
     """Fold `source` into `target` (same customer): its messages move, it is marked merged."""
     if target_id == source_id:
         raise ActionError("A conversation cannot be merged into itself.")
-    with store.write(agent.username) as tx:
+    with agent_write(store, agent) as tx:
         target = _conv(tx, target_id)
         source = _conv(tx, source_id)
         if target["customer_id"] != source["customer_id"]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from omnitui.core.agents import AgentRow
+from omnitui.core.permissions import SYSTEM_USERNAME
 from omnitui.store.db import Store
 
 if TYPE_CHECKING:
     from omnitui.config import Settings
 
-SYSTEM_USERNAME = "omnitui"
+__all__ = ["SYSTEM_NAME", "SYSTEM_USERNAME", "mail_domain", "system_agent"]
+
 SYSTEM_NAME = "omnitui (automatic)"
 
 

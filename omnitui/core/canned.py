@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from omnitui.core.errors import ActionError
+from omnitui.core.permissions import Actor, require_admin
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.store.db import Store
 
@@ -125,13 +126,16 @@ def variables_for(store: Store, conversation_id: int, agent_name: str) -> dict[s
 
 
 def add(store: Store, name: str, body: str, *, title: str | None = None, language: str = "",
-        tags: str = "", actor: str = "cli", replace: bool = False) -> int:
+        tags: str = "", actor: str = "cli", replace: bool = False, by: Actor | None = None) -> int:
+    """Save a canned answer. `by` is the person asking (admin-only); None for set-up code."""
     name = (clean_line(name) or "").strip()
     if not name:
         raise CannedError("A canned answer needs a name.")
     body = clean_text(body)
     parse(body)  # reject broken templates now, not when an agent is mid-reply
-    with store.write(actor) as tx:
+    with store.write(by.name if by else actor) as tx:
+        if by is not None:
+            require_admin(tx, by, "change canned answers")
         existing = tx.scalar("SELECT id FROM canned_answer WHERE name = ? AND language = ?",
                              (name, language))
         if existing is not None and not replace:
@@ -156,8 +160,11 @@ def all_canned(store: Store) -> list[Canned]:
     return [Canned(*r) for r in rows]
 
 
-def import_toml(store: Store, path: Path, *, actor: str = "cli") -> int:
+def import_toml(store: Store, path: Path, *, actor: str = "cli", by: Actor | None = None) -> int:
     """Load `[[canned]]` entries (name, body, title?, language?, tags?); existing ones update."""
+    if by is not None:  # refuse before reading the file; each add checks again in its write
+        with store.read() as tx:
+            require_admin(tx, by, "import canned answers")
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -176,7 +183,7 @@ def import_toml(store: Store, path: Path, *, actor: str = "cli") -> int:
         add(store, str(entry["name"]), str(entry["body"]), title=entry.get("title"),
             language=str(entry.get("language", "")),
             tags=" ".join(tags) if isinstance(tags, list) else str(tags), actor=actor,
-            replace=True)
+            replace=True, by=by)
         count += 1
     return count
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from omnitui.store.db import NotFound, StoreError
 
-__all__ = ["ActionError", "NotFound", "StaleConversation", "StoreError", "UnknownAgent"]
+__all__ = ["ActionError", "AgentDisabled", "NotAllowed", "NotFound", "StaleConversation",
+           "StoreError", "UnknownAgent"]
 
 
 class ActionError(StoreError):
@@ -17,6 +18,19 @@ class UnknownAgent(ActionError):
             f"Unknown agent '{username}'; add it with 'omnitui agent add {username}'."
         )
         self.username = username
+
+
+class AgentDisabled(ActionError):
+    def __init__(self, username: str) -> None:
+        super().__init__(
+            f"Agent '{username}' is disabled and can no longer act; an admin can enable it with "
+            f"'omnitui agent enable {username}'."
+        )
+        self.username = username
+
+
+class NotAllowed(ActionError):
+    """Work reserved for an admin, asked for by someone who is not one."""
 
 
 class StaleConversation(ActionError):

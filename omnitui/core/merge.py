@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from omnitui.core.agents import AgentRow
 from omnitui.core.errors import ActionError, NotFound
 from omnitui.core.identities import move_customer, restore_linked_via
+from omnitui.core.permissions import agent_write
 from omnitui.store.db import Store, Tx
 
 
@@ -51,7 +52,7 @@ def merge_customers(store: Store, survivor_id: int, merged_id: int, agent: Agent
     """Move `merged`'s identities and conversations to `survivor`; returns the merge id."""
     if survivor_id == merged_id:
         raise ActionError("A customer cannot be merged into itself.")
-    with store.write(agent.username) as tx:
+    with agent_write(store, agent) as tx:
         _customer(tx, survivor_id)
         _customer(tx, merged_id)
         identity_ids = [r[0] for r in tx.all(
@@ -70,7 +71,7 @@ def merge_customers(store: Store, survivor_id: int, merged_id: int, agent: Agent
 
 def unmerge_customer(store: Store, merged_id: int, agent: AgentRow) -> int:
     """Undo the latest merge of `merged_id`; returns the survivor it was split from."""
-    with store.write(agent.username) as tx:
+    with agent_write(store, agent) as tx:
         row = tx.one(
             "SELECT id, survivor_id, identity_ids, conversation_ids, linked_via_before "
             "FROM customer_merge "

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from omnitui.channels.base import Outbound, OutboundAttachment, ResendPolicy
 from omnitui.core.clock import from_epoch
+from omnitui.core.permissions import SYSTEM_USERNAME
 from omnitui.core.sanitize import clean_line
 from omnitui.store.db import Store, Tx
 from omnitui.store.files import blob_path
@@ -45,6 +46,7 @@ def claim_due(store: Store, channels: set[str], limit: int = 20) -> list[Claimed
         return []
     marks = ",".join("?" * len(channels))
     with store.write("hub:outbox") as tx:
+        fail_replies_of_disabled_agents(tx)
         rows = tx.all(
             "UPDATE outbox SET state = 'sending', claimed_at = ?, attempts = attempts + 1 "
             f"WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND channel IN ({marks}) "
@@ -59,6 +61,25 @@ def claim_due(store: Store, channels: set[str], limit: int = 20) -> list[Claimed
             )
     return sorted((Claimed(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows),
                   key=lambda c: c.outbox_id)
+
+
+def fail_replies_of_disabled_agents(tx: Tx) -> int:
+    """A reply whose author was disabled before it left is not sent: it fails, with a reason
+    every agent sees in the timeline. Runs when an agent is disabled and before every claim (an
+    agent disabled by other means than `agent disable` is caught there). Automatic messages,
+    signed by the disabled automatic sender, are not affected."""
+    rows = tx.all(
+        "SELECT o.id, o.message_id, a.username FROM outbox o JOIN message m ON m.id = "
+        "o.message_id JOIN agent a ON a.id = m.agent_id WHERE o.state = 'queued' "
+        "AND a.disabled AND a.username != ?", (SYSTEM_USERNAME,))
+    for outbox_id, message_id, username in rows:
+        reason = f"not sent: {username} was disabled before it left"
+        tx.execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?",
+                   (reason, outbox_id))
+        tx.execute("UPDATE message SET delivery_state = 'failed', failure_reason = ? WHERE id = ?",
+                   (reason, message_id))
+        _delivery_event(tx, message_id, "failed", reason=reason)
+    return len(rows)
 
 
 def next_due(store: Store, channels: set[str]) -> float | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from omnitui.core.agents import AgentRow
 from omnitui.core.errors import ActionError, NotFound, StaleConversation
+from omnitui.core.permissions import agent_write
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.store.db import Store, Tx
 from omnitui.store.files import store_bytes
@@ -72,7 +73,7 @@ def reply(
                    mimetypes.guess_type(path.name)[0] or "application/octet-stream", size, digest)
         for path, digest, size in (_stash(path, attachments_dir) for path in attachments)
     ]
-    with store.write(agent.username) as tx:
+    with agent_write(store, agent) as tx:
         return queue_reply_in(tx, conversation_id, text, agent, via_identity=via_identity,
                               files=files, expect_last_inbound=expect_last_inbound,
                               automatic=automatic, mail_domain=mail_domain,
