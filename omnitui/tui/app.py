@@ -221,6 +221,20 @@ class OmniConsole(App[None]):
             except NoMatches:  # a screen being closed has lost its widgets: nothing to show
                 continue
         self._toast(events)
+        self._close_if_disabled(events)
+
+    def _close_if_disabled(self, events: Iterable[Event]) -> None:
+        """An admin disabled this console's agent: it closes at once and says why. (Core refuses
+        the agent's actions anyway, inside each write; this is so the agent knows.)"""
+        from rich.text import Text
+
+        for event in events:
+            if (event.kind == "agent_disabled"
+                    and event.data.get("username") == self.agent.username):
+                self.exit(return_code=1, message=Text(
+                    f"Agent {self.agent.username} was disabled by {event.actor}; this console "
+                    "accepts no more actions."))
+                return
 
     def _toast(self, events: Iterable[Event]) -> None:
         """A toast when a customer writes in one of my conversations, or one is sent to me."""
@@ -307,3 +321,5 @@ def run_console(settings: Settings, agent_username: str) -> None:
         app.run()
     finally:
         app.shutdown()
+    if app.return_code:  # (closed because its agent was disabled)
+        raise SystemExit(app.return_code)
