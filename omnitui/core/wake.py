@@ -115,8 +115,11 @@ class AsyncDirWatch:
             await asyncio.sleep(timeout)
             return True
         if not self._changed.is_set():
+            # (not `wait_for`: on Python 3.11 it swallows a cancel that lands as the event is
+            # set, and a hub told to stop then keeps its feed running until the stop grace ends)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._changed.wait()
         woke = self._changed.is_set()
         self._changed.clear()
         return woke

@@ -21,6 +21,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.driver import Driver
+from textual.message import Message
 from textual.screen import Screen
 
 from omnitui.config import Settings
@@ -35,6 +36,15 @@ from omnitui.tui.commands import ConsoleCommands
 T = TypeVar("T")
 FEED_INTERVAL = 0.05  # feed polls where inotify is missing (≤50 ms lag, ~0.4 % of a core idle)
 SAFETY_POLL = 5.0  # with inotify: look anyway this often (each wake is followed by re-checks)
+
+
+class FeedBatch(Message):
+    """Events the feed thread read. Posted, never waited for: a feed thread blocked on a busy
+    app loop would hold up `shutdown`, which runs on that loop and joins the thread."""
+
+    def __init__(self, events: list[Event]) -> None:
+        super().__init__()
+        self.events = events
 
 
 def freeze_startup_objects() -> None:
@@ -72,7 +82,7 @@ class OmniConsole(App[None]):
         self.hub: Any = None
         self.feed_interval = feed_interval
         self.feed: Feed | None = None
-        self._closed = False
+        self._shut_down = False  # (not `_closed`: Textual's message pump owns that name)
         self._feed_stop = threading.Event()
         self._feed_thread: threading.Thread | None = None
         self._wake_r, self._wake_w = os.pipe()  # ends the feed thread's wait at shutdown
@@ -147,9 +157,9 @@ class OmniConsole(App[None]):
     def shutdown(self) -> None:
         """Leave no trace: presence cleared, the embedded hub stopped, the feed closed.
         Safe to call twice (on unmount and again by `run_console`)."""
-        if self._closed:
+        if self._shut_down:
             return
-        self._closed = True
+        self._shut_down = True
         try:
             from omnitui.core.actions import set_presence
 
@@ -204,12 +214,11 @@ class OmniConsole(App[None]):
             events = feed.poll()
         except Exception:  # a busy or closing database: try again next time
             return True
-        if events:
-            try:
-                self.call_from_thread(self.dispatch_events, events)
-            except RuntimeError:  # the app is shutting down
-                return False
-        return True
+        # post_message is False once the app is shutting down: the thread then ends
+        return not events or self.post_message(FeedBatch(events))
+
+    def on_feed_batch(self, message: FeedBatch) -> None:
+        self.dispatch_events(message.events)
 
     def dispatch_events(self, events: list[Event]) -> None:
         for screen in list(self.screen_stack):

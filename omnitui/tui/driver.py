@@ -5,6 +5,12 @@ escape byte (which might start an escape sequence) is delivered after a short ti
 ~0.1 % of a core per idle console, and the shop runs ten of them next to the hub. Here the
 thread blocks in `select` with no timeout unless the parser holds a pending escape, and the
 driver's exit event also writes to a pipe so that stopping still ends the wait at once.
+
+A terminal can also vanish without a hangup signal (its pty master closed while the console
+ignores SIGHUP or is not the terminal's session): every read then returns end of input at
+once. The stock loop treats that as "nothing yet" and spins a core forever; here it stops
+reading, stops writing to the dead terminal and asks the app to exit, so the usual shutdown
+(presence cleared, embedded hub stopped) runs within a moment.
 Everything else (modes, mouse, resize) is the stock driver.
 """
 
@@ -13,9 +19,10 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
+import sys
 import threading
 from codecs import getincrementaldecoder
-from typing import Any
+from typing import Any, TextIO
 
 from textual._loop import loop_last
 from textual._xterm_parser import XTermParser
@@ -37,14 +44,49 @@ class _WakingEvent(threading.Event):
             os.write(self._wake_fd, b"x")
 
 
+class _GoneTolerantOutput:
+    """The terminal output for Textual's writer thread, which must outlive a vanished terminal.
+
+    A write to a pty whose master is closed fails (EIO); unguarded, that kills the writer
+    thread, its queue fills, and the app blocks forever on its next frame."""
+
+    def __init__(self, file: TextIO) -> None:
+        self._file = file
+
+    def write(self, text: str) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._file.write(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._file.flush()
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+
 class QuietLinuxDriver(LinuxDriver):
-    """`LinuxDriver` without the 10 Hz input-thread wake-up."""
+    """`LinuxDriver` without the 10 Hz input-thread wake-up, ending on end of input."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         self.exit_event = _WakingEvent(self._wake_w)
+        self.terminal_gone = False
+        if sys.__stderr__ is not None:
+            self._file = _GoneTolerantOutput(sys.__stderr__)
+
+    def write(self, data: str) -> None:
+        """Nothing is written once the terminal is gone: there is no one to restore it for."""
+        if not self.terminal_gone:
+            super().write(data)
+
+    def _end_of_input(self) -> None:
+        """The terminal is gone: exit the app from its own loop (this runs in the input thread)."""
+        self.terminal_gone = True
+        with contextlib.suppress(RuntimeError):  # the loop already closed: the app has ended
+            self._loop.call_soon_threadsafe(self._app.exit)
 
     def run_input_thread(self) -> None:
         """Textual's loop, with `select(None)` while no escape sequence is pending."""
@@ -55,13 +97,23 @@ class QuietLinuxDriver(LinuxDriver):
         parser = XTermParser(self._debug)
         decode = getincrementaldecoder("utf-8")().decode
 
+        def read() -> bytes:
+            """The next bytes typed; empty at end of input (EIO is how Linux says it too)."""
+            try:
+                return os.read(fileno, 1024 * 4)
+            except OSError:
+                return b""
+
         def process(ready: list[tuple[selectors.SelectorKey, int]], final: bool = False) -> None:
             keys = [(key, mask) for key, mask in ready if key.fd == fileno]
             for last, (_key, mask) in loop_last(keys):
                 if mask & selectors.EVENT_READ:
-                    data = decode(os.read(fileno, 1024 * 4), final=final and last)
-                    if not data:
+                    raw = read()
+                    if not raw:
+                        selector.unregister(fileno)
+                        self._end_of_input()
                         break
+                    data = decode(raw, final=final and last)
                     for event in parser.feed(data):
                         self.process_message(event)
             for event in parser.tick():
@@ -76,8 +128,9 @@ class QuietLinuxDriver(LinuxDriver):
                 with contextlib.suppress(BlockingIOError):
                     os.read(self._wake_r, 64)
                 process(ready)
-            selector.unregister(self.fileno)
-            process(selector.select(TICK), final=True)
+            if not self.terminal_gone:
+                selector.unregister(fileno)
+                process(selector.select(TICK), final=True)
         finally:
             selector.close()
             with contextlib.suppress(Exception):

@@ -1,0 +1,114 @@
+"""A console whose terminal vanishes without a hangup signal ends at once, without spinning.
+
+The real `omnitui` runs on a real pty. Closing the master side is what a dropped SSH
+connection or a killed terminal emulator does; the console gets no SIGHUP when the pty is not
+its controlling terminal, or when SIGHUP is ignored (nohup, some session managers). Reads then
+return end of input forever, and a loop that treats that as "no key yet" burns a core.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import resource
+import signal
+import sqlite3
+import struct
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _shop(tmp_path: Path) -> dict[str, str]:
+    data = tmp_path / "data"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[omnitui]\ndata_dir = "{data}"\n\n[channels.chat]\nkind = "chat"\n',
+                      encoding="utf-8")
+    env = dict(os.environ, OMNITUI_CONFIG=str(config), OMNITUI_AGENT="ann",
+               TERM="xterm-256color")
+    omnitui = [sys.executable, "-m", "omnitui"]
+    subprocess.run([*omnitui, "init"], env=env, check=True, capture_output=True, timeout=60)
+    subprocess.run([*omnitui, "agent", "add", "ann", "--name", "Ann"], env=env, check=True,
+                   capture_output=True, timeout=60)
+    return env
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system time of a running process and all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _wait(pid: int, timeout: float) -> tuple[int, resource.struct_rusage]:
+    """Reap `pid` and return its exit status and final resource usage."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reaped, status, usage = os.wait4(pid, os.WNOHANG)
+        if reaped:
+            return status, usage
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the console still ran {timeout} s after its terminal vanished "
+                                 f"({_cpu_seconds(pid):.1f} s of CPU so far)")
+        time.sleep(0.02)
+
+
+def _no_controlling_terminal() -> None:
+    os.setsid()  # a new session that never acquires the pty: no hangup is ever sent
+
+
+def _controlling_terminal_ignoring_hangup() -> None:
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("setup", [_no_controlling_terminal,
+                                   _controlling_terminal_ignoring_hangup],
+                         ids=["not-controlling-tty", "sighup-ignored"])
+def test_console_exits_quietly_when_its_terminal_vanishes(
+        tmp_path: Path, setup: Callable[[], None]) -> None:
+    env = _shop(tmp_path)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "omnitui"], stdin=slave, stdout=slave,
+                            stderr=slave, env=env, preexec_fn=setup)
+    os.close(slave)
+    try:
+        screen = b""
+        deadline = time.monotonic() + 30
+        while b"Inbox" not in screen:
+            assert time.monotonic() < deadline, f"the console never painted: {screen[-500:]!r}"
+            screen += os.read(master, 65536)
+        time.sleep(0.5)  # let it settle into waiting for keys
+        cpu_before = _cpu_seconds(proc.pid)
+
+        os.close(master)
+        closed_at = time.monotonic()
+        status, usage = _wait(proc.pid, timeout=5)
+        took = time.monotonic() - closed_at
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            proc.wait()
+
+    cpu_after_close = usage.ru_utime + usage.ru_stime - cpu_before
+    assert proc.returncode == 0
+    assert took < 1.5, f"the console took {took:.2f} s to notice its terminal was gone"
+    assert cpu_after_close < 0.5, f"{cpu_after_close:.2f} s of CPU after the terminal vanished"
+
+    db = sqlite3.connect(tmp_path / "data" / "omnitui.db")
+    try:
+        presence = db.execute("SELECT conversation_id FROM presence p JOIN agent a "
+                              "ON a.id = p.agent_id WHERE a.username = 'ann'").fetchall()
+    finally:
+        db.close()
+    assert presence == [(None,)], "the console's shutdown (which clears presence) did not run"
