@@ -30,11 +30,12 @@ from omnitui.channels.base import (
 )
 from omnitui.config import ChatSettings, EmailSettings, Settings, TelegramSettings
 from omnitui.config import ConfigError as SettingsError
-from omnitui.core import outbox
+from omnitui.core import outbox, undo
 from omnitui.core.actions import wake_snoozed
 from omnitui.core.automatic import mail_domain
 from omnitui.core.feed import follow_events
 from omnitui.core.reroute import reroute  # sla: chat reply to a visitor who left → email
+from omnitui.core.resolve_settle import SettleState, settle_resolutions
 from omnitui.core.service_levels import ServiceLevels  # sla: due times, breaches (issue 7)
 from omnitui.hub_context import Database, HubContext
 from omnitui.hub_lock import HubLock, HubRunning
@@ -95,11 +96,15 @@ class Hub:
     channels: dict[str, Channel] = field(default_factory=dict)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("omnitui.hub"))
     started_at: float = field(default_factory=time.time)
+    # Resolve's automatic messages wait this long (tests shorten `undo.UNDO_WINDOW`).
+    undo_window: float = field(default_factory=lambda: undo.UNDO_WINDOW)
 
     def __post_init__(self) -> None:
         self.store = Store.open(self.settings.db_path)
         self.db = Database(self.store)
         self._outbox_wake = asyncio.Event()
+        self._settle_wake = asyncio.Event()
+        self._settle_state = SettleState()
         self._stopping = False
         self._sending: set[asyncio.Task[None]] = set()
         self._busy: set[str] = set()
@@ -120,6 +125,7 @@ class Hub:
         tasks.append(asyncio.create_task(self._deliver(), name="outbox"))
         tasks.append(asyncio.create_task(self._follow_feed(), name="feed"))
         tasks.append(asyncio.create_task(self._timers(), name="timers"))
+        tasks.append(asyncio.create_task(self._settle_resolves(), name="settle"))
         try:
             await stop.wait()
         finally:
@@ -170,6 +176,8 @@ class Hub:
             async for events in batches:
                 if any(e.kind == "message_out" for e in events):
                     self._outbox_wake.set()
+                if any(e.kind == "status" for e in events):
+                    self._settle_wake.set()  # a resolve: its undo window starts now
                 # sla: refresh due times / auto-ack / CSAT (core.service_levels)
                 await self._service_levels(self._service.on_events, events)
 
@@ -271,6 +279,29 @@ class Hub:
                 self.log.info("woke %d snoozed conversation(s)", len(woke))
             await self._service_levels(self._service.on_timer)  # sla: breaches by time passing
             await asyncio.sleep(TIMER_SECONDS)
+
+    async def _settle_resolves(self) -> None:
+        """Mark resolves final once their undo window has passed (their rating requests follow
+        the mark); wakes at the next window's end, on any status change, or every few seconds.
+        The first run, at start, settles what a stopped hub missed."""
+        while True:
+            self._settle_wake.clear()
+            next_at: float | None = None
+            try:
+                done = await self.db.run(settle_resolutions, self.store, time.time(),
+                                         self.undo_window, self._settle_state)
+                next_at = done.next_at
+                if done.conversations:
+                    self.log.info("resolve final for conversation(s) %s",
+                                  ", ".join(map(str, done.conversations)))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store refused: try again at the next wake
+                self.log.warning("settling resolves: %s", _one_line(exc))
+            timeout = TIMER_SECONDS if next_at is None else min(
+                TIMER_SECONDS, max(0.0, next_at - time.time()) + 0.01)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settle_wake.wait(), timeout)
 
     async def _service_levels(self, hook: Callable[..., list[str]], *args: object) -> None:
         """sla: run a ServiceLevels hook on the db thread; a fault is logged, never fatal."""

@@ -68,7 +68,9 @@ def csat_requested(store: Store, conversation_id: int) -> bool:
     """Whether a rating was asked for the conversation's current (latest) resolution."""
     resolved = _last_event_id(
         store, conversation_id, "kind = 'status' AND json_extract(data, '$.status') = 'resolved' "
-        "AND json_extract(data, '$.csat_rating') IS NULL")
+        "AND json_extract(data, '$.csat_rating') IS NULL AND id NOT IN (SELECT "
+        "json_extract(u.data, '$.undone') FROM event u WHERE u.conversation_id = "
+        "event.conversation_id AND u.kind = 'undo')")
     asked = _last_event_id(store, conversation_id, f"kind = '{REQUEST_EVENT}'")
     return resolved > 0 and asked > resolved
 

@@ -16,6 +16,7 @@ from omnitui.core.autoack import maybe_auto_ack
 from omnitui.core.csat import request_csat, take_rating
 from omnitui.core.feed import Event
 from omnitui.core.hours import BusinessHours
+from omnitui.core.resolve_settle import SETTLED_EVENT
 from omnitui.core.sla import SlaPolicy
 from omnitui.core.sla_store import DueState, RecordedBreach, refresh_due, refresh_many
 from omnitui.store.db import Store
@@ -23,7 +24,8 @@ from omnitui.store.db import Store
 if TYPE_CHECKING:
     from omnitui.config import Settings
 
-SLA_EVENTS = frozenset({"message_in", "message_out", "status", "conversation_merged", "rating"})
+SLA_EVENTS = frozenset({"message_in", "message_out", "status", "conversation_merged", "rating",
+                        "undo"})
 
 
 class ServiceLevels:
@@ -52,10 +54,8 @@ class ServiceLevels:
                 ack = maybe_auto_ack(store, self.settings, self.hours, event.message_id, now)
                 if ack.sent:
                     notes.append(f"conversation {conv}: after-hours acknowledgement queued")
-            elif (event.kind == "status" and conv is not None
-                  and event.data.get("status") == "resolved"
-                  and event.data.get("previous") != "resolved"
-                  and not event.data.get("csat_rating")
+            # A resolve asks for a rating once its undo window has passed (core.resolve_settle).
+            elif (event.kind == SETTLED_EVENT and conv is not None
                   and (asked := request_csat(store, self.settings, conv)) is not None):
                 notes.append(f"conversation {conv}: rating requested by {self._kind(store, asked)}")
         if touched:

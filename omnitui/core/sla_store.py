@@ -25,7 +25,7 @@ AUTOMATIC_FLAGS = frozenset({"auto_reply", "bounce", "bulk"})
 BREACH_EVENT = "sla_breach"
 ACTOR = "hub:sla"
 STATUS_KINDS = frozenset({"open", "pending", "snoozed", "resolved"})
-TOUCHING_EVENTS = ("message_in", "message_out", "status", "conversation_merged", "rating")
+TOUCHING_EVENTS = ("message_in", "message_out", "status", "conversation_merged", "rating", "undo")
 _CHUNK = 400
 RECENT_SECONDS = 7 * 86400  # how far back a first timer run looks at resolved cases
 
@@ -70,19 +70,24 @@ def load_histories(tx: Tx, conversation_ids: Sequence[int]) -> dict[int, list[Ac
     Inbound auto-replies, bounces and bulk mail, automatic outbound messages and customer
     messages that were taken as a rating (a `rating` event names them) are marked automatic,
     so they neither start nor stop a clock. Ties in time keep messages before status changes.
+    A status change that was undone (an `undo` event names it) is left out, as if never made.
     """
     ids = sorted(set(conversation_ids))
     rows: dict[int, list[tuple[float, int, int, Activity]]] = {cid: [] for cid in ids}
     ratings: set[int] = set()
     statuses: list[tuple[int, int, float, str]] = []
+    undone: set[int] = set()
     for chunk in _chunks(ids):
         marks = ",".join("?" * len(chunk))
         for r in tx.all(
-            "SELECT id, conversation_id, at, kind, message_id, json_extract(data, '$.status') "
-            f"FROM event WHERE kind IN ('status', 'rating') AND conversation_id IN ({marks})",
+            "SELECT id, conversation_id, at, kind, message_id, json_extract(data, '$.status'), "
+            "json_extract(data, '$.undone') FROM event WHERE kind IN ('status', 'rating', "
+            f"'undo') AND conversation_id IN ({marks})",
             tuple(chunk),
         ):
-            if r[3] == "rating" and r[4] is not None:
+            if r[3] == "undo" and r[6] is not None:
+                undone.add(int(r[6]))
+            elif r[3] == "rating" and r[4] is not None:
                 ratings.add(r[4])
             elif r[3] == "status" and r[5] in STATUS_KINDS:
                 statuses.append((r[1], r[0], r[2], r[5]))
@@ -101,6 +106,8 @@ def load_histories(tx: Tx, conversation_ids: Sequence[int]) -> dict[int, list[Ac
             activity = Activity(_dt(at), kind, channel_kind, automatic)
             rows[conv_id].append((at, 0, message_id, activity))
     for conv_id, event_id, at, status in statuses:
+        if event_id in undone:
+            continue
         rows[conv_id].append((at, 1, event_id, Activity(_dt(at), status)))
     return {cid: [item[3] for item in sorted(items, key=lambda x: x[:3])]
             for cid, items in rows.items()}

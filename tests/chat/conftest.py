@@ -95,6 +95,19 @@ async def hub(short_dir: Path) -> AsyncIterator[InProcessHub]:
     await running.close()
 
 
+QUICK_UNDO_WINDOW = 0.4  # seconds; the shipped window (core.undo.UNDO_WINDOW) is 10
+
+
+@pytest.fixture
+async def quick_undo_hub(short_dir: Path,
+                         monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[InProcessHub]:
+    """A hub whose undo window is short, so that resolve's rating request leaves quickly."""
+    monkeypatch.setattr("omnitui.core.undo.UNDO_WINDOW", QUICK_UNDO_WINDOW)
+    running = await InProcessHub(make_settings(short_dir)).start()
+    yield running
+    await running.close()
+
+
 @pytest.fixture
 def db(hub: InProcessHub) -> Iterator[Store]:
     """The test's own connection to the hub's database, for checking what was stored."""

@@ -1,6 +1,7 @@
 """Resolved → `rate_request`, now that the watcher sleeps on the change feed instead of polling
-it: still prompt, and not lost when the feed shows a message before the channel learned whose
-it is (the wake comes at the commit, a few loop turns before the channel hears of it)."""
+it: prompt once the undo window has passed, and not lost when the feed shows a message before
+the channel learned whose it is (the wake comes at the commit, a few loop turns before the
+channel hears of it)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from omnitui.channels.chat.resolutions import ResolutionWatcher
 from omnitui.core.actions import resolve
 from omnitui.core.agents import AgentRow
 from omnitui.core.ingest import ingest
+from omnitui.core.resolve_settle import settle_resolutions
+from omnitui.core.undo import UNDO_WINDOW
 from omnitui.store.db import Store
 from tests.chat.chathelpers import Raw, resolve_conversation
-from tests.chat.conftest import InProcessHub
+from tests.chat.conftest import QUICK_UNDO_WINDOW, InProcessHub
 
 
-async def test_rate_request_follows_the_resolution_promptly(hub: InProcessHub) -> None:
+async def test_rate_request_follows_the_resolution_promptly(quick_undo_hub: InProcessHub) -> None:
+    hub = quick_undo_hub
     for n in range(5):  # no pause between message and resolution: the race, five times
         visitor = f"prompt-{n}"
         c = await Raw.open(hub.socket)
@@ -29,7 +33,8 @@ async def test_rate_request_follows_the_resolution_promptly(hub: InProcessHub) -
         conv = await asyncio.to_thread(resolve_conversation, hub.settings.db_path, visitor)
         resolved = time.monotonic()
         assert await c.recv(timeout=2.0) == {"type": "rate_request", "conversation": str(conv)}
-        assert time.monotonic() - resolved < 0.5
+        waited = time.monotonic() - resolved
+        assert QUICK_UNDO_WINDOW - 0.05 < waited < QUICK_UNDO_WINDOW + 0.5
         await c.close()
 
 
@@ -55,6 +60,9 @@ async def test_feed_before_the_channel_learns_the_message(store: Store, ann: Age
         await wait_for(lambda: first.message_id in watcher._unclaimed)
         watcher.learned_message(first.message_id, "late")
         resolve(store, first.conversation_id, ann)
+        await asyncio.sleep(0.2)
+        assert notified == []  # the resolve is not final yet
+        settle_resolutions(store, time.time() + UNDO_WINDOW + 1, UNDO_WINDOW)
         await wait_for(lambda: notified)
         assert notified == [("late", first.conversation_id)]
     finally:

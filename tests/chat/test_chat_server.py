@@ -22,7 +22,7 @@ from tests.chat.chathelpers import (
     resolve_conversation,
     wait_until,
 )
-from tests.chat.conftest import InProcessHub, make_settings
+from tests.chat.conftest import QUICK_UNDO_WINDOW, InProcessHub, make_settings
 
 
 async def test_hello_message_ack_after_commit_and_history(hub: InProcessHub, db: Store) -> None:
@@ -301,8 +301,10 @@ async def test_a_socket_someone_serves_is_not_stolen(hub: InProcessHub) -> None:
     assert os.path.exists(hub.socket)
 
 
-async def test_rate_request_after_the_conversation_is_resolved(hub: InProcessHub,
-                                                               db: Store) -> None:
+async def test_rate_request_after_the_conversation_is_resolved(
+        quick_undo_hub: InProcessHub) -> None:
+    hub = quick_undo_hub
+    db = Store.open(hub.settings.db_path)
     c = await Raw.open(hub.socket)
     await c.ask({"type": "hello", "visitor": "happy"})
     await c.ask({"type": "message", "id": "1", "text": "it works now, thanks"})
@@ -317,9 +319,12 @@ async def test_rate_request_after_the_conversation_is_resolved(hub: InProcessHub
                            (conv,)).fetchone()[0] == 5
     await c.close()
     await bystander.close()
+    db.close()
 
 
-async def test_no_rate_request_when_csat_is_off(short_dir: Path) -> None:
+async def test_no_rate_request_when_csat_is_off(short_dir: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("omnitui.core.undo.UNDO_WINDOW", QUICK_UNDO_WINDOW)
     hub = await InProcessHub(make_settings(short_dir, csat=False)).start()
     try:
         c = await Raw.open(hub.socket)
@@ -327,7 +332,7 @@ async def test_no_rate_request_when_csat_is_off(short_dir: Path) -> None:
         await c.ask({"type": "message", "id": "1", "text": "bye"})
         await asyncio.sleep(0.2)
         await asyncio.to_thread(resolve_conversation, hub.settings.db_path, "quiet")
-        await c.nothing_for(0.5)
+        await c.nothing_for(QUICK_UNDO_WINDOW + 0.5)
         await c.close()
     finally:
         await hub.close()

@@ -20,8 +20,10 @@ from omnitui.core.feed import Feed
 from omnitui.core.hours import BusinessHours
 from omnitui.core.ingest import ingest
 from omnitui.core.reports import build_report
+from omnitui.core.resolve_settle import SettleState, settle_resolutions
 from omnitui.core.service_levels import ServiceLevels
 from omnitui.core.sla import SlaPolicy
+from omnitui.core.undo import UNDO_WINDOW
 from omnitui.store.db import Store
 
 from .conftest import SHOP, Clock, chat, email, utc
@@ -53,17 +55,29 @@ def test_parse_rating(text: str, expected: tuple[int, str | None] | None) -> Non
 
 
 class Desk:
-    """The hub's feed follower, driven by hand with the injected clock."""
+    """The hub's feed follower and its settling of resolves, driven by hand with the injected
+    clock (a resolve asks for a rating once its undo window has passed on that clock)."""
 
     def __init__(self, shop: Settings, store: Store, clock: Clock) -> None:
         self.feed, self.service, self.store, self.clock = Feed(shop.db_path), ServiceLevels(
             shop), store, clock
+        self.state = SettleState()
 
     def settle(self) -> list[str]:
         notes: list[str] = []
-        while events := self.feed.poll(force=True):
-            notes += self.service.on_events(self.store, events, self.clock.now)
-        return notes
+        while True:
+            while events := self.feed.poll(force=True):
+                notes += self.service.on_events(self.store, events, self.clock.now)
+            if not settle_resolutions(self.store, self.clock(), UNDO_WINDOW,
+                                      self.state).conversations:
+                return notes
+
+    def resolve_and_wait(self, conv: int, agent: AgentRow) -> list[str]:
+        """Resolve, then let the undo window pass: the rating request may leave now."""
+        actions.resolve(self.store, conv, agent)
+        assert self.settle() == []  # nothing leaves while the agent can still undo
+        self.clock.t += UNDO_WINDOW + 0.5
+        return self.settle()
 
 
 def conv_row(store: Store, conv: int) -> tuple[object, ...]:
@@ -78,8 +92,8 @@ def resolved_email(store: Store, clock: Clock, agent: AgentRow, desk: Desk) -> t
     clock.set(utc(4, 10, 30))
     actions.reply(store, conv, "Refund sent", agent)
     clock.set(utc(4, 11))
-    actions.resolve(store, conv, agent)
-    assert desk.settle() == [f"conversation {conv}: rating requested by email"]
+    asked = desk.resolve_and_wait(conv, agent)
+    assert asked == [f"conversation {conv}: rating requested by email"]
     wire = store.conn.execute("SELECT wire_id FROM message WHERE conversation_id = ? AND "
                               "text = ?", (conv, REQUEST_TEXT)).fetchone()[0]
     return conv, wire
@@ -118,8 +132,8 @@ def test_late_reply_that_is_not_a_rating_reopens(shop: Settings, tstore: Store, 
     assert due == utc(6, 14).timestamp()  # next-response target, 4 business hours
     # Resolving again asks again: a new resolution deserves a new question.
     clock.set(utc(6, 11))
-    actions.resolve(tstore, conv, agent)
-    assert desk.settle() == [f"conversation {conv}: rating requested by email"]
+    asked = desk.resolve_and_wait(conv, agent)
+    assert asked == [f"conversation {conv}: rating requested by email"]
 
 
 def test_reply_after_agent_reopened_is_a_message(shop: Settings, tstore: Store, clock: Clock,
@@ -139,8 +153,7 @@ def test_no_email_request_for_chat_or_csat_off(shop: Settings, tstore: Store, cl
     desk = Desk(shop, tstore, clock)
     clock.set(utc(4, 10))
     c = ingest(tstore, chat("c1")).conversation_id
-    actions.resolve(tstore, c, agent)
-    assert desk.settle() == [] and not csat_requested(tstore, c)
+    assert desk.resolve_and_wait(c, agent) == [] and not csat_requested(tstore, c)
     # The chat server asks in its own way and records it for everyone.
     mark_csat_requested(tstore, c, "chat", actor="channel:chat")
     assert csat_requested(tstore, c)

@@ -68,6 +68,7 @@ def test_rating_taps_are_parsed_strictly(data: str, expected: RatingTap | None) 
 async def test_resolve_asks_once_with_a_keyboard_and_a_tap_rates(
         tg: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    monkeypatch.setattr("omnitui.core.undo.UNDO_WINDOW", 0.4)  # asked once undo is over
     settings = hub_settings(tmp_path / "data", tg.base_url, tg.base_file_url)
     tg.message(42, "My order never came")
     tg.message(77, "Another customer")
@@ -126,6 +127,7 @@ async def test_no_question_when_csat_is_off(tg: FakeTelegram, tmp_path: Path,
     from omnitui.config import parse_settings
 
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    monkeypatch.setattr("omnitui.core.undo.UNDO_WINDOW", 0.2)
     settings = parse_settings({
         "omnitui": {"data_dir": str(tmp_path / "data")},
         "channels": {"bot": {"kind": "telegram", "token_env": TOKEN_ENV, "base_url": tg.base_url,
@@ -141,7 +143,9 @@ async def test_no_question_when_csat_is_off(tg: FakeTelegram, tmp_path: Path,
             await asyncio.to_thread(resolve, store, conv, add_agent(store, "eve", "Eve"))
         finally:
             store.close()
-        await asyncio.sleep(0.5)
+        await until(lambda: rows(settings, "SELECT 1 FROM event WHERE kind = "
+                                           "'resolve_settled'"), what="the final resolve")
+        await asyncio.sleep(0.3)
         assert tg.sent_to(42) == []
         tap(tg, 42, f"csat:{conv}:5", "unasked")
         await until(lambda: tg.callback_texts == [NOT_RATED], what="the refusal")

@@ -3,10 +3,11 @@ belong to?
 
 The channel sees no tables, so it learns the answer from what passes through it: the messages it
 committed (the change feed's `message_in` event names their conversation) and the replies it
-delivers (`Outbound.conversation_id`). A `status` event saying "resolved" for a conversation it
-knows becomes a `rate_request` to that visitor's connected sessions. Known limit: a conversation
-nobody wrote in or answered since this hub started is unknown, so it gets no request; a context
-method mapping a conversation to its chat addresses would close that gap.
+delivers (`Outbound.conversation_id`). A resolve of a conversation it knows becomes a
+`rate_request` to that visitor's connected sessions once the resolve is final: the hub's
+`resolve_settled` event, written when the undo window has passed (core.resolve_settle). Known
+limit: a conversation nobody wrote in or answered since this hub started is unknown, so it gets
+no request; a context method mapping a conversation to its chat addresses would close that gap.
 
 The feed wakes at the commit, a few loop turns before the channel hears which visitor the new
 message id belongs to, so either side may come first: each waits for the other in an LRU.
@@ -19,6 +20,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
+
+from omnitui.core.resolve_settle import SETTLED_EVENT
 
 if TYPE_CHECKING:
     from omnitui.core.feed import Event
@@ -78,6 +81,5 @@ class ResolutionWatcher:
                 self._unclaimed.put(event.message_id, conv)
             else:
                 self.learned_conversation(conv, visitor)
-        elif (event.kind == "status" and event.data.get("status") == "resolved"
-              and conv in self._conversations):
+        elif event.kind == SETTLED_EVENT and conv in self._conversations:
             self.notify(self._conversations[conv], conv)
