@@ -176,8 +176,8 @@ class Hub:
             async for events in batches:
                 if any(e.kind == "message_out" for e in events):
                     self._outbox_wake.set()
-                if any(e.kind == "status" for e in events):
-                    self._settle_wake.set()  # a resolve: its undo window starts now
+                if any(e.kind in ("status", "undo") for e in events):
+                    self._settle_wake.set()  # a resolve's window starts, or a reopen was undone
                 # sla: refresh due times / auto-ack / CSAT (core.service_levels)
                 await self._service_levels(self._service.on_events, events)
 

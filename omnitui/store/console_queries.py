@@ -154,6 +154,9 @@ def status_changes(store: Store, customer_id: int, *, since: float,
         "FROM event e LEFT JOIN agent a ON a.username = e.actor "
         "WHERE e.conversation_id IN (SELECT id FROM conversation WHERE customer_id = ?) "
         "AND e.kind IN ('status', 'assign', 'label', 'unlabel') AND e.at >= ? "
+        # An undone change is shown as never made (core.undo).
+        "AND e.id NOT IN (SELECT json_extract(u.data, '$.undone') FROM event u "
+        "WHERE u.conversation_id = e.conversation_id AND u.kind = 'undo') "
         "ORDER BY e.id DESC LIMIT ?", (customer_id, since, limit)).fetchall()
     return [StatusChange(r[0], r[1], r[2] or "", r[3], r[4], json.loads(r[5] or "{}"))
             for r in reversed(rows)]

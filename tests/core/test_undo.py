@@ -19,6 +19,7 @@ from omnitui.core.agents import AgentRow, add_agent
 from omnitui.core.errors import ActionError, NotFound
 from omnitui.core.ingest import ingest
 from omnitui.core.undo import UNDO_GRACE, UNDO_WINDOW, undo
+from omnitui.store.console_queries import status_changes
 from omnitui.store.db import Store
 
 # Columns a transfer's undo may change on purpose: it adds a system line to the timeline.
@@ -186,3 +187,11 @@ def test_what_cannot_be_undone(store: Store, ann: AgentRow) -> None:
         old = tx.event("status", conversation_id=conv, status="resolved", previous="open")
     with pytest.raises(ActionError, match=r"^The resolve cannot be undone\.$"):
         undo(store, old, ann)
+
+
+def test_the_timeline_shows_an_undone_change_as_never_made(store: Store, ann: AgentRow) -> None:
+    r = ingest(store, chat("v1"))
+    kept = actions.label(store, r.conversation_id, "vip", ann)
+    undo(store, actions.resolve(store, r.conversation_id, ann), ann)
+    changes = status_changes(store, r.customer_id, since=0)
+    assert [c.event_id for c in changes] == [kept]
