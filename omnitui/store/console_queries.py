@@ -15,6 +15,10 @@ from omnitui.store.db import Store, current_revision
 from omnitui.store.queries import fts_query
 
 PRESENCE_MAX_AGE = 120.0  # seconds; an agent who left without saying so fades out
+# A console re-announces typing at most every TYPING_ANNOUNCE s while keys come; a marker older
+# than TYPING_MAX_AGE is shown as plain viewing (a console killed mid-word cannot say so).
+TYPING_ANNOUNCE = 2.0
+TYPING_MAX_AGE = 5.0
 ORDER_NUMBER = re.compile(r"(?:#|№|order\s*(?:no\.?|number)?\s*:?\s*|заказ\w*\s*№?\s*|"
                           r"zamówieni\w*\s*(?:nr\.?)?\s*|طلب\s*)(\d{3,}[\w-]*)",
                           re.IGNORECASE | re.UNICODE)
@@ -25,17 +29,20 @@ class Viewer:
     username: str
     name: str
     typing: bool
+    updated_at: float = 0.0  # when its console last said so (typing shows until +MAX_AGE)
 
 
 def viewers_of(store: Store, conversation_id: int, *, exclude_agent_id: int | None,
                now: float) -> list[Viewer]:
     """Other agents looking at (or typing in) a conversation, recently enough to be true."""
     rows = store.conn.execute(
-        "SELECT a.username, a.name, p.typing FROM presence p JOIN agent a ON a.id = p.agent_id "
+        "SELECT a.username, a.name, p.typing, p.updated_at FROM presence p "
+        "JOIN agent a ON a.id = p.agent_id "
         "WHERE p.conversation_id = ? AND p.agent_id != ? AND p.updated_at >= ? "
         "ORDER BY a.username",
         (conversation_id, exclude_agent_id or -1, now - PRESENCE_MAX_AGE)).fetchall()
-    return [Viewer(r[0], r[1], bool(r[2])) for r in rows]
+    return [Viewer(r[0], r[1], bool(r[2]) and r[3] >= now - TYPING_MAX_AGE, float(r[3]))
+            for r in rows]
 
 
 def last_inbound_text(store: Store, conversation_id: int) -> str:
@@ -160,3 +167,35 @@ def status_changes(store: Store, customer_id: int, *, since: float,
         "ORDER BY e.id DESC LIMIT ?", (customer_id, since, limit)).fetchall()
     return [StatusChange(r[0], r[1], r[2] or "", r[3], r[4], json.loads(r[5] or "{}"))
             for r in reversed(rows)]
+
+
+def newest_event_id(store: Store) -> int:
+    return int(store.conn.execute("SELECT coalesce(max(id), 0) FROM event").fetchone()[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """Another agent's reply, or their start of one, in a conversation."""
+
+    name: str
+    replied: bool  # False: started writing a reply
+    at: float
+
+
+def others_since(store: Store, conversation_id: int, username: str,
+                 after_event_id: int) -> list[Activity]:
+    """What other agents did in a conversation after an event: replies sent and replies
+    started (the first typing mark of each), oldest first."""
+    rows = store.conn.execute(
+        "SELECT e.kind, e.at, a.name FROM event e JOIN agent a ON a.username = e.actor "
+        "WHERE e.id > ? AND e.conversation_id = ? AND e.actor != ? AND (e.kind = 'message_out' "
+        "OR (e.kind = 'presence' AND json_extract(e.data, '$.typing'))) ORDER BY e.id",
+        (after_event_id, conversation_id, username)).fetchall()
+    seen: set[tuple[str, bool]] = set()
+    out = []
+    for kind, at, name in rows:
+        key = (name, kind == "message_out")
+        if key not in seen:
+            seen.add(key)
+            out.append(Activity(name, key[1], float(at)))
+    return out

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -28,10 +29,13 @@ from omnitui.config import Settings
 from omnitui.core.agents import AgentRow, get_agent
 from omnitui.core.feed import Event, Feed
 from omnitui.core.wake import RECHECK_DELAYS, DirWatch
+from omnitui.install import is_shared_install
 from omnitui.store.console_queries import schema_is_current
 from omnitui.store.db import Store, StoreError
 from omnitui.tui import keymap
 from omnitui.tui.commands import ConsoleCommands
+from omnitui.tui.typeahead import KeyGate, KeySettled
+from omnitui.tui.undo_list import UndoList
 
 T = TypeVar("T")
 FEED_INTERVAL = 0.05  # feed polls where inotify is missing (≤50 ms lag, ~0.4 % of a core idle)
@@ -89,6 +93,8 @@ class OmniConsole(App[None]):
         self.tz = settings.tz
         self.keys = dict(settings.keys)
         self.sub_title = f"{self.agent.name} · {settings.data_dir}"
+        self.key_gate = KeyGate(self)
+        self.undo_list = UndoList(self.now)
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver, except on Linux: one whose input thread sleeps while idle."""
@@ -101,6 +107,30 @@ class OmniConsole(App[None]):
 
     def now(self) -> float:
         return float(self.clock())
+
+    # keys -----------------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes from the terminal go through the type-ahead gate (see typeahead)."""
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            if self.key_gate.closed:
+                self.key_gate.hold(event)
+            else:
+                await self.route_key(event)
+            return
+        await super().on_event(event)
+
+    async def route_key(self, event: events.Key | events.Paste) -> None:
+        """Textual's own routing (priority bindings, then the focused widget), closing the
+        gate behind a key that may start a command."""
+        target = self.focused or self.screen
+        gate = isinstance(event, events.Key) and self.key_gate.needs_gate(event)
+        await super().on_event(event)
+        if gate:
+            self.key_gate.close(target)
+
+    def on_key_settled(self, message: KeySettled) -> None:
+        message.stop()
+        self.key_gate.settled()
 
     def get_default_screen(self) -> Screen[Any]:
         from omnitui.tui.screens.inbox import InboxScreen
@@ -279,6 +309,27 @@ class OmniConsole(App[None]):
             return False
         return True
 
+    # undo -----------------------------------------------------------------------------------
+    def offer_undo(self, event_ids: list[int], done: str) -> None:
+        """Toast a change with the undo key, for as long as undo lasts."""
+        from omnitui.core.undo import UNDO_WINDOW
+
+        self.undo_list.remember(event_ids, done)
+        key = keymap.pretty_keys(keymap.effective_keys(keymap.BY_ID["app.undo"], self.keys))
+        self.notify(f"{done}  {key}: undo", timeout=UNDO_WINDOW, markup=False)
+
+    def action_undo(self) -> None:
+        try:
+            said = self.undo_list.undo_latest(self.store, self.agent)
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify(said, timeout=4, markup=False)
+        for screen in self.screen_stack:  # show it at once, before the feed says so
+            reload = getattr(screen, "reload", None)
+            if reload is not None and screen.is_mounted:
+                reload()
+
     # app-wide actions -----------------------------------------------------------------------
     def action_help(self) -> None:
         from omnitui.tui.dialogs.help import HelpDialog
@@ -324,8 +375,10 @@ def make_app(settings: Settings, agent_username: str, *, start_hub: bool = False
 
 
 def run_console(settings: Settings, agent_username: str) -> None:
-    """Entry point for `omnitui`: the console, with the embedded hub when none runs."""
-    app = make_app(settings, agent_username, start_hub=True)
+    """Entry point for `omnitui`: the console, with the embedded hub when none runs, except in
+    a shared install: there only the service runs the hub (one started by an agent's console
+    would own the hub's files), and the status line says when it is down."""
+    app = make_app(settings, agent_username, start_hub=not is_shared_install(settings))
     try:
         app.run()
     finally:

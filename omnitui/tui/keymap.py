@@ -39,6 +39,7 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("app.search", "slash,ctrl+slash", "app.search", "Search", "app"),
     KeySpec("app.channels", "f2", "app.channel_errors", "Channels", "app", show=False),
     KeySpec("app.report", "R,f3", "app.report", "Report", "app", show=False),
+    KeySpec("app.undo", "ctrl+z", "app.undo", "Undo", "app", show=False),
     KeySpec("app.quit", "ctrl+q", "app.quit", "Quit", "app", show=False, priority=True),
     # Inbox
     KeySpec("inbox.down", "j,down", "cursor_down", "Next", "inbox", show=False, palette=False),
@@ -56,8 +57,9 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("inbox.views", "v", "pick_view", "Views", "inbox"),
     # Conversation
     KeySpec("conversation.back", "escape", "back", "Back", "conversation"),
-    # priority: runs as the key arrives, so the reply typed right after it lands in the box
-    KeySpec("conversation.reply", "r", "reply", "Reply", "conversation", priority=True),
+    # Letters are commands only while the reply box is closed; once open it takes every
+    # letter until sent (ctrl+j) or closed (esc). Keys typed ahead wait (tui/typeahead.py).
+    KeySpec("conversation.reply", "r", "reply", "Reply", "conversation"),
     KeySpec("conversation.note", "n", "note", "Note", "conversation"),
     KeySpec("conversation.transfer", "t", "transfer", "Transfer", "conversation"),
     KeySpec("conversation.assign", "a", "assign", "Assign", "conversation"),
@@ -74,13 +76,13 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("conversation.up", "k", "scroll_timeline(-1)", "Scroll up", "conversation",
             show=False, palette=False),
     # Composer (focused reply box)
-    KeySpec("composer.send", "ctrl+j,alt+enter,ctrl+enter", "send", "Send", "composer",
-            priority=True),
-    KeySpec("composer.canned", "ctrl+o", "canned", "Canned", "composer", priority=True),
-    KeySpec("composer.identity", "ctrl+n", "next_identity", "Switch to", "composer",
-            priority=True),
-    KeySpec("composer.attach", "ctrl+t", "attach", "Attach", "composer", priority=True),
-    KeySpec("composer.leave", "escape", "leave", "Leave box", "composer"),
+    # Not priority bindings: those run as the key arrives, before the box has taken the letters
+    # typed just ahead of them; these run after, in order.
+    KeySpec("composer.send", "ctrl+j,alt+enter,ctrl+enter", "send", "Send", "composer"),
+    KeySpec("composer.canned", "ctrl+o", "canned", "Canned", "composer"),
+    KeySpec("composer.identity", "ctrl+n", "next_identity", "Switch to", "composer"),
+    KeySpec("composer.attach", "ctrl+t", "attach", "Attach", "composer"),
+    KeySpec("composer.leave", "escape", "leave", "Close box (keeps the draft)", "composer"),
     # Report
     KeySpec("report.back", "escape,q", "back", "Back", "report"),
     KeySpec("report.period", "p", "next_period", "Period", "report"),

@@ -83,12 +83,31 @@ async def test_note_resolve_reopen_pending(console: OmniConsole) -> None:
         await pilot.press("ctrl+j")
         await pilot.pause()
         assert one(console, "SELECT kind FROM message WHERE text = 'VIP customer'") == ("note",)
-        await pilot.press("e")
-        assert one(console, "SELECT status FROM conversation WHERE id = ?", NOAH) == ("resolved",)
-        await pilot.press("o")
-        assert one(console, "SELECT status FROM conversation WHERE id = ?", NOAH) == ("open",)
-        await pilot.press("p")
-        assert one(console, "SELECT status FROM conversation WHERE id = ?", NOAH) == ("pending",)
+        status = "SELECT status FROM conversation WHERE id = ?"
+        await pilot.press("e")  # asks first: a stray letter never resolves
+        await pilot.pause()
+        assert isinstance(console.screen, ConfirmDialog)
+        assert one(console, status, NOAH) == ("open",)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert one(console, status, NOAH) == ("resolved",)
+        assert any("ctrl+z: undo" in n.message for n in console._notifications)
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert one(console, status, NOAH) == ("open",)
+        assert any("undone" in n.message for n in console._notifications)
+        await pilot.press("e", "enter")
+        await pilot.pause()
+        assert one(console, status, NOAH) == ("resolved",)
+        await pilot.press("o", "escape")  # answered no
+        await pilot.pause()
+        assert one(console, status, NOAH) == ("resolved",)
+        await pilot.press("o", "enter")
+        await pilot.pause()
+        assert one(console, status, NOAH) == ("open",)
+        await pilot.press("p", "enter")
+        await pilot.pause()
+        assert one(console, status, NOAH) == ("pending",)
         plain = console.screen.timeline.plain()  # type: ignore[attr-defined]
         assert "Anna Kowalska resolved" in plain and "Anna Kowalska reopened" in plain
         assert "set pending" in plain
@@ -241,8 +260,11 @@ async def test_help_and_keymap_override(shop, fixed_clock) -> None:  # type: ign
         assert "ctrl+e" in help_text(app.keys).plain
         await pilot.press("escape")
         await pilot.press("e")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDialog)
         assert one(app, "SELECT status FROM conversation WHERE id = ?", NOAH) == ("open",)
-        await pilot.press("ctrl+e")
+        await pilot.press("ctrl+e", "enter")
+        await pilot.pause()
         assert one(app, "SELECT status FROM conversation WHERE id = ?", NOAH) == ("resolved",)
 
 
@@ -255,6 +277,8 @@ async def test_command_palette_runs_screen_actions(console: OmniConsole) -> None
         await pilot.pause(0.3)
         await pilot.press("enter")
         await pilot.pause(0.2)
+        await pilot.press("enter")  # the same question as the key asks
+        await pilot.pause()
         assert one(console, "SELECT status FROM conversation WHERE id = ?", NOAH) == ("resolved",)
 
 

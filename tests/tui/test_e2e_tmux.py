@@ -82,8 +82,8 @@ async def test_chat_customer_and_agent_in_real_terminal(tmux: Tmux, tmp_path: Pa
         tmux.type("4711")
         await tmux.wait_for("Hello from the e2e test")
         tmux.keys("Enter")
-        await tmux.wait_for("Reply to")
-        tmux.keys("r")  # and type at once: keys typed ahead of the focus change land in the box
+        await tmux.wait_for("r reply to")
+        tmux.keys("r")  # and type at once: keys typed ahead of the box opening land in it
         tmux.type("Hi Eve, order 4711 ships today")
         tmux.keys("C-j")
         reply = None

@@ -22,8 +22,8 @@ class MergeDialog(ModalScreen[int | None]):
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
         Binding("down", "move(1)", "Next", show=False, id="merge.down"),
         Binding("up", "move(-1)", "Previous", show=False, id="merge.up"),
-        Binding("ctrl+j,alt+enter,ctrl+enter", "confirm", "Merge", id="merge.confirm",
-                priority=True),
+        # (not priority: it runs after the letters typed before it, see tui/typeahead.py)
+        Binding("ctrl+j,alt+enter,ctrl+enter", "confirm", "Merge", id="merge.confirm"),
     ]
 
     def __init__(self, survivor_id: int, survivor_name: str) -> None:

@@ -17,8 +17,9 @@ from textual.widgets import Input, Static, TextArea
 class TextPrompt(ModalScreen[str | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
-        Binding("ctrl+j,alt+enter,ctrl+enter", "submit", "Save", id="dialog.submit",
-                priority=True),
+        # Not a priority binding: it must run after the box has taken every letter typed
+        # before it, or a fast typist's last words are lost.
+        Binding("ctrl+j,alt+enter,ctrl+enter", "submit", "Save", id="dialog.submit"),
     ]
 
     def __init__(self, title: str, *, value: str = "", multiline: bool = False,

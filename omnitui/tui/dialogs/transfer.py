@@ -26,8 +26,8 @@ class TransferChoice:
 class TransferDialog(ModalScreen[TransferChoice | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
-        Binding("ctrl+j,alt+enter,ctrl+enter", "submit", "Transfer", id="transfer.submit",
-                priority=True),
+        # (not priority: it runs after the letters typed before it, see tui/typeahead.py)
+        Binding("ctrl+j,alt+enter,ctrl+enter", "submit", "Transfer", id="transfer.submit"),
     ]
 
     def __init__(self, agents: list[AgentRow], draft: str) -> None:

@@ -7,22 +7,30 @@ change feed redraws when anything about this customer changes, by whoever.
 from __future__ import annotations
 
 import random
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static, TextArea
+from textual.widgets import Footer, Static
 
 from omnitui.core import actions
 from omnitui.core.errors import StaleConversation
 from omnitui.core.feed import Event
 from omnitui.core.identities import unverified_note
-from omnitui.store.console_queries import status_changes, viewers_of
+from omnitui.store.console_queries import (
+    TYPING_ANNOUNCE,
+    TYPING_MAX_AGE,
+    newest_event_id,
+    others_since,
+    status_changes,
+    viewers_of,
+)
 from omnitui.store.queries import (
     ConversationDetail,
     conversation_detail,
@@ -40,7 +48,7 @@ from omnitui.tui.widgets.timeline import Timeline
 TIMELINE_LIMIT = 500
 APPENDS = frozenset({"message_in", "message_out", "note", "call"})  # add a row, change none
 MARK_READ_DELAY = 0.2  # s (to twice that) after new messages are drawn (see reload)
-TYPING_REFRESH = 30.0  # re-announce typing so presence does not fade while typing
+COMPOSER_ACTIONS = frozenset({"send", "canned", "next_identity", "attach", "leave"})
 
 
 class ConversationScreen(ConversationActions, Screen[None]):
@@ -61,6 +69,8 @@ class ConversationScreen(ConversationActions, Screen[None]):
         self.read_upto = 0  # newest message id this console marked read
         self._drawn: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._read_timer: Timer | None = None
+        self._typing_timer: Timer | None = None
+        self.opened_at_event = 0  # the newest event when the reply box was opened
 
     def compose(self) -> ComposeResult:
         yield Static(id="conv-title")
@@ -68,7 +78,9 @@ class ConversationScreen(ConversationActions, Screen[None]):
             yield Timeline(id="timeline")
             yield SidePanel(id="side")
         yield Static(id="composer-label")
-        yield Composer(id="composer")
+        composer = Composer(id="composer")
+        composer.display = False  # closed until `r`: letters are commands only while it is
+        yield composer
         yield StatusLine(id="status-line")
         yield Footer()
 
@@ -159,6 +171,16 @@ class ConversationScreen(ConversationActions, Screen[None]):
             title.append(f"  ◉ {safe_line(v.name)} {'typing…' if v.typing else 'viewing'}",
                          style="bold cyan")
         self._update("#conv-title", title)
+        typing = [v.updated_at for v in viewers if v.typing]
+        if typing and self._typing_timer is None:  # fade the marker with no event to wake us
+            fade = min(typing) + TYPING_MAX_AGE - time.time()
+            self._typing_timer = self.set_timer(min(max(fade, 0.2), TYPING_MAX_AGE),
+                                                self._typing_faded)
+
+    def _typing_faded(self) -> None:
+        self._typing_timer = None
+        if self.is_mounted:
+            self._show_title()
 
     def _update(self, where: str, text: Text) -> None:
         """Redraw a line or panel only when its text changed (each update costs a layout)."""
@@ -202,15 +224,33 @@ class ConversationScreen(ConversationActions, Screen[None]):
                        if i.get("channel") == channel]
         return any(unverified_note(i.get("linked_via")) for i in targets)
 
+    @property
+    def composing(self) -> bool:
+        """The reply box is open (visible): then it takes every letter typed."""
+        return bool(self.composer.display)
+
     def _show_composer_label(self) -> None:
         label = Text(no_wrap=True, overflow="ellipsis", end="")
+        if not self.composing:
+            draft = self.composer.text.strip()
+            if draft:
+                label.append(f" Draft kept ({len(draft)} characters) ", style="bold yellow")
+                label.append(" r continue", style="bold")
+            else:
+                label.append(" r reply", style="bold")
+                label.append(f" to {self.reply_target()}", style="dim")
+                if self._target_unverified():
+                    label.append("  ⚠ unverified", style="bold yellow")
+            label.append(" · n note · e resolve · t transfer · ? help", style="dim")
+            self._update("#composer-label", label)
+            return
         label.append(" Reply to ", style="dim")
         label.append(self.reply_target(), style="bold")
         if self._target_unverified():
             label.append("  ⚠ unverified", style="bold yellow")  # the side panel says why
         for path in self.attachments:
             label.append(f"  + {safe_line(path.name)}", style="cyan")
-        label.append("   ctrl+j send · ctrl+o canned · ctrl+n switch · ctrl+t attach",
+        label.append("   ctrl+j send · esc close · ctrl+o canned · ctrl+n switch · ctrl+t attach",
                      style="dim")
         self._update("#composer-label", label)
 
@@ -230,33 +270,57 @@ class ConversationScreen(ConversationActions, Screen[None]):
             self.query_one(StatusLine).update_status()
 
     def on_text_area_changed(self, event: Composer.Changed) -> None:
-        """Tell other agents I am typing (on the first key, then every half minute)."""
-        now = self.app.now()  # type: ignore[attr-defined]
-        typing = bool(self.composer.text.strip())
-        if typing and (self.typing_since is None or now - self.typing_since > TYPING_REFRESH):
+        """Tell other agents I am typing: on the first key, then at most every
+        TYPING_ANNOUNCE s while keys come; their marker fades TYPING_MAX_AGE s after the last."""
+        if event.text_area is not self.composer:
+            return
+        if not self.composer.text.strip():
+            self._stop_typing()
+            return
+        now = time.monotonic()
+        if self.typing_since is None or now - self.typing_since >= TYPING_ANNOUNCE:
             self.typing_since = now
             self.app.attempt(actions.set_presence, self.store, self.agent,  # type: ignore[attr-defined]
                              self.conversation_id, typing=True)
-        elif not typing and self.typing_since is not None:
+
+    def _stop_typing(self) -> None:
+        if self.typing_since is not None:
             self.typing_since = None
             self.app.attempt(actions.set_presence, self.store, self.agent,  # type: ignore[attr-defined]
                              self.conversation_id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The priority reply key is a plain letter while the agent types in a text box."""
-        return not (action == "reply" and isinstance(self.focused, (TextArea, Input)))
+        """The box's keys only while it is open; the screen's letters only while it is not."""
+        if action in COMPOSER_ACTIONS:
+            return self.composing
+        return True
 
     # composer actions -----------------------------------------------------------------------
     def action_reply(self) -> None:
-        # set_focus now, not focus() (deferred): keys typed ahead must land in the box.
-        self.set_focus(self.composer)
+        """Open the reply box and give it every key until it is sent or closed. `set_focus`,
+        not `focus()`: the keys typed right after `r` are released into the box only once
+        the focus has moved (see tui/typeahead.py)."""
+        composer = self.composer
+        if not composer.display:
+            composer.display = True
+            self.opened_at_event = newest_event_id(self.store)
+        self.set_focus(composer)
+        self._show_composer_label()
+
+    def close_composer(self) -> None:
+        """Close the box (a draft stays, shown in the line above) and give letters back to the
+        screen's commands. Other agents stop seeing 'typing…' at once."""
+        self.composer.display = False
+        self.set_focus(self.timeline)
+        self._stop_typing()
+        self._show_composer_label()
 
     def action_leave(self) -> None:
-        self.set_focus(self.timeline)
+        self.close_composer()
 
     def action_back(self) -> None:
-        if self.composer.has_focus:
-            self.set_focus(self.timeline)
+        if self.composing:
+            self.close_composer()
         else:
             self.app.pop_screen()
 
@@ -278,37 +342,54 @@ class ConversationScreen(ConversationActions, Screen[None]):
         self._show_composer_label()
 
     def action_send(self) -> None:
-        self._send(confirmed=False)
-
-    @work(exclusive=True, group="send")
-    async def _send(self, confirmed: bool) -> None:
+        """Send now (not in a worker: the box must be empty and closed before the keys typed
+        after ctrl+j are let through). A stale view or a colleague's reply asks first."""
         from omnitui.tui.dialogs.confirm import ConfirmDialog
 
         text = self.composer.text
         if not text.strip() and not self.attachments:
             self.app.notify("Write a reply first.", severity="warning")
             return
+        warning = self._collision_warning()
+        if warning is not None:
+            self.app.push_screen(ConfirmDialog(warning, yes="Send anyway", no="Keep editing"),
+                                 lambda ok: self._deliver(text, force=True) if ok else None)
+            return
+        self._deliver(text, force=False)
+
+    def _collision_warning(self) -> str | None:
+        """One sentence when, since this box was opened, a colleague replied here or started
+        to: two agents answering one customer is what the customer notices first."""
+        others = others_since(self.store, self.conversation_id, self.agent.username,
+                              self.opened_at_event)
+        if not others:
+            return None
+        tz = self.app.tz  # type: ignore[attr-defined]
+        said = [f"{safe_line(a.name)} {'replied' if a.replied else 'started writing a reply'} "
+                f"at {datetime.fromtimestamp(a.at, tz):%H:%M}" for a in others]
+        return ("Since you opened this reply, " + " and ".join(said)
+                + ". Send yours anyway?")
+
+    def _deliver(self, text: str, *, force: bool) -> None:
+        from omnitui.tui.dialogs.confirm import ConfirmDialog
+
         chosen = self.chosen_identity()
-        via = None if chosen is None else chosen["id"]
-        kwargs = {"via_identity": via, "attachments": list(self.attachments),
+        kwargs = {"via_identity": None if chosen is None else chosen["id"],
+                  "attachments": list(self.attachments),
                   "attachments_dir": self.app.settings.attachments_dir}  # type: ignore[attr-defined]
         try:
             actions.reply(self.store, self.conversation_id, text, self.agent,
-                          expect_last_inbound=self.seen_inbound, **kwargs)
+                          expect_last_inbound=None if force else self.seen_inbound, **kwargs)
         except StaleConversation as exc:
             self.reload()
-            ok = await self.app.push_screen_wait(
-                ConfirmDialog(str(exc), yes="Send anyway", no="Keep editing"))
-            if not ok:
-                return
-            if self.app.attempt(actions.reply, self.store, self.conversation_id, text,  # type: ignore[attr-defined]
-                                self.agent, expect_last_inbound=None, **kwargs) is None:
-                return
+            self.app.push_screen(ConfirmDialog(str(exc), yes="Send anyway", no="Keep editing"),
+                                 lambda ok: self._deliver(text, force=True) if ok else None)
+            return
         except Exception as exc:  # one readable sentence, not a crash
             self.app.notify(str(exc), severity="error", markup=False)
             return
         self.composer.clear()
         self.attachments.clear()
-        self.typing_since = None
+        self.close_composer()
         self.reload()
         self.app.notify("Reply queued.", timeout=2)

@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from textual import work
-
 from omnitui.core import actions, canned
 from omnitui.core.agents import list_agents
 from omnitui.core.merge import merge_customers
+from omnitui.core.undo import UNDO_WINDOW
 from omnitui.store.console_queries import label_names, last_inbound_text, transfer_draft
 
 
@@ -33,6 +32,8 @@ class ConversationActions:
 
     def _show_composer_label(self) -> None: ...
 
+    def action_reply(self) -> None: ...
+
     def _do(self, fn: Any, *args: Any, done: str | None = None, **kwargs: Any) -> bool:
         ok = self.app.try_run(fn, *args, **kwargs)
         if ok:
@@ -41,44 +42,60 @@ class ConversationActions:
                 self.app.notify(done, timeout=2, markup=False)
         return ok
 
-    @work(exclusive=True, group="dialog")
-    async def action_note(self) -> None:
+    def _change(self, fn: Any, *args: Any, done: str, **kwargs: Any) -> int | None:
+        """A change to the conversation that the agent may take back: done at once (others
+        see it), with a toast naming the undo key for UNDO_WINDOW seconds."""
+        event_id = self.app.attempt(fn, *args, **kwargs)
+        if event_id is not None:
+            self.reload()
+            self.app.offer_undo([event_id], done)
+        return event_id
+
+    def _ask(self, dialog: Any, then: Any) -> None:
+        """Open a dialog now, in the key's own handler (not a worker started later), so the
+        keys typed right after the command key are held until it is on screen."""
+        self.app.push_screen(dialog, then)
+
+    def action_note(self) -> None:
         from omnitui.tui.dialogs.text_prompt import TextPrompt
 
-        text = await self.app.push_screen_wait(TextPrompt(
-            "Private note (only agents see it)", multiline=True))
-        if text:
-            self._do(actions.note, self.store, self.conversation_id, text, self.agent,
-                     done="Note added.")
+        def save(text: str | None) -> None:
+            if text and text.strip():
+                self._do(actions.note, self.store, self.conversation_id, text, self.agent,
+                         done="Note added.")
 
-    @work(exclusive=True, group="dialog")
-    async def action_log_call(self) -> None:
+        self._ask(TextPrompt("Private note (only agents see it)", multiline=True), save)
+
+    def action_log_call(self) -> None:
         from omnitui.tui.dialogs.text_prompt import TextPrompt
 
-        text = await self.app.push_screen_wait(TextPrompt(
-            "Log a call: what was said?", multiline=True))
-        if text:
-            self._do(actions.log_call, self.store, self.conversation_id, text, self.agent,
-                     done="Call logged.")
+        def save(text: str | None) -> None:
+            if text and text.strip():
+                self._do(actions.log_call, self.store, self.conversation_id, text, self.agent,
+                         done="Call logged.")
 
-    @work(exclusive=True, group="dialog")
-    async def action_transfer(self) -> None:
-        from omnitui.tui.dialogs.transfer import TransferDialog
+        self._ask(TextPrompt("Log a call: what was said?", multiline=True), save)
+
+    def action_transfer(self) -> None:
+        from omnitui.tui.dialogs.transfer import TransferChoice, TransferDialog
 
         agents = [a for a in list_agents(self.store, include_disabled=False)
                   if a.id != self.agent.id]
         if not agents:
             self.app.notify("There is nobody else to transfer to.", severity="warning")
             return
-        draft = transfer_draft(self.store, self.conversation_id)
-        choice = await self.app.push_screen_wait(TransferDialog(agents, draft))
-        if choice is not None:
-            self._do(actions.transfer, self.store, self.conversation_id, choice.username,
-                     choice.note, self.agent, tell_customer=choice.tell_customer,
-                     done=f"Transferred to {choice.username}.")
 
-    @work(exclusive=True, group="dialog")
-    async def action_assign(self) -> None:
+        def save(choice: TransferChoice | None) -> None:
+            if choice is not None:
+                self._change(actions.transfer, self.store, self.conversation_id,
+                             choice.username, choice.note, self.agent,
+                             tell_customer=choice.tell_customer,
+                             done=f"Transferred #{self.conversation_id} to {choice.username}.")
+
+        self._ask(TransferDialog(agents, transfer_draft(self.store, self.conversation_id)),
+                  save)
+
+    def action_assign(self) -> None:
         from omnitui.tui.dialogs.pick import PickDialog
 
         options: list[tuple[str, str]] = [(f"Me ({self.agent.name})", self.agent.username)]
@@ -86,25 +103,42 @@ class ConversationActions:
                     for a in list_agents(self.store, include_disabled=False)
                     if a.id != self.agent.id]
         options.append(("Nobody (unassign)", ""))
-        who = await self.app.push_screen_wait(PickDialog("Assign to", options))
-        if who is not None:
-            self._do(actions.assign, self.store, self.conversation_id, who or None, self.agent,
-                     done="Assigned." if who else "Unassigned.")
+
+        def save(who: str | None) -> None:
+            if who is not None:
+                self._change(actions.assign, self.store, self.conversation_id, who or None,
+                             self.agent, done=(f"Assigned #{self.conversation_id} to {who}."
+                                               if who else f"Unassigned #{self.conversation_id}."))
+
+        self._ask(PickDialog("Assign to", options), save)
+
+    def _confirmed_change(self, question: str, fn: Any, done: str) -> None:
+        """Resolve, reopen and pending take one more key (enter), which prose never types:
+        a stray letter must not resolve a case and send the customer a rating request."""
+        from omnitui.tui.dialogs.confirm import ConfirmDialog
+
+        def save(ok: bool | None) -> None:
+            if ok:
+                self._change(fn, self.store, self.conversation_id, self.agent, done=done)
+
+        self._ask(ConfirmDialog(question, yes="Yes", no="No", letters=False), save)
 
     def action_resolve(self) -> None:
-        self._do(actions.resolve, self.store, self.conversation_id, self.agent,
-                 done="Resolved.")
+        cid = self.conversation_id
+        self._confirmed_change(
+            f"Resolve #{cid}? The customer is asked for a rating {UNDO_WINDOW:.0f} s later, "
+            "unless you undo.", actions.resolve, f"Resolved #{cid}.")
 
     def action_reopen(self) -> None:
-        self._do(actions.reopen, self.store, self.conversation_id, self.agent,
-                 done="Reopened.")
+        cid = self.conversation_id
+        self._confirmed_change(f"Reopen #{cid}?", actions.reopen, f"Reopened #{cid}.")
 
     def action_pending(self) -> None:
-        self._do(actions.set_pending, self.store, self.conversation_id, self.agent,
-                 done="Pending: waiting on the customer.")
+        cid = self.conversation_id
+        self._confirmed_change(f"Set #{cid} pending (waiting on the customer)?",
+                               actions.set_pending, f"#{cid} is pending: waiting on the customer.")
 
-    @work(exclusive=True, group="dialog")
-    async def action_snooze(self) -> None:
+    def action_snooze(self) -> None:
         from omnitui.tui.dialogs.pick import PickDialog
 
         now = datetime.fromtimestamp(self.app.now(), self.app.tz)
@@ -119,46 +153,42 @@ class ConversationActions:
             (f"Monday {monday:%d %b %H:%M} (or their reply)", monday),
             ("Other time…", "ask"),
         ]
-        until = await self.app.push_screen_wait(PickDialog("Snooze", options))
-        if until == "ask":
-            until = await self._ask_time(now)
-        if until == "reply":
-            self._do(actions.snooze, self.store, self.conversation_id, self.agent,
-                     until_reply=True, done="Snoozed until the customer replies.")
-        elif until is not None:
-            self._do(actions.snooze, self.store, self.conversation_id, self.agent,
-                     until=until, until_reply=True, done=f"Snoozed until {until:%d %b %H:%M}.")
 
-    async def _ask_time(self, now: datetime) -> datetime | None:
+        def picked(until: Any) -> None:
+            if until == "ask":
+                self._ask_time(now)
+            elif until is not None:
+                self._snooze(until)
+
+        self._ask(PickDialog("Snooze", options), picked)
+
+    def _snooze(self, until: Any) -> None:
+        cid = self.conversation_id
+        if until == "reply":
+            self._change(actions.snooze, self.store, cid, self.agent, until_reply=True,
+                         done=f"Snoozed #{cid} until the customer replies.")
+        else:
+            self._change(actions.snooze, self.store, cid, self.agent, until=until,
+                         until_reply=True, done=f"Snoozed #{cid} until {until:%d %b %H:%M}.")
+
+    def _ask_time(self, now: datetime) -> None:
         """A duration ("90m", "2d") or a local time ("2025-07-01 09:00", "14:30")."""
-        from omnitui.core.hours import parse_duration
         from omnitui.tui.dialogs.text_prompt import TextPrompt
 
-        text = await self.app.push_screen_wait(TextPrompt(
-            "Snooze until", hint='A duration like "90m" or "2d", or a time like "14:30" or '
-            '"2025-07-01 09:00" (your time zone).'))
-        if not text or not text.strip():
-            return None
-        text = text.strip()
-        try:
-            return now + parse_duration(text)
-        except ValueError:
-            pass
-        for fmt in ("%Y-%m-%d %H:%M", "%H:%M"):
-            try:
-                parsed = datetime.strptime(text, fmt)
-            except ValueError:
-                continue
-            if fmt == "%H:%M":
-                at = now.replace(hour=parsed.hour, minute=parsed.minute, second=0,
-                                 microsecond=0)
-                return at if at > now else at + timedelta(days=1)
-            return parsed.replace(tzinfo=now.tzinfo)
-        self.app.notify(f"Cannot read {text!r} as a time.", severity="error", markup=False)
-        return None
+        def typed(text: str | None) -> None:
+            if text and text.strip():
+                until = parse_time(text.strip(), now)
+                if until is None:
+                    self.app.notify(f"Cannot read {text.strip()!r} as a time.",
+                                    severity="error", markup=False)
+                else:
+                    self._snooze(until)
 
-    @work(exclusive=True, group="dialog")
-    async def action_label(self) -> None:
+        self._ask(TextPrompt(
+            "Snooze until", hint='A duration like "90m" or "2d", or a time like "14:30" or '
+            '"2025-07-01 09:00" (your time zone).'), typed)
+
+    def action_label(self) -> None:
         from omnitui.tui.dialogs.text_prompt import TextPrompt
 
         current = list(self.detail.labels) if self.detail else []
@@ -166,33 +196,42 @@ class ConversationActions:
         hint = ("Type a label to add it, or -name to remove one. On it: "
                 + (" ".join(f"#{x}" for x in current) or "none")
                 + ("   Known: " + " ".join(known[:12]) if known else ""))
-        text = await self.app.push_screen_wait(TextPrompt("Label", hint=hint,
-                                                          suggestions=known))
-        if not text:
-            return
-        for word in text.split():
-            remove = word.startswith("-")
-            name = word.lstrip("-#")
-            if name:
-                self._do(actions.label, self.store, self.conversation_id, name, self.agent,
-                         remove=remove)
 
-    @work(exclusive=True, group="dialog")
-    async def action_merge(self) -> None:
+        def save(text: str | None) -> None:
+            if not text:
+                return
+            done: list[int] = []
+            for word in text.split():
+                remove = word.startswith("-")
+                name = word.lstrip("-#")
+                if name:
+                    event_id = self.app.attempt(actions.label, self.store, self.conversation_id,
+                                                name, self.agent, remove=remove)
+                    if event_id is not None:
+                        done.append(event_id)
+            if done:
+                self.reload()
+                self.app.offer_undo(done, f"Labels of #{self.conversation_id} changed "
+                                          f"({' '.join(text.split())}).")
+
+        self._ask(TextPrompt("Label", hint=hint, suggestions=known), save)
+
+    def action_merge(self) -> None:
         from omnitui.tui.dialogs.merge import MergeDialog
 
         if self.detail is None:
             return
-        merged = await self.app.push_screen_wait(
-            MergeDialog(self.detail.customer_id, self.detail.customer))
-        if merged is not None:
-            self._do(merge_customers, self.store, self.detail.customer_id, merged, self.agent,
-                     done="Customers merged.")
+        customer_id = self.detail.customer_id
 
-    @work(exclusive=True, group="dialog")
-    async def action_canned(self) -> None:
+        def save(merged: int | None) -> None:
+            if merged is not None:
+                self._do(merge_customers, self.store, customer_id, merged, self.agent,
+                         done="Customers merged.")
+
+        self._ask(MergeDialog(customer_id, self.detail.customer), save)
+
+    def action_canned(self) -> None:
         from omnitui.tui.dialogs.canned_picker import CannedPicker
-        from omnitui.tui.dialogs.text_prompt import TextPrompt
 
         answers = canned.all_canned(self.store)
         if not answers:
@@ -200,37 +239,69 @@ class ConversationActions:
                             severity="warning")
             return
         last = last_inbound_text(self.store, self.conversation_id)
-        chosen = await self.app.push_screen_wait(CannedPicker(answers, last))
-        if chosen is None:
-            return
-        filled: dict[str, str] = {}
-        for label in canned.prompts(chosen.body):
-            value = await self.app.push_screen_wait(TextPrompt(f"Fill in: {label}"))
-            if not value:
-                return
-            filled[label] = value
-        variables = canned.variables_for(self.store, self.conversation_id, self.agent.name)
-        text = self.app.attempt(canned.render, chosen.body, variables, filled)
-        if text is None:
-            return
-        self.composer.insert(text)
-        self.composer.focus()
 
-    @work(exclusive=True, group="dialog")
-    async def action_attach(self) -> None:
+        def chosen(answer: Any) -> None:
+            if answer is not None:
+                self._fill_canned(answer.body, canned.prompts(answer.body), {})
+
+        self._ask(CannedPicker(answers, last), chosen)
+
+    def _fill_canned(self, body: str, labels: list[str], filled: dict[str, str]) -> None:
+        """Ask for each placeholder in turn (each dialog opened as the previous one closes),
+        then put the rendered answer into the reply box."""
         from omnitui.tui.dialogs.text_prompt import TextPrompt
 
-        text = await self.app.push_screen_wait(TextPrompt(
-            "Attach a file: path on this machine", hint="An empty path removes attachments."))
-        if text is None:
-            return
-        if not text.strip():
-            self.attachments.clear()
-        else:
-            path = Path(text.strip()).expanduser()
-            if not path.is_file():
-                self.app.notify(f"There is no file {path}.", severity="error", markup=False)
-                return
-            self.attachments.append(path)
-        self._show_composer_label()
+        if len(filled) < len(labels):
+            label = labels[len(filled)]
 
+            def typed(value: str | None) -> None:
+                if value:
+                    self._fill_canned(body, labels, {**filled, label: value})
+
+            self._ask(TextPrompt(f"Fill in: {label}"), typed)
+            return
+        variables = canned.variables_for(self.store, self.conversation_id, self.agent.name)
+        text = self.app.attempt(canned.render, body, variables, filled)
+        if text is not None:
+            self.composer.insert(text)
+            self.action_reply()
+
+    def action_attach(self) -> None:
+        from omnitui.tui.dialogs.text_prompt import TextPrompt
+
+        def typed(text: str | None) -> None:
+            if text is None:
+                return
+            if not text.strip():
+                self.attachments.clear()
+            else:
+                path = Path(text.strip()).expanduser()
+                if not path.is_file():
+                    self.app.notify(f"There is no file {path}.", severity="error", markup=False)
+                    return
+                self.attachments.append(path)
+            self._show_composer_label()
+
+        self._ask(TextPrompt("Attach a file: path on this machine",
+                             hint="An empty path removes attachments."), typed)
+
+
+def parse_time(text: str, now: datetime) -> datetime | None:
+    """A duration ("90m", "2d") from now, or a local time ("2025-07-01 09:00"; "14:30" is the
+    next such time), in `now`'s time zone; None when it is neither."""
+    from omnitui.core.hours import parse_duration
+
+    try:
+        return now + parse_duration(text)
+    except ValueError:
+        pass
+    for fmt in ("%Y-%m-%d %H:%M", "%H:%M"):
+        try:
+            parsed = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        if fmt == "%H:%M":
+            at = now.replace(hour=parsed.hour, minute=parsed.minute, second=0, microsecond=0)
+            return at if at > now else at + timedelta(days=1)
+        return parsed.replace(tzinfo=now.tzinfo)
+    return None
