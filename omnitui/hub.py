@@ -39,6 +39,7 @@ from omnitui.core.resolve_settle import SettleState, settle_resolutions
 from omnitui.core.service_levels import ServiceLevels  # sla: due times, breaches (issue 7)
 from omnitui.hub_context import Database, HubContext
 from omnitui.hub_lock import HubLock, HubRunning
+from omnitui.store.data_files import DataDirAccess
 from omnitui.store.db import Store
 
 __all__ = ["EmbeddedHub", "Hub", "HubRunning", "build_channels", "start_embedded_hub"]
@@ -79,7 +80,7 @@ def setup_logging(settings: Settings, *, to_stderr: bool = True) -> logging.Logg
         log.removeHandler(handler)
         handler.close()
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    DataDirAccess.of(settings.data_dir).create_file(settings.log_path)
     file_handler = logging.FileHandler(settings.log_path, encoding="utf-8")
     file_handler.setFormatter(fmt)
     log.addHandler(file_handler)
@@ -330,7 +331,7 @@ async def serve(settings: Settings, *, install_signals: bool = True,
                 ready: Callable[[], None] | None = None, embedded: bool = False,
                 stop: asyncio.Event | None = None) -> None:
     """Hold the lock, run the hub until SIGTERM/SIGINT (or `stop`), release."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    DataDirAccess.of(settings.data_dir).make_dirs(settings.data_dir)
     lock = HubLock(settings.lock_path)
     lock.acquire(embedded=embedded)
     try:

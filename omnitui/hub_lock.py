@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from omnitui.store.data_files import DataDirAccess
 
 
 class HubRunning(Exception):
@@ -27,8 +30,9 @@ class HubLock:
         self._fd: int | None = None
 
     def acquire(self, *, embedded: bool = False) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o660)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
+            DataDirAccess.of(self.path.parent).settle_fd(fd)
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
@@ -71,3 +75,15 @@ def running_hub(path: Path) -> HubInfo | None:
         return None
     finally:
         os.close(fd)
+
+
+def hub_last_seen(lock_path: Path, log_path: Path) -> float | None:
+    """When a hub last showed a sign of life: its last log line or its lock, else None.
+
+    A hub logs as it stops (and as long as it works), so for a hub that is gone this is when
+    it stopped, or near enough when it crashed."""
+    times = []
+    for path in (lock_path, log_path):
+        with contextlib.suppress(OSError):
+            times.append(path.stat().st_mtime)
+    return max(times) if times else None

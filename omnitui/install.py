@@ -8,19 +8,15 @@ agent is the logged-in Unix user. A one-person install keeps the embedded hub.
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
 
 from omnitui.config import Settings
+from omnitui.store.data_files import is_group_shared
 
 
 def data_dir_is_group_shared(data_dir: Path) -> bool:
     """The mark `init --shared-group` leaves: a setgid, group-writable data dir."""
-    try:
-        mode = data_dir.stat().st_mode
-    except OSError:
-        return False
-    return bool(mode & stat.S_ISGID) and bool(mode & stat.S_IWGRP)
+    return is_group_shared(data_dir)
 
 
 def is_shared_install(settings: Settings) -> bool:

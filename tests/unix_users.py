@@ -68,6 +68,20 @@ def make_user(name: str, groups: Sequence[str] = ()) -> str:
     return full
 
 
+def as_user(user: str, argv: Sequence[str], env: Mapping[str, str] | None = None) -> list[str]:
+    """argv run as `user` (their groups too) with a clean login-like environment."""
+    entry = pwd.getpwnam(user)
+    base = {
+        "PATH": BASE_PATH, "HOME": entry.pw_dir, "USER": user, "LOGNAME": user,
+        "LANG": "C.UTF-8", "TERM": "xterm-256color",
+    }
+    base.update(env or {})
+    # setpriv execs in place (runuser forks and answers SIGTERM itself): a signal sent to the
+    # process reaches the program, as systemd's would.
+    return ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--init-groups",
+            "--", "env", "-i", *(f"{k}={v}" for k, v in base.items()), *argv]
+
+
 def run_as(
     user: str,
     argv: Sequence[str],
@@ -75,17 +89,9 @@ def run_as(
     input: str | None = None,
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
-    """Run argv as `user` with a clean login-like environment (no root's PATH or config)."""
-    entry = pwd.getpwnam(user)
-    base = {
-        "PATH": BASE_PATH, "HOME": entry.pw_dir, "USER": user, "LOGNAME": user,
-        "LANG": "C.UTF-8", "TERM": "xterm-256color",
-    }
-    base.update(env or {})
-    command = ["runuser", "-u", user, "--", "env", "-i",
-               *(f"{k}={v}" for k, v in base.items()), *argv]
-    return subprocess.run(command, input=input, capture_output=True, text=True,
-                          timeout=timeout, cwd="/")
+    """Run argv as `user` (see `as_user`), from / (root's working folder is not theirs)."""
+    return subprocess.run(as_user(user, argv, env), input=input, capture_output=True,
+                          text=True, timeout=timeout, cwd="/")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from pathlib import Path
 
 import typer
 
@@ -21,8 +22,9 @@ from omnitui.cli import (  # noqa: F401  (importing registers the commands)
     people,
     report_cmd,
 )
-from omnitui.cli.app import app, fail
+from omnitui.cli.app import app, fail, settings
 from omnitui.config import ConfigError
+from omnitui.file_access import data_dir_problem, permission_sentence
 from omnitui.store.db import StoreError
 
 __all__ = ["app", "main"]
@@ -31,11 +33,29 @@ __all__ = ["app", "main"]
 def main() -> None:
     try:
         app(prog_name="omnitui")
-    except (ConfigError, StoreError) as exc:
+    except PermissionError as exc:
+        fail(permission_sentence(exc.filename, _data_dir()))
+    except ConfigError as exc:
         fail(str(exc))
+    except StoreError as exc:
+        fail(_data_dir_problem() or str(exc))
     except sqlite3.DatabaseError as exc:
-        fail(f"The database could not be used: {exc}.")
+        fail(_data_dir_problem() or f"The database could not be used: {exc}.")
     except KeyboardInterrupt:
         sys.exit(130)
     except typer.Exit:
         raise
+
+
+def _data_dir() -> Path | None:
+    """The configured data dir, when the config can be read at all."""
+    try:
+        return settings().data_dir
+    except (ConfigError, OSError):
+        return None
+
+
+def _data_dir_problem() -> str | None:
+    """A database error caused by file permissions, said as such (SQLite names no file)."""
+    data_dir = _data_dir()
+    return data_dir_problem(data_dir) if data_dir is not None else None

@@ -27,8 +27,11 @@ from omnitui.cli.app import (
 from omnitui.config import ChatSettings, ConfigError, resolve_secret
 from omnitui.core.clock import iso
 from omnitui.core.permissions import require_admin_to_read
+from omnitui.file_access import data_dir_problem, describe
 from omnitui.hub_lock import running_hub
 from omnitui.store import queries
+from omnitui.store.data_files import DataDirAccess
+from omnitui.store.data_repair import share_with_group
 from omnitui.store.db import Store, current_revision, head_revision
 
 EXPORT_TABLES = ("agent", "customer", "identity", "conversation", "message", "message_revision",
@@ -51,19 +54,16 @@ def init(
         except KeyError:
             fail(f"There is no Unix group '{shared_group}'; create it with 'groupadd "
                  f"{shared_group}'.")
-    old_umask = os.umask(0o007 if gid is not None else 0o077)
-    try:
-        s.data_dir.mkdir(parents=True, exist_ok=True)
-        s.attachments_dir.mkdir(parents=True, exist_ok=True)
-        before = current_revision(s.db_path)
-        store = Store.open(s.db_path)
-        store.close()
-    finally:
-        os.umask(old_umask)
-    if gid is not None:
+    DataDirAccess.of(s.data_dir).make_dirs(s.data_dir)
+    if gid is not None:  # first the data dir, so what is created next is made for the group
         _share_with_group(s.data_dir, gid)
     else:
         os.chmod(s.data_dir, 0o700)
+    DataDirAccess.of(s.data_dir).make_dirs(s.attachments_dir)
+    before = current_revision(s.db_path)
+    Store.open(s.db_path).close()
+    if gid is not None and os.geteuid() == 0:  # root made them: they go to the owner
+        _share_with_group(s.data_dir, gid)
     after = current_revision(s.db_path)
     if before is None:
         out.print(Text(f"Created {s.db_path} (schema {after})."))
@@ -74,16 +74,13 @@ def init(
 
 
 def _share_with_group(root: Path, gid: int) -> None:
-    """Group rwx with setgid on dirs (new files inherit the group), group rw on files."""
-    for path in [root, *root.rglob("*")]:
-        try:
-            os.chown(path, -1, gid)
-            if path.is_dir():
-                os.chmod(path, 0o2770)
-            else:
-                os.chmod(path, 0o660)
-        except PermissionError:
-            fail(f"Cannot give {path} to the group; run 'omnitui init' as root or as its owner.")
+    """Group rwx with setgid on dirs (new files inherit the group), group rw on files; files
+    left with a wrong owner or mode are repaired (see store.data_repair)."""
+    try:
+        share_with_group(root, gid)
+    except PermissionError as exc:
+        fail(f"Cannot repair {describe(Path(exc.filename))}: {exc.strerror}; run 'omnitui "
+             f"init --shared-group {grp.getgrgid(gid).gr_name}' as root.")
 
 
 @app.command()
@@ -135,6 +132,9 @@ def serve() -> None:
     s = settings()
     if not s.db_path.exists():
         fail(f"No database at {s.db_path}; run 'omnitui init' first.")
+    problem = data_dir_problem(s.data_dir, hub=True)
+    if problem:  # before anything starts: systemd's log then holds the one line that matters
+        fail(problem)
     setup_logging(s, to_stderr=True)
     try:
         asyncio.run(run_hub(s))
@@ -194,6 +194,7 @@ def backup(path: Path = typer.Argument(..., help="Where to write the copy.")) ->
     require_admin_to_read(store, acting_person(store), "make backups")
     if path.exists():
         fail(f"{path} already exists; choose a new file name.")
+    os.close(_private_file(path, exclusive=True))
     store.backup(path)
     out.print(Text(f"Backed up to {path}."))
 
@@ -204,7 +205,8 @@ def export(output: Path | None = typer.Option(None, "--output", "-o",
     """Everything as JSON Lines: one object per row, with its table in "type"."""
     store = open_store()
     require_admin_to_read(store, acting_person(store), "export the shop's data")
-    fh = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+    fh = (os.fdopen(_private_file(output), "w", encoding="utf-8") if output
+          else sys.stdout)
     try:
         with store.read() as tx:
             for table_name in EXPORT_TABLES:
@@ -219,3 +221,12 @@ def export(output: Path | None = typer.Option(None, "--output", "-o",
     finally:
         if output:
             fh.close()
+
+
+def _private_file(path: Path, *, exclusive: bool = False) -> int:
+    """A file only its owner can read (mode 0600, whatever the umask): backups and exports hold
+    every customer's messages. Returns the open descriptor, positioned at an empty file."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)
+    return fd

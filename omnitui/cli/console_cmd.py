@@ -14,10 +14,15 @@ from omnitui.cli.app import acting_agent, app, fail, settings
 def open_console(agent: str | None) -> None:
     """Open the console on the configured data dir (creating the database on first use), as
     the agent the CLI would act as: an unknown or disabled agent is one sentence, no console."""
+    from omnitui.file_access import data_dir_problem
+    from omnitui.store.data_files import DataDirAccess
     from omnitui.store.db import Store
 
     s = settings()
-    s.data_dir.mkdir(parents=True, exist_ok=True)
+    DataDirAccess.of(s.data_dir).make_dirs(s.data_dir)
+    problem = data_dir_problem(s.data_dir)
+    if problem:  # said before the screen is taken over, not as a traceback after it
+        fail(problem)
     store = Store.open(s.db_path)
     try:
         who = acting_agent(store, agent)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from omnitui.store.data_files import DataDirAccess
+
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -154,6 +156,8 @@ class Store:
             )
         store = cls(path, clock=clock)
         if migrate:
+            if not path.exists():  # made here, so its mode and group are not the umask's
+                DataDirAccess.of(path.parent).create_file(path)
             upgrade(path)
         elif current_revision(path) is None:
             raise StoreError(f"{path} is not an omnitui database; run 'omnitui init'.")

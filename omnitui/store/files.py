@@ -15,6 +15,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from omnitui.store.data_files import DataDirAccess
+
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 _syncfs = getattr(_libc, "syncfs", None)
 
@@ -28,15 +30,17 @@ def store_many(root: Path, blobs: Iterable[bytes]) -> list[str]:
     """Write blobs (each once, atomically: temp file + rename), then make them all durable."""
     digests: list[str] = []
     written: list[Path] = []
+    access = DataDirAccess.of(root.parent)  # attachments/ sits in the data dir
     for data in blobs:
         digest = hashlib.sha256(data).hexdigest()
         digests.append(digest)
         path = blob_path(root, digest)
         if path.exists():
             continue
-        path.parent.mkdir(parents=True, exist_ok=True)
+        access.make_dirs(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
+            access.settle_fd(fd)  # mkstemp makes 0600: the hub and every agent read blobs
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             os.replace(tmp, path)

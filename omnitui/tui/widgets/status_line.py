@@ -6,12 +6,16 @@ screen is in front (a retry countdown moves on its own).
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from omnitui.hub_lock import hub_last_seen, running_hub
+from omnitui.install import is_shared_install
 from omnitui.store.queries import channel_states, outbox_summary
-from omnitui.tui.format import safe_line
+from omnitui.tui.format import safe_line, stamp
 
 STATE_STYLES = {"up": "green", "backfilling": "yellow", "retrying": "red", "failed": "bold red",
                 "stopped": "dim", "starting": "yellow"}
@@ -37,6 +41,10 @@ class StatusLine(Static):
     def update_status(self) -> None:
         store = self.app.store  # type: ignore[attr-defined]
         line = Text(no_wrap=True, overflow="ellipsis", end="")
+        if self._hub_is_down():
+            self._hub_down(line, outbox_summary(store))
+            self.update(line)
+            return
         states = channel_states(store)
         configured = set(self.app.settings.channels)  # type: ignore[attr-defined]
         seen = {s["channel"] for s in states}
@@ -56,3 +64,20 @@ class StatusLine(Static):
             line.append(f" ({out['failed']} failed)", style="bold red")
         line.append("  F2 details", style="dim")
         self.update(line)
+
+    def _hub_is_down(self) -> bool:
+        """Only a shared install says so: there the console never starts a hub of its own."""
+        settings = self.app.settings  # type: ignore[attr-defined]
+        return is_shared_install(settings) and running_hub(settings.lock_path) is None
+
+    def _hub_down(self, line: Text, out: dict[str, Any]) -> None:
+        """`● hub not running since 09:12: replies are queued  outbox 2`."""
+        settings = self.app.settings  # type: ignore[attr-defined]
+        seen = hub_last_seen(settings.lock_path, settings.log_path)
+        since = ""
+        if seen is not None:
+            since = " since " + stamp(seen, self.app.tz, self.app.now())  # type: ignore[attr-defined]
+        line.append("● hub not running" + since, style="bold red")
+        line.append(": replies are queued  ")
+        line.append(f"outbox {out['queued']}", style="bold" if out["queued"] else "dim")
+        line.append("  F2 details", style="dim")
