@@ -84,7 +84,12 @@ def _share_with_group(root: Path, gid: int) -> None:
 
 
 @app.command()
-def doctor() -> None:
+def doctor(
+    online: bool = typer.Option(False, "--online", help="Also log in to each mail server "
+                                "(IMAP and SMTP) and ask Telegram who the bot is (getMe)."),
+    timeout: float = typer.Option(10.0, "--timeout", min=0.5, help="Seconds each online "
+                                  "check may take."),
+) -> None:
     """Check the config, the database and each channel's settings."""
     problems = 0
 
@@ -116,6 +121,11 @@ def doctor() -> None:
             sock = s.channel_path(ch.socket)
             line(len(str(sock)) < 100, f"channel {name}: socket path {sock} fits in a Unix "
                  "socket address")
+    if online:
+        from omnitui.channels.probe import probe_channels
+
+        for probe in asyncio.run(probe_channels(s, timeout)):
+            line(probe.ok, probe.text)
     hub = running_hub(s.lock_path)
     out.print(Text(f"info  hub {'running, pid ' + str(hub.pid) if hub else 'not running'}"))
     if problems:

@@ -276,7 +276,7 @@ class SmtpServer:
         if login is not None:
             def check(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
                 ok = (auth_data.login.decode(), auth_data.password.decode()) == login
-                return AuthResult(success=ok)
+                return AuthResult(success=ok, handled=False)  # aiosmtpd then answers 535
 
             extra = {"authenticator": check, "auth_require_tls": False, "auth_required": True}
         if starttls is not None:

@@ -200,7 +200,6 @@ async def test_smtp_login_and_refused_login(monkeypatch):
                                                      smtp_port=server.port, timeout=2.0))
         monkeypatch.setenv("OMNITUI_TEST_PW_SUPPORT", "wrong")
         # A refused login is our account's fault, not the message's: retry, never fail it.
-        # (aiosmtpd stalls a failed AUTH, so this may surface as a timeout.)
         with pytest.raises(TemporaryError):
             await channel.send(outbound())
         assert len(server.handler.received) == 1

@@ -37,7 +37,13 @@ class ImapLost(Exception):
 
 
 class ImapRefused(Exception):
-    """The server answered NO/BAD to something that will not improve by retrying (login, select)."""
+    """The server answered NO/BAD to something that will not improve by retrying (login, select).
+
+    `setting` names the channel setting a person would change to fix it."""
+
+    def __init__(self, message: str, setting: str = "imap_host") -> None:
+        super().__init__(message)
+        self.setting = setting
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,18 +128,18 @@ class ImapSession:
         if self.security == "starttls":
             assert ctx is not None
             if not self.client.has_capability("STARTTLS"):
-                raise ImapRefused(f"{self.host} does not offer STARTTLS")
+                raise ImapRefused(f"{self.host} does not offer STARTTLS", "imap_security")
             await self.call(self.client.starttls(ctx, self.host))
         resp = await self.call(self.client.login(username, password))
         if resp.result != "OK":
-            raise ImapRefused(f"login as {username} refused: {_text(resp)}")
+            raise ImapRefused(f"login as {username} refused: {_text(resp)}", "password")
         await self.select(mailbox)
 
     async def select(self, mailbox: str) -> None:
         assert self.client is not None
         resp = await self.call(self.client.select(_quote(mailbox)))
         if resp.result != "OK":
-            raise ImapRefused(f"cannot select mailbox {mailbox!r}: {_text(resp)}")
+            raise ImapRefused(f"cannot select mailbox {mailbox!r}: {_text(resp)}", "mailbox")
         for line in resp.lines:
             if isinstance(line, bytes | bytearray):
                 if m := UIDVALIDITY_RE.search(line):
@@ -232,7 +238,7 @@ class ImapSession:
         assert self.client is not None
         resp = await self.call(self.client.append(raw, mailbox=_quote(mailbox), flags=flags))
         if resp.result != "OK":
-            raise ImapRefused(f"APPEND to {mailbox!r} refused: {_text(resp)}")
+            raise ImapRefused(f"APPEND to {mailbox!r} refused: {_text(resp)}", "sent_folder")
 
     async def close(self) -> None:
         """Log out politely if the link is alive, then drop it whatever happens."""

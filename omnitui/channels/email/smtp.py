@@ -74,26 +74,41 @@ def build_message(out: Outbound, settings: EmailSettings) -> tuple[bytes, str]:
     return msg.as_bytes(), msgid
 
 
+def smtp_client(settings: EmailSettings, timeout: float | None = None) -> aiosmtplib.SMTP:
+    """An unconnected client for the channel's SMTP server, security as configured."""
+    s = settings
+    return aiosmtplib.SMTP(
+        hostname=s.smtp_host,
+        port=s.smtp_port,
+        timeout=s.timeout if timeout is None else timeout,
+        use_tls=s.smtp_security == "tls",
+        start_tls=s.smtp_security == "starttls",
+        tls_context=client_context(s.tls_ca_file) if s.smtp_security != "none" else None,
+    )
+
+
+async def open_session(smtp: aiosmtplib.SMTP, settings: EmailSettings,
+                       password: str | None) -> bool:
+    """Connect (TLS or STARTTLS as configured) and log in when the server offers AUTH;
+    True when a login took place. Raises aiosmtplib's errors unclassified."""
+    await smtp.connect()
+    if smtp.is_ehlo_or_helo_needed:
+        await smtp.ehlo()  # learn the extensions (AUTH) before deciding to log in
+    if password and smtp.supports_extension("auth"):
+        await smtp.login(settings.username, password)
+        return True
+    return False
+
+
 async def send_bytes(
     settings: EmailSettings, password: str | None, sender: str, recipient: str, data: bytes
 ) -> str:
     """Deliver prepared bytes; the server's final reply text. Raises a ChannelError subclass."""
     s = settings
-    smtp = aiosmtplib.SMTP(
-        hostname=s.smtp_host,
-        port=s.smtp_port,
-        timeout=s.timeout,
-        use_tls=s.smtp_security == "tls",
-        start_tls=s.smtp_security == "starttls",
-        tls_context=client_context(s.tls_ca_file) if s.smtp_security != "none" else None,
-    )
+    smtp = smtp_client(s)
     data_phase = False
     try:
-        await smtp.connect()
-        if smtp.is_ehlo_or_helo_needed:
-            await smtp.ehlo()  # learn the extensions (AUTH) before deciding to log in
-        if password and smtp.supports_extension("auth"):
-            await smtp.login(s.username, password)
+        await open_session(smtp, s, password)
         await smtp.mail(sender)
         await smtp.rcpt(recipient)
         data_phase = True
