@@ -1,0 +1,47 @@
+"""The status line of a shared install whose service hub is down: since when, and that replies
+wait (the console there never starts a hub of its own)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from datetime import datetime
+
+from omnitui.config import Settings
+from omnitui.hub_lock import HubLock
+from omnitui.tui.app import make_app
+
+from .conftest import NOW
+from .screen_text import screen_text
+
+
+async def test_hub_down_says_since_when_and_that_replies_are_queued(
+        shop: Settings, fixed_clock: Callable[[], float]) -> None:
+    shared = dataclasses.replace(shop, shared=True)
+    shared.log_path.write_text("… hub stopping\n")
+    stopped = NOW - 3600
+    os.utime(shared.log_path, (stopped, stopped))
+    console = make_app(shared, "anna", clock=fixed_clock)
+    async with console.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = screen_text(console)
+        since = datetime.fromtimestamp(stopped, console.tz).strftime("%H:%M")
+        assert f"hub not running since {since}: replies are queued" in text
+        assert "chat up" not in text
+
+
+async def test_a_running_hub_shows_the_channels_instead(
+        shop: Settings, fixed_clock: Callable[[], float]) -> None:
+    shared = dataclasses.replace(shop, shared=True)
+    lock = HubLock(shared.lock_path)
+    lock.acquire()
+    try:
+        console = make_app(shared, "anna", clock=fixed_clock)
+        async with console.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            text = screen_text(console)
+            assert "hub not running" not in text
+            assert "outbox" in text
+    finally:
+        lock.release()
