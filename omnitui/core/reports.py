@@ -166,9 +166,11 @@ def build_report(
         breaches = tx.all(
             "SELECT conversation_id, json_extract(data, '$.target') FROM event WHERE kind = ? "
             "AND json_extract(data, '$.due_at') BETWEEN ? AND ?", (BREACH_EVENT, lo, hi))
-        transfers = tx.all(
+        transfers = tx.all(  # a withdrawn (undone) transfer was never handed over
             "SELECT json_extract(data, '$.from'), json_extract(data, '$.to') FROM event "
-            "WHERE kind = 'transfer' AND at >= ? AND at <= ?", (lo, hi))
+            "WHERE kind = 'transfer' AND at >= ? AND at <= ? AND id NOT IN (SELECT "
+            "json_extract(u.data, '$.undone') FROM event u WHERE u.conversation_id = "
+            "event.conversation_id AND u.kind = 'undo')", (lo, hi))
         # Messages and breaches of older conversations still need those conversations' groups.
         wanted = sorted(({r[0] for r in messages} | {r[0] for r in breaches}) - set(convs))
         extra: dict[int, dict[str, Any]] = {}

@@ -28,8 +28,8 @@ def requests(store: Store, conv: int) -> int:
                                   "AND conversation_id = ?", (conv,)).fetchone()[0])
 
 
-def test_reports_ignore_an_undone_resolve_and_an_undone_reopen(
-        tstore: Store, clock: Clock, agent: AgentRow) -> None:
+def test_reports_ignore_an_undone_resolve_reopen_and_transfer(
+        tstore: Store, clock: Clock, agent: AgentRow, agent2: AgentRow) -> None:
     clock.set(utc(4, 10))
     kept = ingest(tstore, email("k1", address="kept@example.org")).conversation_id
     undone = ingest(tstore, email("u1", address="undone@example.org")).conversation_id
@@ -45,7 +45,13 @@ def test_reports_ignore_an_undone_resolve_and_an_undone_reopen(
     reopened = actions.reopen(tstore, kept, agent)
     clock.set(utc(4, 12, 0, 4))
     undo(tstore, reopened, agent)  # a slip of the key: still a first-contact resolution
-    total = build_report(tstore, POLICY, HOURS, since=utc(1), now=utc(5)).total
+    handed = actions.transfer(tstore, undone, "bob", "yours", agent)
+    undo(tstore, handed, agent)  # withdrawn: nobody handed anything over
+    actions.transfer(tstore, undone, "bob", "yours after all", agent)
+    report = build_report(tstore, POLICY, HOURS, since=utc(1), now=utc(5))
+    total = report.total
+    assert [(t.agent, t.given, t.received) for t in report.transfers] == [
+        ("ann", 1, 0), ("bob", 0, 1)]
     assert (total.conversations, total.resolved, total.fcr) == (2, 1, 1)
     assert total.resolution_p50 == 3600.0  # 10:00 → 11:00, the undone reopen left no mark
     with tstore.read() as tx:
