@@ -106,6 +106,7 @@ class Hub:
         self._outbox_wake = asyncio.Event()
         self._settle_wake = asyncio.Event()
         self._settle_state = SettleState()
+        self._feed_after: int | None = None  # set by `run`: the event id the feed follows from
         self._stopping = False
         self._sending: set[asyncio.Task[None]] = set()
         self._busy: set[str] = set()
@@ -121,6 +122,9 @@ class Hub:
             if settled:
                 self.log.info("%s: settled %d reply(ies) interrupted by a crash", name, settled)
             await self.db.run(outbox.rename_channel_alias, self.store, f"@{channel.kind}", name)
+        # The feed follower starts here, not when its thread gets to open the feed: what the
+        # first settling of resolves writes (see below) must reach the CSAT requests.
+        self._feed_after = await self.db.run(_newest_event_id, self.store)
         tasks = [asyncio.create_task(self._supervise(name, ch), name=f"channel:{name}")
                  for name, ch in self.channels.items()]
         tasks.append(asyncio.create_task(self._deliver(), name="outbox"))
@@ -173,7 +177,8 @@ class Hub:
     async def _follow_feed(self) -> None:
         """Wake the outbox as soon as any process queues a reply, and keep service levels
         current. `follow_events` sleeps on inotify between batches: an idle hub costs nothing."""
-        async with contextlib.aclosing(follow_events(self.settings.db_path)) as batches:
+        async with contextlib.aclosing(follow_events(self.settings.db_path,
+                                                     after=self._feed_after)) as batches:
             async for events in batches:
                 if any(e.kind == "message_out" for e in events):
                     self._outbox_wake.set()
@@ -319,6 +324,10 @@ def _set_state(store: Store, name: str, kind: str, state: str) -> None:
     from omnitui.core.health import set_channel_state
 
     set_channel_state(store, name, kind, state)
+
+
+def _newest_event_id(store: Store) -> int:
+    return int(store.conn.execute("SELECT coalesce(max(id), 0) FROM event").fetchone()[0])
 
 
 def _one_line(exc: BaseException) -> str:

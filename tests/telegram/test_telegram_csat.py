@@ -149,3 +149,27 @@ async def test_no_question_when_csat_is_off(tg: FakeTelegram, tmp_path: Path,
         assert tg.sent_to(42) == []
         tap(tg, 42, f"csat:{conv}:5", "unasked")
         await until(lambda: tg.callback_texts == [NOT_RATED], what="the refusal")
+
+
+async def test_a_resolve_made_while_the_hub_was_down_is_asked_once_after_restart(
+        tg: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    monkeypatch.setattr("omnitui.core.undo.UNDO_WINDOW", 0.3)
+    settings = hub_settings(tmp_path / "data", tg.base_url, tg.base_file_url)
+    tg.message(42, "Where is my parcel?")
+    async with hub(settings):
+        await until(lambda: rows(settings, "SELECT 1 FROM message"), what="the message")
+    ((conv,),) = rows(settings, "SELECT conversation_id FROM message")
+    store = Store.open(settings.db_path)
+    try:  # a console resolves while no hub runs; its undo window passes meanwhile
+        resolve(store, conv, add_agent(store, "eve", "Eve"))
+    finally:
+        store.close()
+    await asyncio.sleep(0.5)
+    assert keyboards(tg, 42) == []
+    async with hub(settings):
+        await until(lambda: keyboards(tg, 42), what="the rating question after restart")
+    async with hub(settings):  # and never again
+        await asyncio.sleep(1.0)
+    assert len(keyboards(tg, 42)) == 1
+    assert rows(settings, "SELECT count(*) FROM event WHERE kind = 'csat_request'") == [(1,)]
