@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
+import shutil
 import stat
 import subprocess
 import sys
@@ -17,7 +20,7 @@ from omnitui.hub_lock import HubLock
 from omnitui.store.data_files import DataDirAccess
 from omnitui.store.db import Store
 from omnitui.store.files import blob_path, store_bytes
-from tests.unix_users import make_group, need_root
+from tests.unix_users import make_group, make_user, need_root
 
 
 @pytest.fixture
@@ -100,3 +103,28 @@ def test_backup_and_export_are_readable_by_their_owner_only(tmp_path: Path) -> N
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
     assert stale.read_text().startswith('{"type": ')
 
+
+
+def test_init_as_root_gives_every_file_back_to_the_owner_and_group(tmp_path: Path) -> None:
+    need_root()
+    group = make_group("shop-agents")
+    owner = make_user("shop-hub", groups=[group])
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.chown(data, owner, group)
+    data.chmod(0o2770)
+    stray = data / "hub.log"
+    stray.write_text("written by hand as root\n")
+    stray.chmod(0o644)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[omnitui]\ndata_dir = "{data}"\n[channels.chat]\nkind = "chat"\n')
+    done = subprocess.run([sys.executable, "-m", "omnitui", "init", "--shared-group", group],
+                          env={**os.environ, "OMNITUI_CONFIG": str(config)},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    uid, gid = pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid
+    for path in [data, *data.rglob("*")]:
+        st = path.stat()
+        wanted = 0o2770 if path.is_dir() else 0o660
+        assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (uid, gid, wanted), path
+    assert stray.read_text() == "written by hand as root\n"
