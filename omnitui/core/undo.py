@@ -17,6 +17,7 @@ from typing import Any
 
 from omnitui.core.agents import AgentRow
 from omnitui.core.errors import ActionError, NotFound
+from omnitui.core.permissions import agent_write
 from omnitui.core.sanitize import clean_line
 from omnitui.store.db import Store, Tx
 
@@ -48,7 +49,7 @@ def undone_ids(tx: Tx, conversation_id: int) -> set[int]:
 def undo(store: Store, event_id: int, agent: AgentRow, *, now: float | None = None) -> str:
     """Revert what event `event_id` did; returns one sentence for the agent ("Resolve of #12
     undone."). `now` stands for the clock when deciding whether the window has passed."""
-    with store.write(agent.username) as tx:
+    with agent_write(store, agent) as tx:  # a disabled agent undoes nothing either
         row = tx.one("SELECT id, at, actor, kind, conversation_id, customer_id, message_id, "
                      "data FROM event WHERE id = ?", (event_id,))
         if row is None:
@@ -100,6 +101,10 @@ def _recorded(kind: str, data: dict[str, Any]) -> bool:
 def _refuse_if_changed(tx: Tx, row: Any, data: dict[str, Any], undone: set[int],
                        where: str) -> None:
     """One sentence naming who changed what since, when undoing would overwrite it."""
+    merged = tx.scalar("SELECT merged_into FROM conversation WHERE id = ?",
+                       (row["conversation_id"],))
+    if merged is not None:
+        raise ActionError(f"Cannot undo the {where}: it was merged into #{merged} since.")
     touches = _TOUCHES[row["kind"]]
     for later in tx.all(
         "SELECT id, actor, kind, data FROM event WHERE conversation_id = ? AND id > ? "

@@ -15,8 +15,8 @@ import pytest
 
 from omnitui.channels.base import Inbound
 from omnitui.core import actions
-from omnitui.core.agents import AgentRow, add_agent
-from omnitui.core.errors import ActionError, NotFound
+from omnitui.core.agents import AgentRow, add_agent, set_agent_disabled
+from omnitui.core.errors import ActionError, AgentDisabled, NotFound
 from omnitui.core.ingest import ingest
 from omnitui.core.undo import UNDO_GRACE, UNDO_WINDOW, undo
 from omnitui.store.console_queries import status_changes
@@ -195,3 +195,18 @@ def test_the_timeline_shows_an_undone_change_as_never_made(store: Store, ann: Ag
     undo(store, actions.resolve(store, r.conversation_id, ann), ann)
     changes = status_changes(store, r.customer_id, since=0)
     assert [c.event_id for c in changes] == [kept]
+
+
+def test_merged_away_or_disabled_cannot_undo(store: Store, ann: AgentRow, bob: AgentRow) -> None:
+    first = ingest(store, chat("v1")).conversation_id
+    actions.resolve(store, first, ann)
+    second = ingest(store, chat("v1", 2, "one more thing")).conversation_id
+    assert second != first
+    labelled = actions.label(store, first, "vip", ann)
+    actions.merge_conversations(store, second, first, ann)
+    with pytest.raises(ActionError, match=rf"it was merged into #{second} since\.$"):
+        undo(store, labelled, ann)
+    pending = actions.set_pending(store, second, bob)
+    set_agent_disabled(store, "bob", True)
+    with pytest.raises(AgentDisabled):
+        undo(store, pending, bob)
