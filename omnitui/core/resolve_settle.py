@@ -25,9 +25,12 @@ ACTOR = "hub:undo"
 
 @dataclass
 class SettleState:
-    """The hub's memory between runs: no event before `floor` can still need settling."""
+    """The hub's memory between runs, so each run reads only events it has not seen:
+    `scanned`, the last event id read; `open`, resolves not settled yet (id → at, conversation),
+    kept while they may still settle (an undone reopen brings a resolve back)."""
 
-    floor: int | None = None
+    scanned: int | None = None
+    open: dict[int, tuple[float, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -40,19 +43,17 @@ def settle_resolutions(store: Store, now: float, window: float,
                        state: SettleState | None = None) -> Settled:
     """Append `resolve_settled` for every resolve whose window has passed and that still stands."""
     state = state if state is not None else SettleState()
+    _scan(store, now - window - HORIZON, state)
     result = Settled()
-    state.floor = _floor(store, now - window - HORIZON, state.floor)
     due: list[tuple[int, int]] = []
-    for event_id, at, conv_id in store.conn.execute(
-        "SELECT id, at, conversation_id FROM event WHERE id > ? AND kind = 'status' "
-        "AND json_extract(data, '$.status') = 'resolved' "
-        "AND json_extract(data, '$.before') IS NOT NULL ORDER BY id",
-        (state.floor,),
-    ).fetchall():
-        if at + window > now:
-            result.next_at = at + window if result.next_at is None else min(result.next_at,
-                                                                             at + window)
-        elif not _settled(store, conv_id, event_id):
+    for event_id, (at, conv_id) in list(state.open.items()):
+        if at + window <= now - HORIZON:
+            del state.open[event_id]  # too old to ask about now
+        elif at + window > now:
+            result.next_at = min(at + window, result.next_at or at + window)
+        elif _settled(store, conv_id, event_id):
+            del state.open[event_id]
+        else:
             due.append((event_id, conv_id))
     if due:  # most were undone or reopened: look without the write lock first
         with store.read() as rtx:
@@ -67,17 +68,27 @@ def settle_resolutions(store: Store, now: float, window: float,
                 tx.event(SETTLED_EVENT, conversation_id=conv_id, customer_id=customer,
                          resolve=event_id)
                 result.conversations.append(conv_id)
+            state.open.pop(event_id, None)
     return result
 
 
-def _floor(store: Store, since: float, floor: int | None) -> int:
-    """The last event id before `since` (events are appended in time order); scans forward
-    from the previous floor, so each run reads only what is new."""
-    row = store.conn.execute("SELECT id FROM event WHERE id > ? AND at >= ? ORDER BY id LIMIT 1",
-                             (floor or 0, since)).fetchone()
-    if row is not None:
-        return int(row[0]) - 1
-    return int(store.conn.execute("SELECT coalesce(max(id), 0) FROM event").fetchone()[0])
+def _scan(store: Store, since: float, state: SettleState) -> None:
+    """Add the resolves appended since the last run to `state.open`. The first run starts at
+    the first event of the horizon (events are appended in time order)."""
+    if state.scanned is None:
+        row = store.conn.execute("SELECT id FROM event WHERE at >= ? ORDER BY id LIMIT 1",
+                                 (since,)).fetchone()
+        state.scanned = int(row[0]) - 1 if row is not None else int(store.conn.execute(
+            "SELECT coalesce(max(id), 0) FROM event").fetchone()[0])
+    rows = store.conn.execute(
+        "SELECT id, at, conversation_id, kind = 'status' AND json_extract(data, '$.status') = "
+        "'resolved' AND json_extract(data, '$.before') IS NOT NULL FROM event WHERE id > ? "
+        "ORDER BY id", (state.scanned,)).fetchall()
+    for event_id, at, conv_id, is_resolve in rows:
+        if is_resolve and conv_id is not None:
+            state.open[event_id] = (at, conv_id)
+    if rows:
+        state.scanned = rows[-1][0]
 
 
 def _settled(store: Store, conv_id: int, event_id: int) -> bool:

@@ -374,11 +374,14 @@ def make_app(settings: Settings, agent_username: str, *, start_hub: bool = False
                        feed_interval=feed_interval)
 
 
-def run_console(settings: Settings, agent_username: str) -> None:
+def run_console(settings: Settings, agent_username: str, *, notice: str | None = None) -> None:
     """Entry point for `omnitui`: the console, with the embedded hub when none runs, except in
     a shared install: there only the service runs the hub (one started by an agent's console
-    would own the hub's files), and the status line says when it is down."""
+    would own the hub's files), and the status line says when it is down. A `notice` (the
+    demo's) is shown as a toast once the console is up."""
     app = make_app(settings, agent_username, start_hub=not is_shared_install(settings))
+    if notice:
+        app.notify(notice, timeout=30, markup=False)
     try:
         app.run()
     finally:

@@ -111,3 +111,18 @@ def test_a_restarted_hub_asks_once_for_a_resolve_it_missed(
     assert restarted.settle() == [f"conversation {conv}: rating requested by email"]
     again = Desk(shop, tstore, clock)
     assert again.settle() == [] and requests(tstore, conv) == 1
+
+
+def test_an_undone_reopen_brings_the_resolve_back(shop: Settings, tstore: Store, clock: Clock,
+                                                  agent: AgentRow) -> None:
+    desk = Desk(shop, tstore, clock)
+    clock.set(utc(4, 10))
+    conv = ingest(tstore, email("m1")).conversation_id
+    actions.resolve(tstore, conv, agent)
+    clock.t += UNDO_WINDOW - 1
+    reopened = actions.reopen(tstore, conv, agent)
+    clock.t += 2  # the resolve's window is over, but the conversation is open
+    assert desk.settle() == []
+    undo(tstore, reopened, agent)  # resolved after all: the first resolve stands
+    clock.t += 1
+    assert desk.settle() == [f"conversation {conv}: rating requested by email"]
