@@ -51,6 +51,7 @@ def demo(
     import shutil
     import tempfile
 
+    from omnitui.demo.delivery import LocalDelivery
     from omnitui.demo_customer import LiveCustomer
     from omnitui.tui.app import run_console
     from omnitui.tui.demo import build_demo
@@ -59,14 +60,20 @@ def demo(
     root = data_dir or Path(tempfile.mkdtemp(prefix="omnitui-demo-"))
     if not throwaway and (root / "omnitui.db").exists():
         fail(f"{root} already holds a shop; choose an empty directory for the demo.")
-    demo_settings = build_demo(root)
-    customer = LiveCustomer(demo_settings.channel_path("chat.sock")).start()
+    delivery = LocalDelivery(root / "delivered").start()
+    customer: LiveCustomer | None = None
     try:
-        run_console(demo_settings, agent or "anna")
+        demo_settings = build_demo(root, channels_toml=delivery.config_toml())
+        customer = LiveCustomer(demo_settings.channel_path("chat.sock")).start()
+        run_console(demo_settings, agent or "anna", notice=delivery.notice())
     finally:
-        customer.stop()
+        if customer is not None:
+            customer.stop()
+        delivery.stop()
         if throwaway:
             shutil.rmtree(root, ignore_errors=True)
+        else:
+            typer.echo(delivery.notice())
 
 
 @app.command()

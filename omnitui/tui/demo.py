@@ -83,7 +83,9 @@ class DemoClock:
         return self.t
 
 
-def write_config(data_dir: Path) -> Path:
+def write_config(data_dir: Path, channels_toml: str = "") -> Path:
+    """The demo's config: its chat channel, and `channels_toml` (the mail and bot channels
+    of `omnitui demo`'s local servers, see omnitui.demo.delivery)."""
     path = data_dir / "config.toml"
     path.write_text(
         "# omnitui demo: a throwaway shop; delete the directory when done.\n"
@@ -92,18 +94,18 @@ def write_config(data_dir: Path) -> Path:
         'timezone = "UTC"\n\n'
         "[channels.chat]\n"
         'kind = "chat"\n'
-        'socket = "chat.sock"\n',
+        'socket = "chat.sock"\n' + channels_toml,
         encoding="utf-8")
     return path
 
 
-def build_demo(data_dir: Path, *, now: float | None = None) -> Settings:
+def build_demo(data_dir: Path, *, now: float | None = None, channels_toml: str = "") -> Settings:
     """Fill `data_dir` (created if needed) with a realistic shop and return its settings."""
     data_dir = Path(data_dir)
     if (data_dir / "omnitui.db").exists():
         raise FileExistsError(f"{data_dir} already holds a shop; the demo needs a fresh directory.")
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings = load_settings(write_config(data_dir))
+    settings = load_settings(write_config(data_dir, channels_toml))
     end = time.time() if now is None else now
     clock = DemoClock(end - 3 * 86400)
     store = Store.open(settings.db_path, clock=clock)
