@@ -15,6 +15,8 @@ from omnitui.config import Settings, load_settings
 from omnitui.core import actions, canned
 from omnitui.core.agents import AgentRow, add_agent
 from omnitui.core.ingest import ingest
+from omnitui.core.resolve_settle import settle_resolutions
+from omnitui.core.undo import UNDO_WINDOW
 from omnitui.store.db import Store
 
 DEMO_AGENT = "anna"
@@ -166,6 +168,9 @@ def fill(store: Store, clock: DemoClock, end: float, attachments_dir: Path) -> N
                   anna)
     actions.assign(store, convs["Katarzyna Nowak"], "anna", anna)
     _simulate_delivery(store, queued.message_id)
+    # The story's resolves are history: final already, as a running hub would have marked them,
+    # so starting the demo sends no late rating requests for them.
+    settle_resolutions(store, end, UNDO_WINDOW)
 
 
 def _simulate_delivery(store: Store, failed_id: int) -> None:

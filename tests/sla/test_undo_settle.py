@@ -3,6 +3,9 @@ for the undo window: never sent for an undone resolve, sent once after a hub res
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 from omnitui.config import Settings
 from omnitui.core import actions
 from omnitui.core.agents import AgentRow
@@ -15,6 +18,7 @@ from omnitui.core.sla import SlaPolicy
 from omnitui.core.sla_store import load_histories
 from omnitui.core.undo import UNDO_WINDOW, undo
 from omnitui.store.db import Store
+from omnitui.tui.demo import build_demo
 
 from .conftest import SHOP, Clock, email, utc
 from .test_csat import Desk
@@ -126,3 +130,19 @@ def test_an_undone_reopen_brings_the_resolve_back(shop: Settings, tstore: Store,
     undo(tstore, reopened, agent)  # resolved after all: the first resolve stands
     clock.t += 1
     assert desk.settle() == [f"conversation {conv}: rating requested by email"]
+
+
+def test_the_demo_story_asks_no_late_ratings(tmp_path: Path) -> None:
+    """The demo's resolves happened hours ago in its story; a hub starting on it asks nobody."""
+    settings = build_demo(tmp_path / "demo")
+    store = Store.open(settings.db_path)
+    try:
+        resolved = store.conn.execute("SELECT count(*) FROM conversation WHERE status = "
+                                      "'resolved'").fetchone()[0]
+        final = store.conn.execute("SELECT count(*) FROM event WHERE kind = "
+                                   "'resolve_settled'").fetchone()[0]
+        assert resolved == final == 2
+        later = settle_resolutions(store, time.time() + 60, UNDO_WINDOW, SettleState())
+        assert later.conversations == [] and later.next_at is None
+    finally:
+        store.close()
