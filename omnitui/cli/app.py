@@ -95,7 +95,8 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 AGENT_OPTION = typer.Option(None, "--agent", help="Act as this agent (default: OMNITUI_AGENT, "
-                            "then the Unix user).")
+                            "then the Unix user; on a shared server only an admin may name "
+                            "someone else).")
 
 
 @app.callback()
@@ -104,7 +105,8 @@ def root(
     config: Path | None = typer.Option(None, "--config", envvar="OMNITUI_CONFIG",
                                        help="Config file (default ~/.config/omnitui/config.toml)."),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Override [omnitui].data_dir."),
-    agent: str | None = typer.Option(None, "--agent", help="Agent name for the console."),
+    agent: str | None = typer.Option(None, "--agent", help="Act as this agent (see the "
+                                       "commands' --agent)."),
 ) -> None:
     """With no command, open the console (starting the hub inside it when none runs)."""
     STATE.config = config
