@@ -171,3 +171,24 @@ def test_customer_link_makes_a_deep_link_that_links(tmp_path: Path) -> None:
                                    address="777", text=f"/start {first['token']}",
                                    link_token=first["token"]))
     assert linked.customer_id == customer
+
+
+def test_one_person_install_checks_roles_once_an_admin_exists(cfg: Path, tmp_path: Path) -> None:
+    """--agent and OMNITUI_AGENT still choose the agent here, and that agent's role counts; the
+    data dir's owner acting as themselves (this test's user) stays an admin."""
+    run(cfg, "init")
+    run(cfg, "agent", "add", "bob", agent="bob")  # no admin yet: open to anyone
+    run(cfg, "agent", "add", "ann", "--role", "admin", agent="bob")
+    refused = run(cfg, "agent", "add", "mallory", "--role", "admin", agent="bob", check=False)
+    assert_one_sentence_error(refused, "Only an admin can add agents; bob is an agent.")
+    refused = run(cfg, "--agent", "bob", "backup", str(tmp_path / "copy.db"), check=False)
+    assert_one_sentence_error(refused, "Only an admin can make backups; bob is an agent.")
+    assert not (tmp_path / "copy.db").exists()
+    run(cfg, "agent", "edit", "bob", "--name", "Bob B", agent="ann")
+    run(cfg, "agent", "disable", "bob")  # the owner, as themselves
+    agents = json.loads(run(cfg, "agent", "list", "--json").stdout)
+    assert [(a["username"], a["name"], a["role"], a["disabled"]) for a in agents] == [
+        ("ann", "ann", "admin", False), ("bob", "Bob B", "agent", True)]
+    conv = seed(cfg)
+    refused = run(cfg, "note", str(conv), "still here", agent="bob", check=False)
+    assert_one_sentence_error(refused, "Agent 'bob' is disabled and can no longer act")
