@@ -41,7 +41,8 @@ def viewers_of(store: Store, conversation_id: int, *, exclude_agent_id: int | No
         "WHERE p.conversation_id = ? AND p.agent_id != ? AND p.updated_at >= ? "
         "ORDER BY a.username",
         (conversation_id, exclude_agent_id or -1, now - PRESENCE_MAX_AGE)).fetchall()
-    return [Viewer(r[0], r[1], bool(r[2]) and r[3] >= now - TYPING_MAX_AGE, float(r[3]))
+    written = float(store.clock())  # typing marks age by the clock that wrote them
+    return [Viewer(r[0], r[1], bool(r[2]) and r[3] >= written - TYPING_MAX_AGE, float(r[3]))
             for r in rows]
 
 

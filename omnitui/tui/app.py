@@ -34,7 +34,7 @@ from omnitui.store.console_queries import schema_is_current
 from omnitui.store.db import Store, StoreError
 from omnitui.tui import keymap
 from omnitui.tui.commands import ConsoleCommands
-from omnitui.tui.typeahead import KeyGate, KeySettled
+from omnitui.tui.typeahead import KeyGate, KeySettled, TypedText
 from omnitui.tui.undo_list import UndoList
 
 T = TypeVar("T")
@@ -111,11 +111,10 @@ class OmniConsole(App[None]):
     # keys -----------------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
         """Keys and pastes from the terminal go through the type-ahead gate (see typeahead)."""
-        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
-            if self.key_gate.closed:
-                self.key_gate.hold(event)
-            else:
-                await self.route_key(event)
+        if isinstance(event, (events.Key, events.Paste, TypedText)) and not event.is_forwarded:
+            self.key_gate.hold(event)
+            if not self.key_gate.closed:
+                await self.key_gate.flush()
             return
         await super().on_event(event)
 
@@ -130,7 +129,7 @@ class OmniConsole(App[None]):
 
     def on_key_settled(self, message: KeySettled) -> None:
         message.stop()
-        self.key_gate.settled()
+        self.key_gate.settled(message)
 
     def get_default_screen(self) -> Screen[Any]:
         from omnitui.tui.screens.inbox import InboxScreen

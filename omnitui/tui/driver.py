@@ -10,7 +10,8 @@ A terminal can also vanish without a hangup signal (its pty master closed while 
 ignores SIGHUP or is not the terminal's session): every read then returns end of input at
 once. The stock loop treats that as "nothing yet" and spins a core forever; here it stops
 reading, stops writing to the dead terminal and asks the app to exit, so the usual shutdown
-(presence cleared, embedded hub stopped) runs within a moment.
+(presence cleared, embedded hub stopped) runs within a moment. A hangup signal, which would
+otherwise kill the process before any of that, is handled the same way.
 Everything else (modes, mouse, resize) is the stock driver.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
+import signal
 import sys
 import threading
 from codecs import getincrementaldecoder
@@ -27,6 +29,8 @@ from typing import Any, TextIO
 from textual._loop import loop_last
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
+
+from omnitui.tui.typeahead import coalesce_typing
 
 TICK = 0.1  # how soon a pending escape is flushed (Textual's own interval)
 
@@ -74,6 +78,7 @@ class QuietLinuxDriver(LinuxDriver):
         os.set_blocking(self._wake_r, False)
         self.exit_event = _WakingEvent(self._wake_w)
         self.terminal_gone = False
+        self._suspended = False
         if sys.__stderr__ is not None:
             self._file = _GoneTolerantOutput(sys.__stderr__)
 
@@ -82,8 +87,31 @@ class QuietLinuxDriver(LinuxDriver):
         if not self.terminal_gone:
             super().write(data)
 
+    def start_application_mode(self) -> None:
+        """Also end on a hangup (an SSH connection or terminal closed), the same clean way,
+        unless the console was started ignoring it (nohup): end of input tells it then."""
+        if signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:
+            signal.signal(signal.SIGHUP, lambda _signum, _frame: self._end_of_input())
+        super().start_application_mode()
+
+    def suspend_application_mode(self) -> None:
+        self._suspended = True
+        super().suspend_application_mode()
+
+    def resume_application_mode(self) -> None:
+        """Resume only what was suspended (ctrl+z, then fg). Linux follows a terminal's hangup
+        with SIGCONT, and Textual resumes on every SIGCONT: that started a second input thread
+        on the dead terminal, and stopping then waited for it forever."""
+        if not self._suspended or self.terminal_gone:
+            return
+        self._suspended = False
+        super().resume_application_mode()
+
     def _end_of_input(self) -> None:
-        """The terminal is gone: exit the app from its own loop (this runs in the input thread)."""
+        """The terminal is gone: exit the app from its own loop (this runs in the input thread,
+        or in the main thread on a hangup)."""
+        if self.terminal_gone:
+            return
         self.terminal_gone = True
         with contextlib.suppress(RuntimeError):  # the loop already closed: the app has ended
             self._loop.call_soon_threadsafe(self._app.exit)
@@ -114,7 +142,7 @@ class QuietLinuxDriver(LinuxDriver):
                         self._end_of_input()
                         break
                     data = decode(raw, final=final and last)
-                    for event in parser.feed(data):
+                    for event in coalesce_typing(parser.feed(data)):
                         self.process_message(event)
             for event in parser.tick():
                 self.process_message(event)

@@ -9,14 +9,18 @@ closes a gate; the keys after it are held, in order, until that key has travelle
 widgets, its action has run and any screen it opened is mounted with its focus set. Then the held
 keys are routed one by one as if they arrived now: into the new dialog, or as the next command.
 
-Letters typed into a text box pass straight through (the box's queue keeps their order), so a
-2,000-character burst costs no round trips.
+Letters typed into a text box pass straight through (the box's queue keeps their order). The
+terminal driver also hands over a run of printable keys read at once (a fast typist, a paste
+without bracketed-paste mode, tmux send-keys) as one `TypedText`: a text box takes it as one
+insert instead of one edit and one redraw per letter (2,000 letters: ~10 s on a busy machine
+before, a moment now); anywhere else it is split back into single keys, each a possible command.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from textual import events
@@ -29,12 +33,45 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
 STALE_AFTER = 1.0  # s: a settle mark lost on a removed widget never holds keys longer
+WATCH_EVERY = 0.05  # s: how soon a lost mark is sent again
 MAX_ROUNDS = 20  # marks sent down per key before the gate opens anyway (a widget never idle)
+
+
+class TypedText(events.Event, bubble=False):
+    """Printable keys that arrived together, in order."""
+
+    def __init__(self, keys: list[events.Key]) -> None:
+        super().__init__()
+        self.keys = keys
+
+    @property
+    def text(self) -> str:
+        return "".join(key.character or "" for key in self.keys)
+
+
+def coalesce_typing(events_in: Iterable[events.Event]) -> Iterator[events.Event]:
+    """The parser's events with each run of two or more printable keys as one `TypedText`."""
+    run: list[events.Key] = []
+    for event in events_in:
+        if isinstance(event, events.Key) and event.is_printable:
+            run.append(event)
+            continue
+        if run:
+            yield run[0] if len(run) == 1 else TypedText(run)
+            run = []
+        yield event
+    if run:
+        yield run[0] if len(run) == 1 else TypedText(run)
 
 
 class KeySettled(Message, bubble=True):
     """Posted to a key's target right after the key: it reaches the app only after the key did
-    (same queues, same order), so the key's binding has run by then."""
+    (same queues, same order), so the key's binding has run by then. `generation` tells a late
+    mark of an earlier key from the mark of the key the gate now waits for."""
+
+    def __init__(self, generation: int) -> None:
+        super().__init__()
+        self.generation = generation
 
 
 def takes_text(widget: Widget | None) -> bool:
@@ -44,21 +81,26 @@ def takes_text(widget: Widget | None) -> bool:
     return isinstance(widget, Input)
 
 
+Typed = events.Key | events.Paste | TypedText
+
+
 class KeyGate:
     """The held keys of one app; `App.on_event` asks it before routing each key."""
 
     def __init__(self, app: App[object]) -> None:
         self.app = app
-        self.held: deque[events.Key | events.Paste] = deque()
+        self.held: deque[Typed] = deque()
         self.closed_at: float | None = None
+        self.generation = 0
         self.rounds = 0
+        self._mark_path: tuple[Any, Any] = (None, None)  # (widget, screen) the mark travels
         self._watching = False
 
     @property
     def closed(self) -> bool:
         return self.closed_at is not None
 
-    def hold(self, event: events.Key | events.Paste) -> None:
+    def hold(self, event: Typed) -> None:
         self.held.append(event)
 
     def needs_gate(self, event: events.Key) -> bool:
@@ -68,24 +110,32 @@ class KeyGate:
     def close(self, target: Widget | Screen[object]) -> None:
         """Hold what follows until the key just routed to `target` has settled."""
         self.closed_at = time.monotonic()
+        self.generation += 1
         self.rounds = 0
-        target.post_message(KeySettled())
+        self._send_mark(target)
         if not self._watching:
             self._watching = True
-            self.app.set_timer(STALE_AFTER, self._stale)
+            self.app.set_timer(WATCH_EVERY, self._watch)
 
-    def settled(self) -> None:
+    def _send_mark(self, target: Any) -> None:
+        self._mark_path = (target, self.app.screen)
+        target.post_message(KeySettled(self.generation))
+
+    def settled(self, mark: KeySettled) -> None:
         """A mark came back up to the app. The key's binding has run; open the gate once what
         it set off has settled too: a message it posted (a dialog's answer), a screen it pushed
         (composed, mounted, focused). Otherwise send another mark down the same path."""
-        if not self.closed:
+        if not self.closed or mark.generation != self.generation:
             return
         if self._quiet() or self.rounds >= MAX_ROUNDS:
-            self.closed_at = None
-            self.app.call_later(self.flush)
+            self._open()
             return
         self.rounds += 1
-        (self.app.focused or self.app.screen).post_message(KeySettled())
+        self._send_mark(self.app.focused or self.app.screen)
+
+    def _open(self) -> None:
+        self.closed_at = None
+        self.app.call_later(self.flush)
 
     def _quiet(self) -> bool:
         """The screen on top is mounted and nothing waits in the queues between it and focus."""
@@ -99,21 +149,33 @@ class KeyGate:
             node = node.parent
         return True
 
-    def _stale(self) -> None:
-        """One watchdog per closed gate, not a timer per key."""
+    def _watch(self) -> None:
+        """While the gate is closed: a mark that died with its widget or screen (a dialog
+        that closed on the very key) is sent again; past STALE_AFTER the gate opens anyway."""
         self._watching = False
         if self.closed_at is None:
             return
-        left = self.closed_at + STALE_AFTER - time.monotonic()
-        if left <= 0:
-            self.closed_at = None
-            self.app.call_later(self.flush)
-        else:
-            self._watching = True
-            self.app.set_timer(left, self._stale)
+        if time.monotonic() - self.closed_at >= STALE_AFTER:
+            self._open()
+            return
+        widget, screen = self._mark_path
+        if (widget._closing or widget._closed or not widget.is_attached
+                or screen not in self.app.screen_stack):
+            self._send_mark(self.app.focused or self.app.screen)
+        self._watching = True
+        self.app.set_timer(WATCH_EVERY, self._watch)
 
     async def flush(self) -> None:
         """Route the held keys in order until one of them closes the gate again."""
         route = self.app.route_key  # type: ignore[attr-defined]
         while self.held and not self.closed:
-            await route(self.held.popleft())
+            event = self.held.popleft()
+            if isinstance(event, TypedText):
+                if takes_text(self.app.focused):
+                    event = events.Paste(event.text)
+                else:  # single keys, the first possibly a command that closes the gate
+                    first, rest = event.keys[0], event.keys[1:]
+                    if rest:
+                        self.held.appendleft(rest[0] if len(rest) == 1 else TypedText(rest))
+                    event = first
+            await route(event)

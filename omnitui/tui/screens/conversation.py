@@ -173,7 +173,7 @@ class ConversationScreen(ConversationActions, Screen[None]):
         self._update("#conv-title", title)
         typing = [v.updated_at for v in viewers if v.typing]
         if typing and self._typing_timer is None:  # fade the marker with no event to wake us
-            fade = min(typing) + TYPING_MAX_AGE - time.time()
+            fade = min(typing) + TYPING_MAX_AGE - float(self.store.clock())
             self._typing_timer = self.set_timer(min(max(fade, 0.2), TYPING_MAX_AGE),
                                                 self._typing_faded)
 

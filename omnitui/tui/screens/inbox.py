@@ -19,7 +19,7 @@ STATUSES = ("open", "pending", "snoozed", "resolved", "any")
 REFRESH_SECONDS = 30.0  # waiting times move even when nothing happens
 LIST_EVENTS = frozenset({"message_in", "message_out", "note", "transfer", "assign", "status",
                          "label", "unlabel", "read", "conversation_merged", "customer_merged",
-                         "customer_unmerged", "call", "delivery", "message_edited"})
+                         "customer_unmerged", "call", "delivery", "message_edited", "undo"})
 
 
 def describe(view: InboxView) -> str:

@@ -1,0 +1,71 @@
+"""A console in a real terminal: tmux runs it, tests type into it and read the pane."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+LAUNCH = ("import sys; from pathlib import Path; from omnitui.config import load_settings; "
+          "from omnitui.tui.app import run_console; "
+          "run_console(load_settings(Path(sys.argv[1])), sys.argv[2])")
+
+
+def console_command(config: Path, agent: str = "anna") -> str:
+    """The console as an agent starts it (with the embedded hub when none runs)."""
+    return f"{sys.executable} -c \"{LAUNCH}\" {config} {agent}"
+
+
+class Tmux:
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name or f"omnitui-test-{uuid.uuid4().hex[:8]}"
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.name, *args], check=True, text=True,
+                              capture_output=True, timeout=30).stdout
+
+    def start(self, command: str, *, width: int = 80, height: int = 24) -> None:
+        self.run("new-session", "-d", "-s", "console", "-x", str(width), "-y", str(height),
+                 "-e", "TERM=xterm-256color", command)
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "console", *keys)
+
+    def type(self, text: str) -> None:
+        """Literal text in one burst, as fast as tmux writes it."""
+        self.run("send-keys", "-t", "console", "-l", text)
+
+    def pane(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "console")
+
+    async def wait_for(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            pane = self.pane()
+            if text in pane:
+                return pane
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never appeared; the pane was:\n{pane}")
+            await asyncio.sleep(0.05)
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.name, "kill-server"], capture_output=True,
+                       timeout=10)
+
+
+@contextmanager
+def cpu_burner() -> Iterator[subprocess.Popen[bytes]]:
+    """A neighbour process that keeps one core busy (load ≈ 1) for as long as it is open."""
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"],
+                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(5)
