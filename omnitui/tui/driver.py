@@ -38,14 +38,15 @@ TICK = 0.1  # how soon a pending escape is flushed (Textual's own interval)
 class _WakingEvent(threading.Event):
     """An Event whose `set` also makes a pipe readable, waking a thread blocked in select."""
 
-    def __init__(self, wake_fd: int) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._wake_fd = wake_fd
+        self.wake_fd = -1  # none while the driver is closed (a closed fd's number is reused)
 
     def set(self) -> None:
         super().set()
-        with contextlib.suppress(OSError):
-            os.write(self._wake_fd, b"x")
+        if self.wake_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self.wake_fd, b"x")
 
 
 class _GoneTolerantOutput:
@@ -74,9 +75,9 @@ class QuietLinuxDriver(LinuxDriver):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        self.exit_event = _WakingEvent(self._wake_w)
+        self.exit_event = _WakingEvent()
+        self._wake_r = self._wake_w = -1
+        self._open_wake_pipe()
         self.terminal_gone = False
         self._suspended = False
         if sys.__stderr__ is not None:
@@ -105,7 +106,13 @@ class QuietLinuxDriver(LinuxDriver):
         if not self._suspended or self.terminal_gone:
             return
         self._suspended = False
+        self._open_wake_pipe()  # suspending closed the driver, and its pipe
         super().resume_application_mode()
+
+    def _open_wake_pipe(self) -> None:
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        self.exit_event.wake_fd = self._wake_w
 
     def _end_of_input(self) -> None:
         """The terminal is gone: exit the app from its own loop (this runs in the input thread,
@@ -167,6 +174,9 @@ class QuietLinuxDriver(LinuxDriver):
 
     def close(self) -> None:
         super().close()
+        self.exit_event.wake_fd = -1
         for fd in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._wake_r = self._wake_w = -1

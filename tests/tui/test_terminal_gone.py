@@ -1,9 +1,10 @@
-"""A console whose terminal vanishes without a hangup signal ends at once, without spinning.
+"""A console whose terminal vanishes ends at once and cleanly, without spinning.
 
 The real `omnitui` runs on a real pty. Closing the master side is what a dropped SSH
 connection or a killed terminal emulator does; the console gets no SIGHUP when the pty is not
 its controlling terminal, or when SIGHUP is ignored (nohup, some session managers). Reads then
-return end of input forever, and a loop that treats that as "no key yet" burns a core.
+return end of input forever, and a loop that treats that as "no key yet" burns a core. With
+a hangup signal, the console must still shut down (clear its presence) rather than just die.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import fcntl
 import os
 import pty
 import resource
+import shutil
 import signal
 import sqlite3
 import struct
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import termios
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,9 +73,17 @@ def _controlling_terminal_ignoring_hangup() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
+def _controlling_terminal_with_hangup() -> None:
+    """The usual SSH login: the hangup arrives, and must end the console as cleanly."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("setup", [_no_controlling_terminal,
-                                   _controlling_terminal_ignoring_hangup],
-                         ids=["not-controlling-tty", "sighup-ignored"])
+                                   _controlling_terminal_ignoring_hangup,
+                                   _controlling_terminal_with_hangup],
+                         ids=["not-controlling-tty", "sighup-ignored", "sighup"])
 def test_console_exits_quietly_when_its_terminal_vanishes(
         tmp_path: Path, setup: Callable[[], None]) -> None:
     env = _shop(tmp_path)
@@ -112,3 +123,40 @@ def test_console_exits_quietly_when_its_terminal_vanishes(
     finally:
         db.close()
     assert presence == [(None,)], "the console's shutdown (which clears presence) did not run"
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_console_suspended_and_resumed_takes_keys_again(tmp_path: Path) -> None:
+    """SIGTSTP then `fg` in a shell: the console comes back and reads keys (a resume must open
+    a fresh wake pipe, and only a real suspend may be resumed)."""
+    env = _shop(tmp_path)
+    server = f"omnitui-suspend-{uuid.uuid4().hex[:8]}"
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", "-L", server, *args], check=True, text=True,
+                              capture_output=True, timeout=10).stdout
+
+    def pane_with(text: str) -> str:
+        deadline = time.monotonic() + 30
+        while text not in (pane := tmux("capture-pane", "-p", "-t", "s")):
+            assert time.monotonic() < deadline, f"{text!r} never appeared:\n{pane}"
+            time.sleep(0.05)
+        return pane
+
+    tmux("new-session", "-d", "-s", "s", "-x", "100", "-y", "25",
+         *(arg for key in ("OMNITUI_CONFIG", "OMNITUI_AGENT", "TERM")
+           for arg in ("-e", f"{key}={env[key]}")), "bash --norc")
+    try:
+        shell = int(tmux("display", "-p", "-t", "s", "#{pane_pid}"))
+        tmux("send-keys", "-t", "s", f"{sys.executable} -m omnitui", "Enter")
+        pane_with("Inbox: Mine")
+        console = int(subprocess.run(["pgrep", "-P", str(shell)], text=True,
+                                     capture_output=True, timeout=10).stdout.split()[0])
+        os.kill(console, signal.SIGTSTP)
+        pane_with("Stopped")
+        tmux("send-keys", "-t", "s", "fg", "Enter")
+        pane_with("Inbox: Mine")
+        tmux("send-keys", "-t", "s", "3")
+        assert "Traceback" not in pane_with("Inbox: All")
+    finally:
+        subprocess.run(["tmux", "-L", server, "kill-server"], capture_output=True, timeout=10)
