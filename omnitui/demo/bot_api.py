@@ -1,17 +1,21 @@
 """The demo shop's Telegram Bot API server on 127.0.0.1: the bot's replies land in a folder.
 
 It answers what the Telegram channel asks of the real API (https://core.telegram.org/bots/api)
-for a bot nobody writes to any more: getMe, long polls that end empty, and text messages, each
-kept as NNNN-chat<id>.txt. Everything else is answered as Telegram answers an unknown method.
-Standard library only: it runs in the demo's process, beside the console.
+for a bot nobody writes to any more: getMe, long polls that end empty, text messages (each
+kept as NNNN-chat<id>.txt) and files (kept under their own name). Everything else is
+answered as Telegram answers an unknown method. Standard library only: it runs in the demo's
+process, beside the console.
 """
 
 from __future__ import annotations
 
+import email.policy
 import itertools
 import json
 import threading
 import time
+from email.message import EmailMessage
+from email.parser import BytesParser
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -72,10 +76,15 @@ class DemoBotApi:
             return _ok(True)
         if method == "sendMessage":
             return _ok(self._keep(params))
+        if method in ("sendDocument", "sendPhoto") and "_upload" in params:
+            return _ok(self._keep(params, params["_upload"]))
         return HTTPStatus.NOT_FOUND, {"ok": False, "error_code": 404, "description": "Not Found"}
 
-    def _keep(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat, text = str(params.get("chat_id", "")), str(params.get("text", ""))
+    def _keep(self, params: dict[str, Any],
+              upload: tuple[str, bytes] | None = None) -> dict[str, Any]:
+        """Keep a text as NNNN-chat<id>.txt, a file as NNNN-chat<id>-<its name>."""
+        chat = str(params.get("chat_id", ""))
+        text = str(params.get("text") or params.get("caption") or "")
         with self._lock:
             number = next(self._numbers)
             message = {"message_id": number, "date": int(time.time()), "text": text,
@@ -83,9 +92,16 @@ class DemoBotApi:
                                 "type": "private"},
                        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Demo Shop"}}
             self.sent.append(message)
+        stem = f"{number:04d}-chat" + "".join(c for c in chat if c.isalnum() or c == "-")[:40]
+        if upload is not None:
+            name, data = upload
+            safe = "".join(c if c.isalnum() or c in ".-_" else "_" for c in name)[-80:]
+            (self.folder / f"{stem}-{safe or 'file'}").write_bytes(data)
+            message["document"] = {"file_id": f"demo-{number}", "file_unique_id": f"demo-{number}",
+                                   "file_name": name, "file_size": len(data)}
+            return message
         buttons = _button_labels(params.get("reply_markup"))
-        safe = "".join(c for c in chat if c.isalnum() or c == "-")[:40]
-        (self.folder / f"{number:04d}-chat{safe}.txt").write_text(
+        (self.folder / f"{stem}.txt").write_text(
             text + (f"\n\n[buttons: {buttons}]" if buttons else "") + "\n", encoding="utf-8")
         return message
 
@@ -101,6 +117,23 @@ class _QuietServer(ThreadingHTTPServer):
 
 def _ok(result: Any) -> tuple[int, dict[str, Any]]:
     return HTTPStatus.OK, {"ok": True, "result": result}
+
+
+def _form_data(content_type: str, raw: bytes) -> dict[str, Any]:
+    """multipart/form-data (an upload): fields as text, the file as `_upload` (name, bytes)."""
+    form = BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
+    fields: dict[str, Any] = {}
+    if not isinstance(form, EmailMessage) or not form.is_multipart():
+        return fields
+    for part in form.iter_parts():
+        data = part.get_payload(decode=True)
+        data = data if isinstance(data, bytes) else b""
+        if part.get_filename():
+            fields["_upload"] = (str(part.get_filename()), data)
+        elif name := part.get_param("name", header="content-disposition"):
+            fields[str(name)] = data.decode("utf-8", "replace")
+    return fields
 
 
 def _button_labels(markup: Any) -> str:
@@ -143,7 +176,10 @@ def _handler_for(api: DemoBotApi) -> type[BaseHTTPRequestHandler]:
             """Form or JSON parameters, as the Bot API takes them."""
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
-            if "json" in (self.headers.get("Content-Type") or ""):
+            kind = self.headers.get("Content-Type") or ""
+            if kind.startswith("multipart/form-data"):
+                return _form_data(kind, raw)
+            if "json" in kind:
                 try:
                     data = json.loads(raw or b"{}")
                 except ValueError:
