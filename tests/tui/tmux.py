@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,12 +24,25 @@ def console_command(config: Path, agent: str = "anna") -> str:
 
 
 class Tmux:
-    def __init__(self, name: str | None = None) -> None:
+    """One tmux server holding one console; `user`: run as that Unix user (root only), with
+    `env` as the console's environment."""
+
+    def __init__(self, name: str | None = None, *, user: str | None = None,
+                 env: Mapping[str, str] | None = None) -> None:
         self.name = name or f"omnitui-test-{uuid.uuid4().hex[:8]}"
+        self.user = user
+        self.env = dict(env or {})
 
     def run(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-L", self.name, *args], check=True, text=True,
-                              capture_output=True, timeout=30).stdout
+        argv = ["tmux", "-L", self.name, *args]
+        if self.user is not None:
+            from tests.unix_users import run_as
+
+            done = run_as(self.user, argv, env=self.env, timeout=30)
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+        return subprocess.run(argv, check=True, text=True, capture_output=True,
+                              timeout=30).stdout
 
     def start(self, command: str, *, width: int = 80, height: int = 24) -> None:
         self.run("new-session", "-d", "-s", "console", "-x", str(width), "-y", str(height),
@@ -44,6 +58,17 @@ class Tmux:
     def pane(self) -> str:
         return self.run("capture-pane", "-p", "-t", "console")
 
+    def wait(self, text: str, timeout: float = 30.0) -> str:
+        """`wait_for` for tests that are not coroutines."""
+        deadline = time.monotonic() + timeout
+        while True:
+            pane = self.pane()
+            if text in pane:
+                return pane
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never appeared; the pane was:\n{pane}")
+            time.sleep(0.1)
+
     async def wait_for(self, text: str, timeout: float = 15.0) -> str:
         deadline = time.monotonic() + timeout
         while True:
@@ -55,8 +80,9 @@ class Tmux:
             await asyncio.sleep(0.05)
 
     def kill(self) -> None:
-        subprocess.run(["tmux", "-L", self.name, "kill-server"], capture_output=True,
-                       timeout=10)
+        """Close the terminal at once, as a dropped SSH connection does."""
+        with contextlib.suppress(AssertionError, subprocess.SubprocessError):
+            self.run("kill-server")
 
 
 @contextmanager

@@ -1,0 +1,143 @@
+"""Nothing typed is lost: the real console in tmux at 80×24 with a busy neighbour process, every
+text entry typed into in bursts straight after the key that opens it (no waiting for the
+dialog), then saved at once. What the store holds must be exactly what was typed."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import sqlite3
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from omnitui.tui.demo import build_demo
+
+from .tmux import Tmux, console_command, cpu_burner
+
+pytestmark = [pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux"),
+              pytest.mark.slow]
+
+ROUNDS = 20
+WORDS = ("plain ascii words, Zażółć gęślą jaźń, Съешь же ещё этих мягких булок, "
+         "مرحبا بالعالم، كيف حالك 🙂 🚚 ")
+
+
+def burst(n: int, length: int = 2000) -> str:
+    """`length` characters of mixed scripts, different each round (a number leads)."""
+    return (f"[{n}] " + WORDS * (length // len(WORDS) + 1))[:length]
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, timeout=10)
+
+    def value(self, sql: str, *params: object) -> object:
+        row = self.db.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    async def until(self, sql: str, *params: object, timeout: float = 30.0) -> object:
+        deadline = time.monotonic() + timeout
+        while (found := self.value(sql, *params)) is None:
+            assert time.monotonic() < deadline, f"nothing came of {sql} {params}"
+            await asyncio.sleep(0.05)
+        return found
+
+
+async def open_conversation(tmux: Tmux) -> int:
+    """From wherever the console is: all conversations, the first one."""
+    tmux.keys("Escape")
+    await asyncio.sleep(0.3)
+    tmux.keys("3")
+    await asyncio.sleep(0.3)
+    tmux.keys("Enter")
+    pane = await tmux.wait_for("r reply")
+    match = re.search(r"#(\d+) ", pane)
+    assert match, pane
+    return int(match.group(1))
+
+
+async def test_every_text_entry_keeps_exactly_what_was_typed(tmp_path: Path) -> None:
+    settings = build_demo(tmp_path / "shop")
+    assert settings.path is not None
+    store = Store(settings.data_dir / "omnitui.db")
+    tz = ZoneInfo(settings.timezone)
+    tmux = Tmux()
+    tmux.start(console_command(settings.path))
+    timings: dict[str, list[float]] = {}
+
+    def newest(kind: str) -> int:
+        return int(store.value("SELECT coalesce(max(id), 0) FROM message WHERE kind = ?",
+                               kind))  # type: ignore[arg-type]
+
+    async def entry(name: str, open_keys: list[str], text: str, save: str,
+                    check: str, *params: object) -> object:
+        started = time.monotonic()
+        tmux.keys(*open_keys)  # then type at once: the dialog may not be on screen yet
+        tmux.type(text)
+        tmux.keys(save)
+        found = await store.until(check, *params)
+        timings.setdefault(name, []).append(time.monotonic() - started)
+        return found
+
+    try:
+        await tmux.wait_for("Inbox", timeout=20)
+        with cpu_burner():
+            conv = await open_conversation(tmux)
+            for kind, key in (("outbound", "r"), ("note", "n"), ("call", "c")):
+                for n in range(ROUNDS):
+                    typed, last = burst(n), newest(kind)
+                    stored = await entry(kind, [key], typed, "C-j",
+                                         "SELECT text FROM message WHERE kind = ? AND id > ?",
+                                         kind, last)
+                    assert stored == typed, f"{kind} round {n}: stored {len(str(stored))} " \
+                                            f"of {len(typed)} characters"
+            for n in range(ROUNDS):  # the warm transfer's note (after its prefilled draft)
+                typed, last = burst(n), newest("transfer")
+                stored = await entry("transfer", ["t", "Tab"], typed, "C-j",
+                                     "SELECT text FROM message WHERE kind = 'transfer' "
+                                     "AND id > ?", last)
+                assert typed in str(stored), f"transfer round {n}"
+            for n in range(ROUNDS):
+                name = f"zażółć-{n}-досуг"
+                stored = await entry("label", ["b"], name, "Enter",
+                                     "SELECT l.name FROM conversation_label cl JOIN label l "
+                                     "ON l.id = cl.label_id WHERE cl.conversation_id = ? AND "
+                                     "l.name = ?", conv, name)
+                assert stored == name
+            for n in range(ROUNDS):
+                when = f"2031-{n % 12 + 1:02d}-{n + 1:02d} {n % 24:02d}:{(7 * n) % 60:02d}"
+                expected = datetime.strptime(when, "%Y-%m-%d %H:%M").replace(
+                    tzinfo=tz).timestamp()
+                await entry("snooze", ["z", "End", "Enter"], when, "Enter",
+                            "SELECT 1 FROM conversation WHERE id = ? AND snoozed_until = ?",
+                            conv, expected)
+            names = [str(r[0]) for r in store.db.execute(
+                "SELECT cu.name FROM conversation c JOIN customer cu ON cu.id = c.customer_id "
+                "WHERE cu.name NOT LIKE '%[%' ORDER BY c.id")]
+            for n in range(ROUNDS):  # search: the typed words find their customer
+                name = names[n % len(names)]
+                tmux.keys("Escape")
+                await tmux.wait_for("Inbox")  # (the conversation screen also says "r reply")
+                started = time.monotonic()
+                tmux.keys("/")
+                tmux.type(name)
+                tmux.keys("Enter")
+                pane = await tmux.wait_for("r reply")
+                opened = re.search(r"#(\d+) ", pane)
+                assert opened, pane
+                owner = store.value("SELECT cu.name FROM conversation c JOIN customer cu ON "
+                                    "cu.id = c.customer_id WHERE c.id = ?", int(opened.group(1)))
+                assert owner == name, f"searched {name!r}, opened a conversation of {owner!r}"
+                timings.setdefault("search", []).append(time.monotonic() - started)
+        assert "Traceback" not in tmux.pane()
+    finally:
+        tmux.kill()
+    for name, spent in timings.items():
+        spent.sort()
+        print(f"{name}: {len(spent)} rounds, median {spent[len(spent) // 2]:.2f} s, "
+              f"max {spent[-1]:.2f} s")
