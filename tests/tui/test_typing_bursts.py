@@ -141,3 +141,41 @@ async def test_every_text_entry_keeps_exactly_what_was_typed(tmp_path: Path) -> 
         spent.sort()
         print(f"{name}: {len(spent)} rounds, median {spent[len(spent) // 2]:.2f} s, "
               f"max {spent[-1]:.2f} s")
+
+
+PROSE = ("ok done. Thanks a lot, your parcel is on its way and should arrive by Monday; "
+         "please tell us if anything is missing. Best wishes, Anna")
+
+
+async def test_prose_typed_into_the_wrong_place_changes_nothing(tmp_path: Path) -> None:
+    """An agent who thinks the reply box is open types a paragraph into the conversation
+    screen, then into the inbox: the letters are commands there, and none of them may change
+    a conversation or send anything."""
+    settings = build_demo(tmp_path / "shop")
+    assert settings.path is not None
+    store = Store(settings.data_dir / "omnitui.db")
+    durable = ("SELECT (SELECT group_concat(id || status || coalesce(assignee_id, '-') || "
+               "coalesce(snoozed_until, '-'), ',') FROM conversation), "
+               "(SELECT count(*) FROM message), (SELECT count(*) FROM outbox), "
+               "(SELECT count(*) FROM conversation_label), "
+               "(SELECT count(*) FROM event WHERE kind NOT IN ('presence', 'read'))")
+    tmux = Tmux()
+    tmux.start(console_command(settings.path))
+    try:
+        await tmux.wait_for("Inbox", timeout=20)
+        with cpu_burner():
+            await open_conversation(tmux)
+            await asyncio.sleep(1.0)
+            before = store.db.execute(durable).fetchone()
+            tmux.type(PROSE)
+            await asyncio.sleep(2.0)
+            pane = tmux.pane()
+            assert "Reopen #" in pane, pane  # "o": a question on screen, answered by nothing
+            tmux.keys("Escape", "Escape", "Escape")
+            await tmux.wait_for("Inbox")
+            tmux.type(PROSE)  # ("l" opens a conversation there: its letters are safe too)
+            await asyncio.sleep(2.0)
+        assert store.db.execute(durable).fetchone() == before
+        assert "Traceback" not in tmux.pane()
+    finally:
+        tmux.kill()
