@@ -14,8 +14,18 @@ from textual.widgets import Static
 from omnitui.tui import keymap
 
 
+FOCUS_MODEL = (
+    "Letters are commands only while the reply box is closed. r opens it; then it takes "
+    "every key until ctrl+j sends (and closes it) or esc closes it (the draft stays). "
+    "Resolve, reopen and pending ask for enter first. Resolve, reopen, pending, assign, "
+    "snooze, label and transfer can be undone for 10 seconds (the toast names the key); a "
+    "resolve's rating request waits until then. Keys typed ahead of a dialog wait for it.\n\n"
+)
+
+
 def help_text(overrides: Mapping[str, str]) -> Text:
     out = Text()
+    out.append(FOCUS_MODEL, style="italic")
     for scope, title in keymap.SCOPES.items():
         out.append(f"{title}\n", style="bold underline")
         for spec in keymap.REGISTRY:
