@@ -44,6 +44,43 @@ class ChatSettings:
     # goes by email instead, when an email address is known (a duration like "10m").
     email_fallback_after: str = "10m"
     csat: bool = True
+    # website chat gateway (docs/chat-web.md): HTTP + WebSocket on host:port, off when None
+    web: str | None = None
+    web_origins: list[str] = field(default_factory=list)  # pages allowed to open the chat
+    web_trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
+    web_address_limit: int = 60  # sessions, uploads and WebSocket connects per address a minute
+    web_connections_per_address: int = 50
+    web_upload_max: int | str = "10MB"
+    web_upload_types: list[str] = field(default_factory=lambda: list(DEFAULT_UPLOAD_TYPES))
+    web_consent_text: str = ""  # empty: the pre-chat form has no consent checkbox
+    web_language: str = "en"
+    web_strings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def web_upload_bytes(self) -> int:
+        return parse_size(self.web_upload_max)
+
+
+DEFAULT_UPLOAD_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf",
+                        "text/plain")
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 1000, "KIB": 1024, "MB": 1000**2, "MIB": 1024**2,
+               "GB": 1000**3, "GIB": 1024**3}
+
+
+def parse_size(value: int | str) -> int:
+    """Bytes from an integer or a string such as "10MB", "512 KiB"; ValueError otherwise."""
+    if isinstance(value, int):
+        number, unit = value, ""
+    else:
+        text = value.strip().upper()
+        digits = text.rstrip("KMGIB ")
+        unit = text[len(digits):].strip()
+        if not digits.isdigit() or unit not in _SIZE_UNITS:
+            raise ValueError(f"{value!r} is not a size such as \"10MB\" or \"512KB\"")
+        number = int(digits)
+    if number <= 0:
+        raise ValueError("a size must be more than zero")
+    return number * _SIZE_UNITS[unit]
 
 
 @dataclass(frozen=True)
@@ -109,6 +146,7 @@ class Settings:
     hours: dict[str, Any] = field(default_factory=dict)
     sla: dict[str, Any] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
+    bidi: str = "auto"  # [console] bidi: who reorders right-to-left text (omnitui/tui/rtl.py)
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -136,8 +174,10 @@ class Settings:
         return path if path.is_absolute() else self.data_dir / path
 
 
-TOP_LEVEL_TABLES = {"omnitui", "channels", "hours", "sla", "keys"}
+TOP_LEVEL_TABLES = {"omnitui", "channels", "hours", "sla", "keys", "console"}
 OMNITUI_KEYS = {"data_dir", "timezone", "shared"}
+CONSOLE_KEYS = {"bidi"}
+BIDI_MODES = ("auto", "app", "terminal")
 
 
 def default_config_path() -> Path:
@@ -219,6 +259,14 @@ def parse_settings(
     for k, v in keys.items():
         if not isinstance(v, str):
             raise ConfigError(f"'keys.{k}' in {where} must be a string such as \"ctrl+k\".")
+    console = raw.get("console", {})
+    for key in console:
+        if key not in CONSOLE_KEYS:
+            raise ConfigError(f"Unknown key 'console.{key}' in {where}.")
+    bidi = console.get("bidi", "auto")
+    if bidi not in BIDI_MODES:
+        raise ConfigError(f"'console.bidi' in {where} must be one of "
+                          f"{', '.join(repr(m) for m in BIDI_MODES)}, not {bidi!r}.")
     settings = Settings(
         path=cfg_path,
         data_dir=data_dir,
@@ -228,6 +276,7 @@ def parse_settings(
         hours=raw.get("hours", {}),
         sla=raw.get("sla", {}),
         keys=keys,
+        bidi=bidi,
         raw=raw,
     )
     _validate_hours_and_sla(settings, where)
@@ -272,6 +321,11 @@ def _build(cls: type, table: dict[str, Any], prefix: str, where: str) -> Any:
 
 
 def _type_ok(value: Any, hint: Any) -> bool:
+    if get_origin(hint) is list:
+        return isinstance(value, list) and all(_type_ok(v, get_args(hint)[0]) for v in value)
+    if get_origin(hint) is dict:
+        return isinstance(value, dict) and all(
+            _type_ok(v, get_args(hint)[1]) for v in value.values())
     options = get_args(hint) if get_origin(hint) is not None else (hint,)
     for option in options:
         if option is type(None) and value is None:
@@ -288,6 +342,10 @@ def _type_ok(value: Any, hint: Any) -> bool:
 
 
 def _type_name(hint: Any) -> str:
+    if get_origin(hint) is list:
+        return f"a list of {_type_name(get_args(hint)[0]).removeprefix('a ')}s"
+    if get_origin(hint) is dict:
+        return f"a table of {_type_name(get_args(hint)[1]).removeprefix('a ')}s"
     options = [o for o in (get_args(hint) or (hint,)) if o is not type(None)]
     words = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
     return " or ".join(words.get(o, str(o)) for o in options)
@@ -316,6 +374,45 @@ def _check_channel(name: str, ch: ChannelSettings, where: str) -> None:
             parse_duration(ch.email_fallback_after)
         except ValueError as exc:
             raise ConfigError(f"'{prefix}.email_fallback_after' in {where}: {exc}") from None
+        _check_web(prefix, ch, where)
+
+
+def _check_web(prefix: str, ch: ChatSettings, where: str) -> None:
+    """The website gateway's keys (docs/chat-web.md); only checked when `web` is set."""
+    if ch.web is None:
+        return
+    host, _, port = ch.web.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"'{prefix}.web' in {where} must be host:port, such as "
+                          "\"127.0.0.1:8089\".")
+    if not ch.web_origins:
+        raise ConfigError(f"'{prefix}.web_origins' in {where} must list the pages' origins "
+                          "(such as \"https://shop.example\") when 'web' is set.")
+    for origin in ch.web_origins:
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+            raise ConfigError(f"'{prefix}.web_origins' in {where}: {origin!r} is not an origin "
+                              "such as \"https://shop.example\" (scheme, host, optional port).")
+    import ipaddress
+
+    for proxy in ch.web_trusted_proxies:
+        try:
+            ipaddress.ip_address(proxy)
+        except ValueError:
+            raise ConfigError(f"'{prefix}.web_trusted_proxies' in {where}: {proxy!r} is not an "
+                              "IP address.") from None
+    for key in ("web_address_limit", "web_connections_per_address"):
+        if getattr(ch, key) < 1:
+            raise ConfigError(f"'{prefix}.{key}' in {where} must be at least 1.")
+    try:
+        ch.web_upload_bytes  # noqa: B018 - parsing is the check
+    except ValueError as exc:
+        raise ConfigError(f"'{prefix}.web_upload_max' in {where}: {exc}.") from None
+    for kind in ch.web_upload_types:
+        main, sep, sub = kind.partition("/")
+        if not sep or not main or not sub or any(c.isspace() for c in kind):
+            raise ConfigError(f"'{prefix}.web_upload_types' in {where}: {kind!r} is not a "
+                              "media type such as \"image/png\".")
 
 
 def resolve_secret(settings: object, base: str, label: str) -> str:

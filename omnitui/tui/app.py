@@ -32,7 +32,7 @@ from omnitui.core.wake import RECHECK_DELAYS, DirWatch
 from omnitui.install import is_shared_install
 from omnitui.store.console_queries import schema_is_current
 from omnitui.store.db import Store, StoreError
-from omnitui.tui import keymap
+from omnitui.tui import keymap, rtl
 from omnitui.tui.commands import ConsoleCommands
 from omnitui.tui.typeahead import KeyGate, KeySettled, TypedText
 from omnitui.tui.undo_list import UndoList
@@ -92,6 +92,7 @@ class OmniConsole(App[None]):
         self._wake_r, self._wake_w = os.pipe()  # ends the feed thread's wait at shutdown
         self.tz = settings.tz
         self.keys = dict(settings.keys)
+        rtl.set_mode(settings.bidi)
         self.sub_title = f"{self.agent.name} · {settings.data_dir}"
         self.key_gate = KeyGate(self)
         self.undo_list = UndoList(self.now)

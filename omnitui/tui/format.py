@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.store.console_queries import StatusChange
 from omnitui.store.queries import InboxRow, MessageRow
+from omnitui.tui import rtl
 
 KIND_BADGES = {"email": ("✉", "MAIL"), "telegram": ("✈", "TG"), "chat": ("◉", "CHAT")}
 BADGE_STYLES = {"email": "bold blue", "telegram": "bold cyan", "chat": "bold green"}
@@ -43,6 +45,22 @@ def waited(seconds: float | None) -> str:
 def safe_line(text: str | None) -> str:
     """Belt and braces: store text is sanitised at ingest, but the screen never trusts it."""
     return clean_line(text or "") or ""
+
+
+def display(text: str | None, width: int | None = None) -> str:
+    """Untrusted text as one screen line: sanitised, cut to `width` cells with "…" when
+    longer, and in right-to-left scripts put in visual order (see tui/rtl.py). Cut before
+    reordering, so an Arabic subject loses its end, not its beginning."""
+    line = safe_line(text)
+    if width is not None:
+        line = rtl.fit(line, width)
+    return rtl.display(line)
+
+
+def pad(text: str, width: int) -> str:
+    """`display(text, width)` padded with spaces to exactly `width` cells."""
+    shown = display(text, width)
+    return shown + " " * max(0, width - cell_len(shown))
 
 
 def inbox_line(row: InboxRow, now: float, width: int) -> Text:

@@ -30,6 +30,14 @@ def add_hostile(store: Store) -> int:
     return res.conversation_id
 
 
+@pytest.fixture(autouse=True)
+def plain_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No terminal of the machine running the tests leaks in: `[console] bidi = "auto"` then
+    means the console reorders right-to-left text itself, as on most terminals."""
+    for name in ("VTE_VERSION", "MLTERM", "KONSOLE_VERSION"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo-template")

@@ -13,7 +13,6 @@ from textual.widgets import Static
 
 from omnitui.tui import keymap
 
-
 FOCUS_MODEL = (
     "Letters are commands only while the reply box is closed. r opens it; then it takes "
     "every key until ctrl+j sends (and closes it) or esc closes it (the draft stays). "
