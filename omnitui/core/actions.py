@@ -162,12 +162,17 @@ def assign(store: Store, conversation_id: int, to_username: str | None, agent: A
     """Give the conversation to an agent (None: to nobody); returns the `assign` event's id."""
     target = get_agent(store, to_username) if to_username else None
     with agent_write(store, agent) as tx:
-        conv = _conv(tx, conversation_id)
-        tx.execute("UPDATE conversation SET assignee_id = ? WHERE id = ?",
-                   (target.id if target else None, conversation_id))
-        return tx.event("assign", conversation_id=conversation_id,
-                        customer_id=conv["customer_id"], to=target.username if target else None,
-                        previous_id=conv["assignee_id"])
+        return assign_in(tx, conversation_id, target)
+
+
+def assign_in(tx: Tx, conversation_id: int, target: AgentRow | None) -> int:
+    """`assign` inside the caller's checked write (bulk actions change many in one)."""
+    conv = _conv(tx, conversation_id)
+    tx.execute("UPDATE conversation SET assignee_id = ? WHERE id = ?",
+               (target.id if target else None, conversation_id))
+    return tx.event("assign", conversation_id=conversation_id,
+                    customer_id=conv["customer_id"], to=target.username if target else None,
+                    previous_id=conv["assignee_id"])
 
 
 # The columns a status change rewrites; its event keeps their values before, for an undo.
@@ -178,30 +183,36 @@ STATUS_COLUMNS = ("status", "snoozed_until", "snooze_until_reply", "resolved_at"
 def _set_status(store: Store, conversation_id: int, status: str, agent: AgentRow,
                 until: float | None = None, until_reply: bool = False) -> int:
     with agent_write(store, agent) as tx:
-        conv = _conv(tx, conversation_id)
-        if conv["merged_into"] is not None:
-            raise ActionError(f"Conversation {conversation_id} was merged into "
-                              f"{conv['merged_into']}.")
-        previous = conv["status"]
-        row = tx.one(f"SELECT {', '.join(STATUS_COLUMNS)} FROM conversation WHERE id = ?",
-                     (conversation_id,))
-        before = {name: row[name] for name in STATUS_COLUMNS}
-        tx.execute(
-            "UPDATE conversation SET status = ?, snoozed_until = ?, snooze_until_reply = ?, "
-            "resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE resolved_at END, "
-            "reopen_count = reopen_count + (CASE WHEN status = 'resolved' AND ? = 'open' "
-            "THEN 1 ELSE 0 END), "
-            "transfer_message_id = CASE WHEN ? = 'resolved' THEN NULL "
-            "ELSE transfer_message_id END, "
-            # A resolved conversation waits for nobody: it sorts by recency in the inbox.
-            "waiting_since = CASE WHEN ? = 'resolved' THEN NULL ELSE waiting_since END, "
-            "due_at = CASE WHEN ? = 'resolved' THEN NULL ELSE due_at END WHERE id = ?",
-            (status, until, until_reply, status, tx.now, status, status, status, status,
-             conversation_id),
-        )
-        return tx.event("status", conversation_id=conversation_id,
-                        customer_id=conv["customer_id"], status=status, previous=previous,
-                        until=until, until_reply=until_reply, before=before)
+        return status_in(tx, conversation_id, status, until, until_reply)
+
+
+def status_in(tx: Tx, conversation_id: int, status: str, until: float | None = None,
+              until_reply: bool = False) -> int:
+    """A status change inside the caller's checked write; returns its event's id."""
+    conv = _conv(tx, conversation_id)
+    if conv["merged_into"] is not None:
+        raise ActionError(f"Conversation {conversation_id} was merged into "
+                          f"{conv['merged_into']}.")
+    previous = conv["status"]
+    row = tx.one(f"SELECT {', '.join(STATUS_COLUMNS)} FROM conversation WHERE id = ?",
+                 (conversation_id,))
+    before = {name: row[name] for name in STATUS_COLUMNS}
+    tx.execute(
+        "UPDATE conversation SET status = ?, snoozed_until = ?, snooze_until_reply = ?, "
+        "resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE resolved_at END, "
+        "reopen_count = reopen_count + (CASE WHEN status = 'resolved' AND ? = 'open' "
+        "THEN 1 ELSE 0 END), "
+        "transfer_message_id = CASE WHEN ? = 'resolved' THEN NULL "
+        "ELSE transfer_message_id END, "
+        # A resolved conversation waits for nobody: it sorts by recency in the inbox.
+        "waiting_since = CASE WHEN ? = 'resolved' THEN NULL ELSE waiting_since END, "
+        "due_at = CASE WHEN ? = 'resolved' THEN NULL ELSE due_at END WHERE id = ?",
+        (status, until, until_reply, status, tx.now, status, status, status, status,
+         conversation_id),
+    )
+    return tx.event("status", conversation_id=conversation_id,
+                    customer_id=conv["customer_id"], status=status, previous=previous,
+                    until=until, until_reply=until_reply, before=before)
 
 
 def resolve(store: Store, conversation_id: int, agent: AgentRow) -> int:
@@ -250,19 +261,24 @@ def label(store: Store, conversation_id: int, name: str, agent: AgentRow,
     if not name:
         raise ActionError("A label needs a name.")
     with agent_write(store, agent) as tx:
-        conv = _conv(tx, conversation_id)
-        tx.execute("INSERT OR IGNORE INTO label (name) VALUES (?)", (name,))
-        label_id = tx.scalar("SELECT id FROM label WHERE name = ?", (name,))
-        had = tx.one("SELECT 1 FROM conversation_label WHERE conversation_id = ? AND "
-                     "label_id = ?", (conversation_id, label_id)) is not None
-        if remove:
-            tx.execute("DELETE FROM conversation_label WHERE conversation_id = ? AND label_id = ?",
-                       (conversation_id, label_id))
-        else:
-            tx.execute("INSERT OR IGNORE INTO conversation_label VALUES (?, ?)",
-                       (conversation_id, label_id))
-        return tx.event("unlabel" if remove else "label", conversation_id=conversation_id,
-                        customer_id=conv["customer_id"], label=name, had=had)
+        return label_in(tx, conversation_id, name, remove=remove)
+
+
+def label_in(tx: Tx, conversation_id: int, name: str, *, remove: bool = False) -> int:
+    """`label` inside the caller's checked write, `name` already cleaned."""
+    conv = _conv(tx, conversation_id)
+    tx.execute("INSERT OR IGNORE INTO label (name) VALUES (?)", (name,))
+    label_id = tx.scalar("SELECT id FROM label WHERE name = ?", (name,))
+    had = tx.one("SELECT 1 FROM conversation_label WHERE conversation_id = ? AND "
+                 "label_id = ?", (conversation_id, label_id)) is not None
+    if remove:
+        tx.execute("DELETE FROM conversation_label WHERE conversation_id = ? AND label_id = ?",
+                   (conversation_id, label_id))
+    else:
+        tx.execute("INSERT OR IGNORE INTO conversation_label VALUES (?, ?)",
+                   (conversation_id, label_id))
+    return tx.event("unlabel" if remove else "label", conversation_id=conversation_id,
+                    customer_id=conv["customer_id"], label=name, had=had)
 
 
 _UNREAD = ("SELECT m.last FROM (SELECT max(id) AS last FROM message WHERE conversation_id = ?) m "
@@ -309,10 +325,11 @@ def record_rating(store: Store, conversation_id: int, score: int, comment: str |
         raise ActionError("A rating is a whole number from 1 to 5.")
     with store.write(actor) as tx:
         conv = _conv(tx, conversation_id)
+        comment = clean_text(comment) if comment else None
         tx.execute("UPDATE conversation SET rating = ?, rating_comment = ? WHERE id = ?",
-                   (score, clean_text(comment) if comment else None, conversation_id))
+                   (score, comment, conversation_id))
         tx.event("rating", conversation_id=conversation_id, customer_id=conv["customer_id"],
-                 score=score)
+                 score=score, **({"comment": comment} if comment else {}))
 
 
 def merge_conversations(store: Store, target_id: int, source_id: int, agent: AgentRow) -> None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from omnitui.core.errors import ActionError
 from omnitui.core.undo import UNDO_WINDOW, undo
+from omnitui.store.db import StoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,19 @@ class UndoList:
         if item is None:
             return "Nothing to undo: changes can be undone for 10 seconds."
         self.items.pop()
-        sentences = [undo(store, event_id, agent)  # type: ignore[arg-type]
-                     for event_id in reversed(item.event_ids)]
-        return sentences[-1] if len(sentences) == 1 else f"{item.what}: undone."
+        if len(item.event_ids) == 1:
+            return undo(store, item.event_ids[0], agent)  # type: ignore[arg-type]
+        # Several changes (a bulk action): each one that can still be undone is, and the
+        # sentence names those someone changed since (their undo would overwrite that).
+        refused: list[str] = []
+        for event_id in reversed(item.event_ids):
+            try:
+                undo(store, event_id, agent)  # type: ignore[arg-type]
+            except StoreError as exc:
+                refused.append(str(exc))
+        if not refused:
+            return f"{item.what}: undone."
+        if len(refused) == len(item.event_ids):
+            raise ActionError(refused[0])
+        return (f"{item.what}: undone except {len(refused)} (" + refused[0].rstrip(".")
+                + (", …" if len(refused) > 1 else "") + ").")
