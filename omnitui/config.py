@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from omnitui.config_inbox import InboxSettings, parse_inbox
+
 
 class ConfigError(Exception):
     """A config problem, phrased as one sentence a sysadmin can act on."""
@@ -147,6 +149,7 @@ class Settings:
     sla: dict[str, Any] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     bidi: str = "auto"  # [console] bidi: who reorders right-to-left text (omnitui/tui/rtl.py)
+    inbox: InboxSettings = field(default_factory=InboxSettings)  # [inbox] and [views.*]
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -174,7 +177,7 @@ class Settings:
         return path if path.is_absolute() else self.data_dir / path
 
 
-TOP_LEVEL_TABLES = {"omnitui", "channels", "hours", "sla", "keys", "console"}
+TOP_LEVEL_TABLES = {"omnitui", "channels", "hours", "sla", "keys", "console", "inbox", "views"}
 OMNITUI_KEYS = {"data_dir", "timezone", "shared"}
 CONSOLE_KEYS = {"bidi"}
 BIDI_MODES = ("auto", "app", "terminal")
@@ -277,10 +280,18 @@ def parse_settings(
         sla=raw.get("sla", {}),
         keys=keys,
         bidi=bidi,
+        inbox=_inbox(raw, where, set(channels)),
         raw=raw,
     )
     _validate_hours_and_sla(settings, where)
     return settings
+
+
+def _inbox(raw: dict[str, Any], where: str, channels: set[str]) -> InboxSettings:
+    try:
+        return parse_inbox(raw.get("inbox", {}), raw.get("views", {}), where, channels)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _validate_hours_and_sla(settings: Settings, where: str) -> None:
