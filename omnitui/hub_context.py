@@ -132,10 +132,20 @@ def _history(store: Store, kind: str, address: str, limit: int) -> list[dict[str
         "AND coalesce(m.delivery_state, '') != 'failed' ORDER BY m.id DESC LIMIT ?",
         (kind, address, limit)
     ).fetchall()
+    files: dict[int, list[dict[str, Any]]] = {}
+    ids = [r[0] for r in rows]
+    if ids:  # a reloaded chat shows the files the visitor sent, by name (never their bytes)
+        for mid, name, ctype, size in store.conn.execute(
+                "SELECT message_id, filename, content_type, size FROM attachment WHERE "
+                f"message_id IN ({','.join('?' * len(ids))}) ORDER BY id", ids):
+            files.setdefault(mid, []).append({"name": name, "type": ctype, "size": size})
     out = []
     for r in reversed(rows):
-        out.append({"id": str(r[0]), "from": "customer" if r[1] == "inbound" else "agent",
-                    "text": r[2], "at": iso(r[3])})
+        entry = {"id": str(r[0]), "from": "customer" if r[1] == "inbound" else "agent",
+                 "text": r[2], "at": iso(r[3])}
+        if r[0] in files:
+            entry["attachments"] = files[r[0]]
+        out.append(entry)
     return out
 
 

@@ -18,6 +18,8 @@ MAX_TEXT = 8000
 MAX_ID = 128  # a client-chosen message id; the contract is silent, this keeps keys small
 MAX_NAME = 200
 MAX_EMAIL = 254  # RFC 5321 path limit
+MAX_ATTACHMENTS = 5  # upload ids in one message (docs/chat-web.md)
+MAX_UPLOAD_ID = 1024
 
 # Error codes, exactly as the contract spells them.
 BAD_JSON = "bad_json"
@@ -45,6 +47,7 @@ class Hello:
     name: str | None = None
     email: str | None = None
     token: str | None = None
+    consent: bool = False  # the website's pre-chat consent box was ticked
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class Message:
     id: str  # normalised to a string: it becomes part of the stored external id
     text: str
     raw_id: str | int  # echoed unchanged in the ack, so a client matches what it sent
+    attachments: tuple[str, ...] = ()  # upload ids from the web gateway's /chat/upload
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +82,9 @@ class Ping:
 Request = Hello | Message | Delivered | Rating | Typing | Ping
 
 
-def parse_line(line: bytes) -> Request:
-    """One line (without its newline) → a typed request, or `ProtocolError`."""
+def parse_line(line: bytes, *, web: bool = False) -> Request:
+    """One line (without its newline) → a typed request, or `ProtocolError`. With `web` (a
+    WebSocket frame) the visitor comes from the token, so `hello` needs no `visitor`."""
     if len(line) > MAX_LINE:
         raise ProtocolError(TOO_LONG, f"A line can be at most {MAX_LINE} bytes.")
     try:
@@ -100,6 +105,8 @@ def parse_line(line: bytes) -> Request:
     parser = _PARSERS.get(kind)
     if parser is None:
         raise ProtocolError(UNKNOWN_TYPE, f"Unknown type {_short(kind)!r}.")
+    if web and kind == "hello":
+        return _hello({**obj, "visitor": "web", "token": None})
     return parser(obj)
 
 
@@ -138,7 +145,10 @@ def _hello(obj: dict[str, Any]) -> Hello:
     token = obj.get("token")
     if token is not None and not isinstance(token, str):
         raise ProtocolError(BAD_FIELD, "\"token\" must be a string.")
-    return Hello(visitor or "", (name or "").strip() or None, email, token)
+    consent = obj.get("consent", False)
+    if not isinstance(consent, bool):
+        raise ProtocolError(BAD_FIELD, "\"consent\" must be true or false.")
+    return Hello(visitor or "", (name or "").strip() or None, email, token, consent)
 
 
 def _message(obj: dict[str, Any]) -> Message:
@@ -150,8 +160,20 @@ def _message(obj: dict[str, Any]) -> Message:
     msg_id = str(raw_id)
     if not 1 <= len(msg_id) <= MAX_ID:
         raise ProtocolError(BAD_FIELD, f"\"id\" must be 1 to {MAX_ID} characters long.")
-    text = _string(obj, "text", low=1, high=MAX_TEXT, required=True)
-    return Message(msg_id, text or "", raw_id)
+    attachments = _attachments(obj.get("attachments"))
+    text = _string(obj, "text", low=0 if attachments else 1, high=MAX_TEXT, required=True,
+                   blank_ok=bool(attachments))
+    return Message(msg_id, text or "", raw_id, attachments)
+
+
+def _attachments(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_ATTACHMENTS or not all(
+            isinstance(v, str) and 1 <= len(v) <= MAX_UPLOAD_ID for v in value):
+        raise ProtocolError(BAD_FIELD, f"\"attachments\" must be a list of at most "
+                                       f"{MAX_ATTACHMENTS} upload ids.")
+    return tuple(value)
 
 
 def _delivered(obj: dict[str, Any]) -> Delivered:
@@ -216,6 +238,11 @@ def offline(text: str) -> bytes:
     return encode({"type": "offline", "text": text})
 
 
+def typing(active: bool) -> bytes:
+    """An agent started (or stopped) typing in the visitor's conversation."""
+    return encode({"type": "typing", "typing": active})
+
+
 def rate_request(conversation: int) -> bytes:
     return encode({"type": "rate_request", "conversation": str(conversation)})
 
@@ -229,7 +256,8 @@ def reply(message_id: int | str, text: str, agent: str, at: str) -> bytes:
 def welcome(visitor: str, online: bool, history: list[dict[str, Any]]) -> bytes:
     """`welcome` with as much recent history as fits one line: the oldest entries go first,
     and an entry too long on its own is shortened, so a welcome never breaks the framing."""
-    entries = [{"id": str(h["id"]), "from": h["from"], "text": h["text"], "at": h["at"]}
+    entries = [{"id": str(h["id"]), "from": h["from"], "text": h["text"], "at": h["at"],
+                **({"attachments": h["attachments"]} if h.get("attachments") else {})}
                for h in history]
     line = encode({"type": "welcome", "visitor": visitor, "online": online, "history": entries})
     while not fits(line) and entries:

@@ -44,9 +44,10 @@ class _Lru(OrderedDict[int, V]):
 
 class ResolutionWatcher:
     def __init__(self, db_path: Path, notify: Callable[[str, int], None],
-                 size: int = 50_000) -> None:
+                 size: int = 50_000, typing: Callable[[str, bool], None] | None = None) -> None:
         self.db_path = db_path
         self.notify = notify
+        self.typing = typing  # an agent's typing mark in a known conversation → its visitor
         self._messages: _Lru[str] = _Lru(size)  # message id → visitor, its event not seen yet
         self._conversations: _Lru[str] = _Lru(size)  # conversation id → visitor
         self._unclaimed: _Lru[int] = _Lru(UNCLAIMED)  # message id → conversation, seen first
@@ -83,3 +84,6 @@ class ResolutionWatcher:
                 self.learned_conversation(conv, visitor)
         elif event.kind == SETTLED_EVENT and conv in self._conversations:
             self.notify(self._conversations[conv], conv)
+        elif event.kind == "presence" and self.typing is not None and \
+                conv in self._conversations:
+            self.typing(self._conversations[conv], bool(event.data.get("typing")))

@@ -33,6 +33,8 @@ from omnitui.channels.chat.limits import Batcher, RateLimiter, Recent
 from omnitui.channels.chat.presence import Presence, find_email, offline_text
 from omnitui.channels.chat.resolutions import ResolutionWatcher
 from omnitui.channels.chat.session import TOO_LONG_LINE, Session, read_lines
+from omnitui.channels.chat.web import uploads
+from omnitui.channels.chat.web.gateway import Gateway
 from omnitui.config import ChatSettings, Settings, resolve_secret
 from omnitui.config import ConfigError as SettingsError
 
@@ -64,7 +66,9 @@ class ChatChannel:
         self._token: str | None = None
         self._socket_inode: int | None = None
         self._stopping = False
-        self.resolutions = ResolutionWatcher(settings.db_path, self._request_rating)
+        self.resolutions = ResolutionWatcher(settings.db_path, self._request_rating,
+                                             typing=self._agent_typing)
+        self.gateway: Gateway | None = None
         self.presence = Presence(cfg)  # service levels: who left, for the email fallback
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -94,6 +98,9 @@ class ChatChannel:
                     lambda r, w: self._serve(r, w, tcp=True), host, port, limit=p.MAX_LINE,
                     backlog=BACKLOG, reuse_address=True))
                 where += f" and {host}:{port}"
+            if self.cfg.web is not None:
+                self.gateway = Gateway(self)
+                where += f" and {await self.gateway.start()}"
             ctx.log(f"listening on {where}")
             await ctx.set_state("up", f"listening on {where}")
             # Both run until cancelled; if one ever ends, the channel restarts.
@@ -127,6 +134,9 @@ class ChatChannel:
                                                       return_exceptions=True), STOP_GRACE)
         for session in sessions:
             session.abort()
+        if self.gateway is not None:
+            await self.gateway.stop()
+            self.gateway = None
 
     def _bind_unix(self) -> socket.socket:
         """Bind under a temporary name, set mode 0660, then rename over the final path: no
@@ -190,6 +200,17 @@ class ChatChannel:
             session.push(line)
         return SendResult()
 
+    @property
+    def context(self) -> Any:
+        """The hub context while running (the gateway asks it whether the shop is open)."""
+        return self._ctx
+
+    def _agent_typing(self, visitor: str, active: bool) -> None:
+        """An agent's typing mark in this visitor's conversation: tell their sessions."""
+        line = p.typing(active)
+        for session in list(self._by_visitor.get(visitor, ())):
+            session.push(line)
+
     def _request_rating(self, visitor: str, conversation_id: int) -> None:
         """A conversation of this visitor was resolved: ask the connected sessions to rate it."""
         if not self.cfg.csat:
@@ -203,10 +224,9 @@ class ChatChannel:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                      *, tcp: bool) -> None:
         session = Session(writer, tcp=tcp)
-        if len(self._sessions) >= MAX_SESSIONS:
+        if not self.attach(session):
             session.abort()
             return
-        self._sessions.add(session)
         try:
             async for line in read_lines(reader):
                 if session.closed:
@@ -216,27 +236,44 @@ class ChatChannel:
                                           f"A line can be at most {p.MAX_LINE} bytes."))
                     continue
                 assert isinstance(line, bytes)
-                if not line.strip():
-                    continue  # blank lines are harmless keep-alives
-                request: p.Request | None = None
-                try:
-                    request = p.parse_line(line)
-                    await self._handle(session, request)
-                except p.ProtocolError as exc:
-                    session.write(p.error(exc.code, exc.message))
-                    if exc.code == p.AUTH:
-                        break
-                except (ConnectionError, OSError):
-                    raise
-                except Exception as exc:  # a store fault: this request is lost, not the hub
-                    self._ctx.log(f"could not handle a {type(request).__name__.lower()} "
-                                  f"request: {exc}")
+                if not await self.handle_line(session, line):
+                    break
         except (ConnectionError, OSError):
             pass  # the client went away; nothing of theirs is half-done
         finally:
             self._forget(session)
             if not session.closed:
                 await session.close()
+
+    def attach(self, session: Session) -> bool:
+        """Count a new connection (socket or WebSocket); False when the hub is full."""
+        if len(self._sessions) >= MAX_SESSIONS or self._stopping:
+            return False
+        self._sessions.add(session)
+        return True
+
+    async def handle_line(self, session: Session, line: bytes, *, web: bool = False) -> bool:
+        """One request of either framing, answered on `session`; False: close the connection."""
+        if not line.strip():
+            return True  # blank lines are harmless keep-alives
+        request: p.Request | None = None
+        try:
+            request = p.parse_line(line, web=web)
+            await self._handle(session, request)
+        except p.ProtocolError as exc:
+            session.write(p.error(exc.code, exc.message))
+            if exc.code == p.AUTH:
+                return False
+        except (ConnectionError, OSError):
+            raise
+        except Exception as exc:  # a store fault: this request is lost, not the hub
+            self._ctx.log(f"could not handle a {type(request).__name__.lower()} "
+                          f"request: {exc}")
+        return True
+
+    def detach(self, session: Session) -> None:
+        """A connection ended (the gateway's counterpart of the socket server's cleanup)."""
+        self._forget(session)
 
     def _forget(self, session: Session) -> None:
         self._sessions.discard(session)
@@ -273,8 +310,12 @@ class ChatChannel:
     async def _hello(self, session: Session, hello: p.Hello) -> None:
         if session.tcp and not self._token_ok(hello.token):
             raise p.ProtocolError(p.AUTH, "Wrong or missing token.")
+        if (session.fixed_visitor is not None and self.cfg.web_consent_text.strip()
+                and (hello.name or hello.email) and not hello.consent):
+            raise p.ProtocolError(p.BAD_FIELD, "Please tick the consent box before you write.")
         self._unregister(session)
-        session.visitor = hello.visitor
+        session.visitor = session.fixed_visitor or hello.visitor
+        hello = p.Hello(session.visitor, hello.name, hello.email, None, hello.consent)
         session.name = hello.name
         session.email = hello.email
         session.begin_hello()
@@ -317,8 +358,10 @@ class ChatChannel:
                     p.RATE_LIMITED,
                     f"Too many messages; message {p._short(msg.id)!r} was not stored. "
                     f"Send it again in a few seconds.")
+            files = tuple(uploads.resolve(self.cfg, self.settings.attachments_dir, upload)
+                          for upload in msg.attachments)
             item = Inbound(channel=self.name, kind="chat", external_id=external_id(visitor, msg.id),
-                           address=visitor, text=msg.text,
+                           address=visitor, text=msg.text, attachments=files,
                            display_name=session.name, link_email=session.email)
             typed = None if session.email_known else find_email(msg.text)
             if typed is not None:  # the answer to the offline line's ask: reachable by email

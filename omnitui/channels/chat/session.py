@@ -70,6 +70,7 @@ class Session:
         self.tcp = tcp
         self.max_buffer = max_buffer
         self.visitor: str | None = None
+        self.fixed_visitor: str | None = None  # a web session's visitor, fixed by its token
         self.name: str | None = None  # from hello; stored with each message as display name
         self.email: str | None = None
         self.email_known = False  # the customer has an email identity (set by hello)
