@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import re
 import secrets
-from email import policy
 from email.message import Message
 from email.parser import BytesParser
+
+from omnitui.channels.email.headers import POLICY
 
 MIN_SIZE = 64 * 1024  # below this the plain parse is already cheap
 _RUN = re.compile(rb"(?:[A-Za-z0-9+/=]{40,998}\r?\n){64,}")
 
 
 def message_from_bytes(raw: bytes, *, min_size: int = MIN_SIZE) -> Message:
-    """`email.message_from_bytes(raw, policy=compat32)`, faster on big base64 bodies."""
-    parser = BytesParser(policy=policy.compat32)
+    """`email.message_from_bytes(raw, policy=POLICY)` (compat32 that keeps 8-bit header bytes
+    and joins folded parameters, see headers.py), faster on big base64 bodies."""
+    parser = BytesParser(policy=POLICY)
     if len(raw) < min_size:
         return parser.parsebytes(raw)
     prefix = f"OmnituiRun{secrets.token_hex(8)}N"

@@ -2,33 +2,43 @@
 
 Pure functions, tested table-driven. Mail in the wild lies about its charset, breaks its MIME
 boundaries and carries 8-bit headers, so every step here degrades instead of raising; only mail
-with nothing usable in it raises `MailParseError` (the channel then quarantines it).
+with nothing usable in it, or with no sender a reply could reach, raises `MailParseError` (the
+channel then quarantines it). Charsets are read in charsets.py, headers in headers.py, senders
+in senders.py, uuencoded files in uuencode.py; this module walks the MIME tree.
 """
 
 from __future__ import annotations
 
-import contextlib
-import email
 import email.policy
+import mimetypes
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.errors import HeaderParseError
-from email.header import decode_header, make_header
 from email.message import Message
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
 import html2text
 
 from omnitui.channels.base import InboundAttachment
 from omnitui.channels.email.bigmime import message_from_bytes
+from omnitui.channels.email.charsets import decode_bytes
+from omnitui.channels.email.headers import header_text, repair_header_block
+from omnitui.channels.email.senders import NoSender, addresses, sender
+from omnitui.channels.email.uuencode import split_uuencoded
+
+__all__ = ["MSGID_RE", "MailParseError", "ParsedMail", "clean_header", "decode_bytes",
+           "extract_body", "header", "html_to_text", "msgids", "parse_mail", "thread_refs"]
 
 MSGID_RE = re.compile(r"<[^<>\s]{1,900}>")
-# Charsets that decode any byte string, so a strict decode "succeeding" proves nothing.
-_PERMISSIVE = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252"}
-
-
 _RECIPIENT_HEADERS = {"to", "cc", "delivered-to", "x-original-to"}
+# Parts that are data for programs, not text for the agent: kept as files.
+_TEXT_AS_FILE = {"text/rfc822-headers"}
+# The signature of a multipart/signed: proof for a mail program, not a file the customer sent.
+_SIGNATURES = {"application/pgp-signature", "application/pkcs7-signature",
+               "application/x-pkcs7-signature"}
+_BOUNDARY_LINE = re.compile(
+    r"^--([^\r\n\"\\]{1,200}?)[ \t]*\r?\n[\x21-\x39\x3b-\x7e]+:", re.M
+)
 
 
 class MailParseError(ValueError):
@@ -53,47 +63,21 @@ class ParsedMail:
     defects: list[str] = field(default_factory=list)
 
 
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode a body as declared, falling back when the declaration is wrong or unknown."""
-    declared = (charset or "us-ascii").strip().strip('"').lower()
-    if declared in _PERMISSIVE:
-        # Mail labelled ASCII/Latin-1 that is valid UTF-8 is almost always mislabelled UTF-8.
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            return data.decode("windows-1252", errors="replace")
-    for candidate in (declared, "utf-8"):
-        try:
-            return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    try:
-        return data.decode(declared, errors="replace")
-    except LookupError:
-        return data.decode("windows-1252", errors="replace")
-
-
 def clean_header(value: object) -> str:
-    """A header as text without surrogates: raw 8-bit headers are read as UTF-8, else cp1252."""
-    text = str(value)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
-        raw = text.encode("utf-8", errors="surrogateescape")
-        text = decode_bytes(raw, "us-ascii")  # UTF-8 if valid, else cp1252
-    if "=?" in text:
-        with contextlib.suppress(LookupError, UnicodeError, ValueError, HeaderParseError):
-            text = str(make_header(decode_header(text)))
-    return text.encode("utf-8", errors="replace").decode("utf-8")
+    """A header as text without surrogates: raw 8-bit bytes read as UTF-8, else cp1252."""
+    return header_text(value)
 
 
 def header(msg: Message, name: str) -> str | None:
     """One header's decoded, unfolded value, or None; never raises on malformed encoded words.
 
     Read from the raw value: the header registry turns 8-bit bytes into U+FFFD and can raise.
+    Raw 8-bit or UTF-7 text is read in the message's own charset when it is not UTF-8.
     """
     value = _raw_header(msg, name)
     if value is None:
         return None
-    return clean_header(re.sub(r"\r?\n[ \t]*", " ", value)).strip()
+    return header_text(value, _charset(msg)).strip()
 
 
 def _raw_header(msg: Message, name: str) -> str | None:
@@ -102,6 +86,13 @@ def _raw_header(msg: Message, name: str) -> str | None:
         if key.lower() == name.lower():
             return str(value)
     return None
+
+
+def _charset(part: Message) -> str | None:
+    try:
+        return part.get_content_charset()
+    except Exception:
+        return None
 
 
 def msgids(value: str | None) -> list[str]:
@@ -133,30 +124,32 @@ def html_to_text(html: str) -> str:
 
 
 def parse_mail(raw: bytes) -> ParsedMail:
-    """Parse one message. Raises MailParseError only when there is nothing to show."""
+    """Parse one message. Raises MailParseError only when there is nothing to show, or nobody
+    a reply could reach."""
     if not raw.strip():
         raise MailParseError("empty message (zero bytes)")
+    raw, repairs = repair_header_block(raw)
     try:
         msg = message_from_bytes(raw)  # the stdlib's parse, without its per-line base64 cost
     except Exception as exc:  # pragma: no cover - the parser is lenient by design
         raise MailParseError(f"cannot parse MIME structure: {exc}") from None
     if not msg.keys():
-        raise MailParseError("no headers found")
-    from_value = ""
-    for name in ("From", "Sender", "Return-Path"):
-        from_value = _raw_header(msg, name) or ""
-        if from_value.strip():
-            break
-    pairs = _addresses([from_value])
-    if not pairs:
-        raise MailParseError(f"no sender address in From {from_value[:200]!r}")
-    from_name, from_addr = pairs[0][0], pairs[0][1].lower()
+        raise MailParseError("not a mail: no headers found")
+    hint = _charset(msg)
+    first: dict[str, str] = {}
+    for key, value in msg.raw_items():
+        first.setdefault(key.lower(), str(value))
+    try:
+        from_name, from_addr = sender(first, hint)
+    except NoSender as exc:
+        raise MailParseError(str(exc)) from None
     ids = msgids(header(msg, "Message-ID"))
-    recipients = tuple(a for _, a in _addresses(
-        [v for k, v in msg.raw_items() if k.lower() in _RECIPIENT_HEADERS]
-    ))
+    recipients = tuple(
+        a for k, v in msg.raw_items() if k.lower() in _RECIPIENT_HEADERS
+        for _, a in addresses(str(v), hint)
+    )
     text, from_html, attachments = extract_body(msg)
-    defects = [type(d).__name__ for d in getattr(msg, "defects", [])]
+    defects = [type(d).__name__ for d in getattr(msg, "defects", [])] + repairs
     return ParsedMail(
         message=msg,
         from_addr=from_addr,
@@ -173,23 +166,6 @@ def parse_mail(raw: bytes) -> ParsedMail:
     )
 
 
-def _addresses(values: list[str]) -> list[tuple[str, str]]:
-    """(name, address) pairs; fall back to a bare a@b search when the syntax is broken."""
-    out: list[tuple[str, str]] = []
-    for value in values:
-        value = re.sub(r"\r?\n[ \t]*", " ", str(value))
-        try:
-            parsed = getaddresses([value])
-        except Exception:
-            parsed = []
-        got = [(clean_header(n), clean_header(a).strip()) for n, a in parsed if "@" in a]
-        if not got:
-            bare = re.findall(r"[^\s<>\"',;:]+@[^\s<>\"',;:]+", value)
-            got = [("", clean_header(m)) for m in bare]
-        out.extend(got)
-    return out
-
-
 def _date(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -202,106 +178,153 @@ def _date(value: str | None) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+@dataclass(slots=True)
+class _Body:
+    """What a walk over the MIME tree collects; `hint` is the message's own charset."""
+
+    hint: str | None
+    forward_depth: int = 0  # > 0 inside a forwarded message
+    plain: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+    attachments: list[InboundAttachment] = field(default_factory=list)
+    forwarded: list[str] = field(default_factory=list)
+
+    def add_file(self, name: str | None, ctype: str, data: bytes) -> None:
+        name = name or f"attachment-{len(self.attachments) + 1}"
+        self.attachments.append(InboundAttachment(name, ctype, len(data), data))
+
+
 def extract_body(msg: Message) -> tuple[str, bool, list[InboundAttachment]]:
-    """Body text (text/plain preferred), whether it came from HTML, and the attachments."""
-    plain: list[str] = []
-    html: list[str] = []
-    attachments: list[InboundAttachment] = []
-    forwarded: list[str] = []
-    _walk(msg, plain, html, attachments, forwarded, depth=0)
-    if plain:
-        text, from_html = "\n\n".join(plain), False
-    elif html:
-        text, from_html = "\n\n".join(html_to_text(h) for h in html), True
-    else:
-        text, from_html = "", False
-    if forwarded:
-        text = "\n\n".join([text, *forwarded]) if text else "\n\n".join(forwarded)
+    """Body text (non-empty text/plain preferred), whether it came from HTML, and every file."""
+    body = _Body(_charset(msg))
+    _walk(msg, body, depth=0)
+    text, from_html = _main_text(body.plain, body.html)
+    if body.forwarded:
+        text = "\n\n".join([text, *body.forwarded]) if text else "\n\n".join(body.forwarded)
     text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
-    return text, from_html, attachments
+    return text, from_html, body.attachments
 
 
-def _walk(
-    part: Message,
-    plain: list[str],
-    html: list[str],
-    attachments: list[InboundAttachment],
-    forwarded: list[str],
-    depth: int,
-) -> None:
-    """Collect body texts and attachments; multipart/alternative keeps only its best text."""
+def _main_text(plain: list[str], html: list[str]) -> tuple[str, bool]:
+    """The plain parts that say something, else the HTML ones as text: an empty text/plain
+    beside a real HTML body must not hide it."""
+    said = [p for p in plain if p.strip()]
+    if said:
+        return "\n\n".join(said), False
+    shown = [t for t in (html_to_text(h) for h in html) if t.strip()]
+    if shown:
+        return "\n\n".join(shown), True
+    return "", False
+
+
+def _walk(part: Message, body: _Body, depth: int, files_only: bool = False) -> None:
+    """Collect texts and files. Of a multipart/alternative only the best branch gives text,
+    but every branch gives its files (a screenshot pasted into the HTML is still a file the
+    customer sent); `files_only` walks such a branch."""
     if depth > 30:  # hostile nesting
         return
     ctype = part.get_content_type()
     if ctype == "message/rfc822":
-        _nested(part, attachments, forwarded, depth)
+        _nested(part, body, depth)
         return
     if part.is_multipart():
-        children = part.get_payload()
-        if not isinstance(children, list):
-            children = []
-        if ctype == "multipart/alternative":
-            texts = [c for c in children if not _is_attachment(c)]
-            best = next((c for c in texts if c.get_content_type() == "text/plain"), None)
-            best = best or next((c for c in texts if c.get_content_type() == "text/html"), None)
-            best = best or next((c for c in texts if c.is_multipart()), None)
-            for child in children:
-                if child is best or _is_attachment(child):
-                    _walk(child, plain, html, attachments, forwarded, depth + 1)
-            return
+        payload = part.get_payload()
+        children = [c for c in payload if isinstance(c, Message)] if isinstance(payload, list) \
+            else []
+        best = _best_alternative(children) if ctype == "multipart/alternative" else None
+        if ctype == "multipart/signed":
+            children = [c for c in children if c.get_content_type() not in _SIGNATURES]
         for child in children:
-            if isinstance(child, Message):
-                _walk(child, plain, html, attachments, forwarded, depth + 1)
+            _walk(child, body, depth + 1, files_only or (best is not None and child is not best))
         return
     if part.get_content_maintype() == "multipart":
-        # Boundaries broken: the parser kept the body as one string. Show it rather than lose it.
-        plain.append(_text_of(part))
+        rescued = _rescue_multipart(part)
+        if rescued is not None:
+            _walk(rescued, body, depth + 1, files_only)
+        elif not files_only:  # boundaries beyond repair: show the text rather than lose it
+            body.plain.append(_text_of(part, body.hint))
         return
-    if not _is_attachment(part) and ctype in ("text/plain", "text/html"):
-        text = _text_of(part)
-        (plain if ctype == "text/plain" else html).append(text)
+    attached = _is_attachment(part)
+    if not attached and ctype in ("text/plain", "text/html"):
+        if files_only:
+            return
+        text = _text_of(part, body.hint)
+        if ctype == "text/html":
+            body.html.append(text)
+            return
+        text, files = split_uuencoded(text)
+        for name, data in files:
+            body.add_file(name, mimetypes.guess_type(name)[0] or "application/octet-stream", data)
+        body.plain.append(text)
         return
-    if not _is_attachment(part) and ctype.startswith("text/") and not _filename(part):
-        plain.append(_text_of(part))
+    if not attached and ctype.startswith("text/") and ctype not in _TEXT_AS_FILE \
+            and not _filename(part, body.hint):
+        if not files_only:
+            body.plain.append(_text_of(part, body.hint))
         return
-    data = _payload(part)
-    attachments.append(
-        InboundAttachment(
-            filename=_filename(part) or f"attachment-{len(attachments) + 1}",
-            content_type=ctype,
-            size=len(data),
-            data=data,
+    body.add_file(_filename(part, body.hint), ctype, _payload(part))
+
+
+def _best_alternative(children: list[Message]) -> Message | None:
+    """The branch whose text the agent reads: plain text that says something, else the first
+    HTML or structured branch, else whatever text there is."""
+    texts = [c for c in children if not _is_attachment(c)]
+    for child in texts:
+        if child.get_content_type() == "text/plain" and _text_of(child, None).strip():
+            return child
+    for child in texts:
+        if child.get_content_type() == "text/html" or child.is_multipart():
+            return child
+    return texts[0] if texts else None
+
+
+def _rescue_multipart(part: Message) -> Message | None:
+    """A multipart whose declared boundary matches no line (mangled in transit): parse it again
+    with the boundary its body actually uses, the first `--…` line followed by a header."""
+    payload = part.get_payload()
+    if not isinstance(payload, str):
+        return None
+    m = _BOUNDARY_LINE.search(payload)
+    if m is None:
+        return None
+    head = f'Content-Type: {part.get_content_type()}; boundary="{m.group(1)}"\r\n\r\n'
+    try:
+        again = message_from_bytes(
+            head.encode() + payload.encode("ascii", errors="surrogateescape")
         )
-    )
+    except Exception:
+        return None
+    children = again.get_payload()
+    return again if again.is_multipart() and isinstance(children, list) and children else None
 
 
-def _nested(
-    part: Message, attachments: list[InboundAttachment], forwarded: list[str], depth: int
-) -> None:
-    """A forwarded message: keep it as an .eml attachment and show its text below the body."""
+def _nested(part: Message, body: _Body, depth: int) -> None:
+    """A forwarded message: keep it as an .eml attachment and show its text below the body.
+    Messages forwarded inside it are shown, not attached again: its .eml holds them already."""
     payload = part.get_payload()
     inner = payload[0] if isinstance(payload, list) and payload else None
     if not isinstance(inner, Message):
-        data = _payload(part)
-        attachments.append(InboundAttachment("forwarded.eml", "message/rfc822", len(data), data))
+        body.add_file("forwarded.eml", "message/rfc822", _payload(part))
         return
     try:
         data = inner.as_bytes(policy=email.policy.compat32)
     except Exception:
         data = _payload(part)
     subject = header(inner, "Subject") or ""
-    name = _filename(part) or "forwarded.eml"
-    attachments.append(InboundAttachment(name, "message/rfc822", len(data), data))
-    p: list[str] = []
-    h: list[str] = []
-    _walk(inner, p, h, attachments, forwarded, depth + 1)
-    body = "\n\n".join(p) if p else "\n\n".join(html_to_text(x) for x in h)
+    if not body.forward_depth:
+        body.add_file(_filename(part, body.hint) or "forwarded.eml", "message/rfc822", data)
+    inner_body = _Body(_charset(inner) or body.hint, body.forward_depth + 1,
+                       attachments=body.attachments, forwarded=body.forwarded)
+    _walk(inner, inner_body, depth + 1)
+    text, _ = _main_text(inner_body.plain, inner_body.html)
     lines = ["---------- Forwarded message ----------"]
     for key in ("From", "Date", "Subject", "To"):
         value = header(inner, key)
         if value:
             lines.append(f"{key}: {value}")
-    forwarded.append("\n".join(lines) + "\n\n" + body if subject or body else "\n".join(lines))
+    body.forwarded.append(
+        "\n".join(lines) + "\n\n" + text if subject or text else "\n".join(lines)
+    )
 
 
 def _is_attachment(part: Message) -> bool:
@@ -309,15 +332,32 @@ def _is_attachment(part: Message) -> bool:
         disposition = (part.get_content_disposition() or "").lower()
     except Exception:
         disposition = ""
-    return disposition == "attachment" or (disposition != "inline" and bool(_filename(part)))
+    return disposition == "attachment" or (disposition != "inline" and bool(_filename(part, None)))
 
 
-def _filename(part: Message) -> str | None:
-    try:
-        name = part.get_filename()
-    except Exception:
-        name = None
-    return clean_header(name) if name else None
+def _filename(part: Message, hint: str | None) -> str | None:
+    """The file name from Content-Disposition `filename` or Content-Type `name`: RFC 2231 in
+    its declared charset, RFC 2047 words, raw 8-bit bytes by charset guess."""
+    for param, where in (("filename", "content-disposition"), ("name", "content-type")):
+        try:
+            value = part.get_param(param, None, where)
+        except Exception:
+            continue
+        if isinstance(value, tuple):  # RFC 2231: (charset, language, %-decoded text)
+            charset, _, text = value
+            try:
+                raw = str(text).encode("latin-1", errors="surrogateescape")
+            except UnicodeEncodeError:
+                raw = str(text).encode("utf-8", errors="surrogateescape")
+            name = decode_bytes(raw, charset or None, hint or _charset(part))
+        elif value:
+            name = header_text(value, hint or _charset(part))
+        else:
+            continue
+        name = name.strip()
+        if name:
+            return name
+    return None
 
 
 def _payload(part: Message) -> bytes:
@@ -333,9 +373,5 @@ def _payload(part: Message) -> bytes:
     return b""
 
 
-def _text_of(part: Message) -> str:
-    try:
-        charset = part.get_content_charset()
-    except Exception:
-        charset = None
-    return decode_bytes(_payload(part), charset)
+def _text_of(part: Message, hint: str | None) -> str:
+    return decode_bytes(_payload(part), _charset(part), hint)
