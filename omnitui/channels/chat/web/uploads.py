@@ -13,6 +13,7 @@ import json
 import mimetypes
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 from omnitui.channels.base import InboundAttachment
 from omnitui.channels.chat.protocol import BAD_FIELD, ProtocolError
@@ -34,8 +35,9 @@ class UploadRefused(Exception):
 
 
 def clean_name(filename: str | None) -> str:
-    """A file name fit to store and show: last path part, no control characters, bounded."""
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    """A file name fit to store and show: last path part, no control characters, bounded.
+    Percent-escapes are undone first: browsers escape quotes and line breaks that way."""
+    name = unquote(filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = (clean_line(name) or "").strip().lstrip(".") or "attachment"
     return name[:MAX_NAME]
 
