@@ -87,7 +87,7 @@ def chat(
                                     "exit."),
 ) -> None:
     """A small terminal chat client, as a customer on the shop's website would use."""
-    from omnitui.channels.chat.client import run_chat_client
+    from omnitui.channels.chat.terminal import run_chat_client
     from omnitui.config import ChatSettings
 
     if socket is None:

@@ -185,7 +185,7 @@ async def test_kill_9_while_50_visitors_send(short_dir: Path) -> None:
 
 
 async def test_run_chat_client_send_once_and_interactive(hub: InProcessHub, db: Store) -> None:
-    from omnitui.channels.chat.client import run_chat_client
+    from omnitui.channels.chat.terminal import run_chat_client
 
     lines: list[str] = []
     code = await run_chat_client(hub.socket, "cli-visitor", "Cli", None, "first message",
@@ -230,7 +230,7 @@ async def test_run_chat_client_send_once_and_interactive(hub: InProcessHub, db: 
 
 
 async def test_run_chat_client_without_a_hub(short_dir: Path) -> None:
-    from omnitui.channels.chat.client import run_chat_client
+    from omnitui.channels.chat.terminal import run_chat_client
 
     lines: list[str] = []
     code = await run_chat_client(short_dir / "nothing.sock", "v", None, None, "x",

@@ -4,8 +4,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +115,51 @@ class Browser:
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()
+
+
+WEB_HUB_SCRIPT = """
+import asyncio, json, sys
+from omnitui.config import parse_settings
+from omnitui.hub import serve, setup_logging
+settings = parse_settings(json.loads(sys.argv[1]), None)
+setup_logging(settings, to_stderr=False)
+asyncio.run(serve(settings))
+"""
+
+
+class WebHubProcess:
+    """A hub with the gateway in a child process, so it can be killed with SIGKILL."""
+
+    def __init__(self, root: Path, port: int, **chat: Any) -> None:
+        self.root = root
+        self.port = port
+        self.raw = {"omnitui": {"data_dir": str(root), "timezone": "UTC"},
+                    "channels": {"chat": {"kind": "chat", "web": f"127.0.0.1:{port}",
+                                          "web_origins": [ORIGIN], **chat}}}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> WebHubProcess:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", WEB_HUB_SCRIPT, json.dumps(self.raw)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        await wait_for_http(self.base, timeout=30)
+        return self
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def terminate(self) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(10)
+        self.kill()
+        return self.proc.returncode

@@ -1,5 +1,5 @@
-"""A small client of the chat socket protocol: `omnitui chat`, tests, benchmarks, and a readable
-reference for a shop's web backend.
+"""A small client of the chat socket protocol: `omnitui chat` (terminal.py), tests, benchmarks,
+and a readable reference for a shop's web backend.
 
 What a good client does, and this one shows: wait for the `ack` before forgetting a message
 (resend the same `id` after a reconnect — the hub stores it once), de-duplicate replies by `id`
@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sys
-import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +40,7 @@ class ChatClient:
         self.welcome: dict[str, Any] | None = None
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}  # key: "ack:<id>", "pong"
         self._send_lock = asyncio.Lock()
+        self.closed = False  # the hub's side ended: requests fail at once with code "closed"
         self._reader_task = asyncio.create_task(self._read())
 
     @classmethod
@@ -101,6 +100,8 @@ class ChatClient:
 
     async def _request(self, obj: dict[str, Any], key: str, timeout: float) -> dict[str, Any]:
         async with self._send_lock:
+            if self.closed:
+                raise ChatError("closed", "The hub closed the connection.")
             future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
             self._waiting[key] = future
             try:
@@ -136,6 +137,7 @@ class ChatClient:
         except (ConnectionError, OSError, ValueError):
             pass
         finally:
+            self.closed = True
             for future in self._waiting.values():
                 if not future.done():
                     future.set_exception(ChatError("closed", "The hub closed the connection."))
@@ -166,99 +168,3 @@ class ChatClient:
         self.writer.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.writer.wait_closed(), 1.0)
-
-
-def _stdin_lines(lines: Iterable[str], loop: asyncio.AbstractEventLoop,
-                 queue: asyncio.Queue[str | None]) -> None:
-    """In a daemon thread, so a blocked read of stdin never holds the process at exit."""
-
-    def feed() -> None:
-        for line in lines:
-            loop.call_soon_threadsafe(queue.put_nowait, line)
-        loop.call_soon_threadsafe(queue.put_nowait, None)
-
-    threading.Thread(target=feed, name="chat-stdin", daemon=True).start()
-
-
-async def run_chat_client(socket_path: Path | str | None, visitor: str, name: str | None,
-                          email: str | None, send_text: str | None = None,
-                          out: Callable[[str], Any] = print,
-                          lines: Iterable[str] | None = None, *, tcp: str | None = None,
-                          token: str | None = None) -> int:
-    """`omnitui chat`: print history and replies as they arrive; send each line typed. With
-    `send_text`, send once, wait for the ack and return. Exit code 0, or 1 on failure."""
-    try:
-        client = await ChatClient.connect(socket_path, tcp=tcp)
-    except (OSError, TimeoutError) as exc:
-        out(f"Cannot connect to {tcp or socket_path}: {getattr(exc, 'strerror', None) or exc}. "
-            "Is the hub running (omnitui serve)?")
-        return 1
-    try:
-        try:
-            welcome = await client.hello(visitor, name, email, token)
-        except (ChatError, TimeoutError) as exc:
-            out(f"The hub refused the hello: {exc}")
-            return 1
-        for item in welcome.get("history", []):
-            who = "you" if item.get("from") == "customer" else "support"
-            out(f"[{item.get('at')}] {who}: {item.get('text')}")
-        if send_text is not None:
-            try:
-                await client.send(send_text)
-            except (ChatError, TimeoutError) as exc:
-                out(f"Not sent: {exc or 'no ack from the hub in time'}")
-                return 1
-            out("sent")
-            return 0
-        return await _interactive(client, out, sys.stdin if lines is None else lines)
-    finally:
-        await client.close()
-
-
-async def _interactive(client: ChatClient, out: Callable[[str], Any],
-                       lines: Iterable[str]) -> int:
-    typed: asyncio.Queue[str | None] = asyncio.Queue()
-    _stdin_lines(lines, asyncio.get_running_loop(), typed)
-    seen: set[str] = set()
-
-    async def show() -> int:
-        async for obj in client.messages():
-            kind = obj.get("type")
-            if kind == "message":
-                hub_id = str(obj.get("id"))
-                if hub_id in seen:
-                    continue
-                seen.add(hub_id)
-                out(f"[{obj.get('at')}] {obj.get('agent')}: {obj.get('text')}")
-                await client.delivered(hub_id)
-            elif kind == "offline":
-                out(f"(offline) {obj.get('text')}")
-            elif kind == "rate_request":
-                out("(the conversation was resolved; how did we do? type /rate 1-5)")
-            elif kind == "error":
-                out(f"error {obj.get('code')}: {obj.get('message')}")
-        out("The hub closed the connection.")
-        return 1
-
-    async def typing() -> int:
-        while (line := await typed.get()) is not None:
-            text = line.rstrip("\n")
-            if not text.strip():
-                continue
-            try:
-                if text.startswith("/rate "):
-                    score, _, comment = text[6:].partition(" ")
-                    await client.rate(int(score), comment or None)
-                else:
-                    await client.send(text)
-            except (ChatError, TimeoutError, ValueError) as exc:
-                out(f"Not sent: {exc or 'no ack from the hub in time'}")
-        return 0
-
-    tasks = [asyncio.create_task(show()), asyncio.create_task(typing())]
-    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-    return next(iter(done)).result()
