@@ -21,7 +21,7 @@ from email._policybase import Compat32
 from omnitui.channels.email.charsets import codec_for, decode_bytes, decode_header_bytes
 
 _FOLD = re.compile(r"\r?\n[ \t]*")
-_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_QUOTED = re.compile(r'(boundary\s*=\s*)?("(?:[^"\\]|\\.)*")', re.S | re.I)
 _PARAM_HEADERS = frozenset({"content-type", "content-disposition"})
 _HEADER_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
 _OBSOLETE_LINE = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]+:")
@@ -33,19 +33,25 @@ _UTF7_RUN = re.compile(r"\+[A-Za-z0-9+/]+-?")
 
 class MailPolicy(Compat32):
     """compat32, except that fetched values stay plain strings (8-bit bytes as surrogate
-    escapes, for the caller to decode with a charset guess) and folds inside quoted
-    Content-Type / Content-Disposition parameters are removed."""
+    escapes, for the caller to decode with a charset guess) and quoted Content-Type /
+    Content-Disposition parameters folded across lines are unfolded as their senders meant."""
 
     def header_fetch_parse(self, name: str, value: object) -> object:
         if not isinstance(value, str):
             return value
         if "\n" in value and name.lower() in _PARAM_HEADERS:
-            value = _QUOTED.sub(lambda m: _FOLD.sub("", m.group(0)), value)
-            value = _FOLD.sub(" ", value)
+            value = _FOLD.sub(" ", _QUOTED.sub(_unfold_quoted, value))
         return value
 
 
 POLICY = MailPolicy()
+
+
+def _unfold_quoted(m: re.Match[str]) -> str:
+    """A fold inside a quoted boundary is the mailer's line length, never part of the boundary
+    (the body's delimiter lines show it); elsewhere unfolding keeps one space (RFC 5322 §2.2.3)."""
+    joiner = "" if m.group(1) else " "
+    return (m.group(1) or "") + _FOLD.sub(joiner, m.group(2))
 
 
 def repair_header_block(raw: bytes) -> tuple[bytes, list[str]]:
