@@ -23,7 +23,7 @@ from omnitui.channels.chat.web import tokens, uploads
 from omnitui.channels.chat.web.addresses import AddressLimits, client_address
 from omnitui.channels.chat.web.websession import (
     CLOSE_AUTH,
-    CLOSE_INTERNAL,
+    CLOSE_GOING_AWAY,
     CLOSE_ORIGIN,
     CLOSE_POLICY,
     CLOSE_TOO_MANY,
@@ -126,6 +126,13 @@ class Gateway:
         except web.HTTPException as exc:
             response = _error(exc.status, "bad_field" if exc.status < 500 else "internal",
                               f"{exc.reason}.")
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # a fault of ours: one line in the hub log, JSON to the page
+            ctx = self.channel.context
+            if ctx is not None:
+                ctx.log(f"web gateway: {request.method} {request.path} failed: {exc}")
+            response = _error(500, "internal", "Something went wrong on our side; try again.")
         if isinstance(response, web.WebSocketResponse):
             return response
         origin = self._origin(request)
@@ -247,8 +254,9 @@ class Gateway:
             return ws
         session = WebSession(ws, tokens.visitor_of(token), address)
         try:
-            if not self.channel.attach(session):
-                await _refuse(ws, CLOSE_INTERNAL, "busy", "The chat is restarting; retry.")
+            if not self.channel.attach(session):  # stopping, or full: come back later
+                with contextlib.suppress(Exception):
+                    await ws.close(code=CLOSE_GOING_AWAY)
                 return ws
             self.sessions.add(session)
             await self._serve(ws, session)
