@@ -13,8 +13,9 @@ from omnitui.core.agents import AgentRow, get_agent
 from omnitui.core.clock import to_epoch
 from omnitui.core.errors import ActionError, NotFound
 from omnitui.core.permissions import agent_write
-from omnitui.core.reply import QueuedReply, mark_read_in, reply
+from omnitui.core.reply import QueuedReply, mark_read_in, queue_reply_in, reply
 from omnitui.core.sanitize import clean_line, clean_text
+from omnitui.core.undo import UNDO_GRACE, UNDO_WINDOW
 from omnitui.store.db import Store, Tx
 
 __all__ = [
@@ -139,13 +140,16 @@ def transfer(
             (conversation_id, target.id),
         )
         mark_read_in(tx, conversation_id, agent.id, message_id)
-        event_id = tx.event("transfer", conversation_id=conversation_id,
-                            customer_id=conv["customer_id"], message_id=message_id,
-                            to=target.username, before=before, **{"from": agent.username})
-    if tell_customer:
-        reply(store, conversation_id, f"{target.name} is taking over and has the whole story.",
-              agent, automatic=True)
-    return event_id
+        notice = None
+        if tell_customer:  # leaves once the transfer can no longer be undone
+            notice = queue_reply_in(
+                tx, conversation_id,
+                clean_text(f"{target.name} is taking over and has the whole story."), agent,
+                automatic=True, not_before=tx.now + UNDO_WINDOW + UNDO_GRACE).message_id
+        return tx.event("transfer", conversation_id=conversation_id,
+                        customer_id=conv["customer_id"], message_id=message_id,
+                        to=target.username, before=before, notice=notice,
+                        **{"from": agent.username})
 
 
 def _transfer_before(tx: Tx, conversation_id: int, target_id: int) -> dict[str, object]:

@@ -72,14 +72,22 @@ def fail_replies_of_disabled_agents(tx: Tx) -> int:
         "SELECT o.id, o.message_id, a.username FROM outbox o JOIN message m ON m.id = "
         "o.message_id JOIN agent a ON a.id = m.agent_id WHERE o.state = 'queued' "
         "AND a.disabled AND a.username != ?", (SYSTEM_USERNAME,))
-    for outbox_id, message_id, username in rows:
-        reason = f"not sent: {username} was disabled before it left"
-        tx.execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?",
-                   (reason, outbox_id))
-        tx.execute("UPDATE message SET delivery_state = 'failed', failure_reason = ? WHERE id = ?",
-                   (reason, message_id))
-        _delivery_event(tx, message_id, "failed", reason=reason)
+    for _outbox_id, message_id, username in rows:
+        withdraw_queued(tx, message_id, f"not sent: {username} was disabled before it left")
     return len(rows)
+
+
+def withdraw_queued(tx: Tx, message_id: int, reason: str) -> bool:
+    """Fail a message that has not left yet (still queued, not being sent), with a reason every
+    agent sees; False when it is already on its way or sent."""
+    cur = tx.execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE message_id = ? "
+                     "AND state = 'queued'", (reason, message_id))
+    if not cur.rowcount:
+        return False
+    tx.execute("UPDATE message SET delivery_state = 'failed', failure_reason = ? WHERE id = ?",
+               (reason, message_id))
+    _delivery_event(tx, message_id, "failed", reason=reason)
+    return True
 
 
 def next_due(store: Store, channels: set[str]) -> float | None:
@@ -125,6 +133,16 @@ def load_outbound(store: Store, claimed: Claimed, attachments_dir: Path) -> Outb
         reply_token=m[5], attachments=atts, automatic=bool(meta.get("automatic")),
         attempt=claimed.attempts, after_ambiguous=claimed.ambiguous, meta=meta,
     )
+
+
+def fix_wire_id(store: Store, claimed: Claimed, wire_id: str) -> str:
+    """Store the wire identity a channel chose for a reply queued without one (an email's
+    Message-ID, in the sending channel's own domain), before the first attempt; the identity
+    that is stored, which a row that already has one keeps."""
+    with store.write("hub:outbox") as tx:
+        tx.execute("UPDATE message SET wire_id = ? WHERE id = ? AND wire_id IS NULL",
+                   (wire_id, claimed.message_id))
+        return str(tx.scalar("SELECT wire_id FROM message WHERE id = ?", (claimed.message_id,)))
 
 
 def _delivery_event(tx: Tx, message_id: int, state: str, **data: object) -> None:

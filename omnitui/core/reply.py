@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import mimetypes
 import secrets
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,6 @@ class QueuedReply:
     conversation_id: int
     channel: str
     identity_id: int
-    wire_id: str | None
 
 
 def reply(
@@ -55,7 +53,6 @@ def reply(
     attachments_dir: Path | None = None,
     expect_last_inbound: int | None = None,
     automatic: bool = False,
-    mail_domain: str = "omnitui.localhost",
     extra_meta: Mapping[str, object] | None = None,
 ) -> QueuedReply:
     """Queue `text` to the customer of `conversation_id`.
@@ -76,8 +73,7 @@ def reply(
     with agent_write(store, agent) as tx:
         return queue_reply_in(tx, conversation_id, text, agent, via_identity=via_identity,
                               files=files, expect_last_inbound=expect_last_inbound,
-                              automatic=automatic, mail_domain=mail_domain,
-                              extra_meta=extra_meta)
+                              automatic=automatic, extra_meta=extra_meta)
 
 
 def queue_reply_in(
@@ -90,14 +86,18 @@ def queue_reply_in(
     files: Sequence[StoredFile] = (),
     expect_last_inbound: int | None = None,
     automatic: bool = False,
-    mail_domain: str = "omnitui.localhost",
     default_channel: str | None = None,
     extra_meta: Mapping[str, object] | None = None,
+    not_before: float | None = None,
 ) -> QueuedReply:
     """The body of `reply` inside the caller's transaction, for work that must commit together
     with the queued reply (a chat reply rerouted to email). `text` is already clean.
     `default_channel` serves an identity learnt on another channel (no channel of its own).
-    `extra_meta` is for the channel (a Telegram rating keyboard); it travels in Outbound.meta."""
+    `extra_meta` is for the channel (a Telegram rating keyboard); it travels in Outbound.meta.
+    `not_before`: the hub sends it no earlier (a notice that waits for an undo window).
+    An email reply's Message-ID is not made here: the hub makes it from the sending channel's
+    own address and stores it before the first attempt (`outbox.fix_wire_id`), so it is the
+    same whichever process queued the reply."""
     conv = _conversation(tx, conversation_id)
     if expect_last_inbound is not None:
         newest = tx.scalar(
@@ -117,11 +117,9 @@ def queue_reply_in(
         (conversation_id, identity["channel"]),
     )
     meta: dict[str, object] = {}
-    wire_id = None
     subject = None
     token = None
     if identity["kind"] == "email":
-        wire_id = f"<{uuid.uuid4().hex}@{mail_domain}>"
         token = _reply_token(tx, conversation_id)
         subject = _reply_subject(conv["subject"] or (parent["subject"] if parent else None))
         if parent is not None and parent["wire_id"]:
@@ -141,7 +139,6 @@ def queue_reply_in(
             "channel": identity["channel"],
             "identity_id": identity["id"],
             "agent_id": agent.id,
-            "wire_id": wire_id,
             "subject": subject,
             "text": text,
             "delivery_state": "queued",
@@ -167,7 +164,7 @@ def queue_reply_in(
             "message_id": message_id,
             "channel": identity["channel"],
             "state": "queued",
-            "next_attempt_at": tx.now,
+            "next_attempt_at": max(tx.now, not_before or tx.now),
             "created_at": tx.now,
         },
     )
@@ -196,7 +193,7 @@ def queue_reply_in(
         message_id=message_id,
         channel=identity["channel"],
     )
-    return QueuedReply(message_id, conversation_id, identity["channel"], identity["id"], wire_id)
+    return QueuedReply(message_id, conversation_id, identity["channel"], identity["id"])
 
 
 def _stash(path: Path, root: Path | None) -> tuple[Path, str, int]:

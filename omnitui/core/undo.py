@@ -17,6 +17,7 @@ from typing import Any
 
 from omnitui.core.agents import AgentRow
 from omnitui.core.errors import ActionError, NotFound
+from omnitui.core.outbox import withdraw_queued
 from omnitui.core.permissions import agent_write
 from omnitui.core.sanitize import clean_line
 from omnitui.store.db import Store, Tx
@@ -188,6 +189,9 @@ def _revert_transfer(tx: Tx, row: Any, data: dict[str, Any], agent: AgentRow) ->
         tx.execute("UPDATE conversation_read SET last_read_message_id = ? "
                    "WHERE conversation_id = ? AND agent_id = ?",
                    (before["target_read"], conv_id, target))
+    if data.get("notice"):  # "X is taking over" waits for the window: it never leaves
+        withdraw_queued(tx, data["notice"], f"not sent: the transfer was withdrawn by "
+                                            f"{agent.username}")
     text = clean_line(f"Transfer to {data.get('to')} withdrawn by {agent.username}.") or ""
     message_id = tx.insert("message", {
         "conversation_id": conv_id, "customer_id": row["customer_id"], "kind": "system",
