@@ -109,6 +109,7 @@ class EmailSettings:
     auto_ack: bool = False
     auto_ack_text: str | None = None  # sla: the after-hours acknowledgement; None = default
     tls_ca_file: str | None = None  # email: also trust this CA (a self-hosted server's own cert)
+    reply_token: str = "plus"  # "plus": Reply-To support+TOKEN@ and [ref:TOKEN]; "off": neither
 
 
 @dataclass(frozen=True)
@@ -370,6 +371,8 @@ def _check_channel(name: str, ch: ChannelSettings, where: str) -> None:
                 raise ConfigError(f"'{prefix}.{key}' in {where} must be tls, starttls or none.")
         if not ch.password_env and not ch.password_cmd:
             raise ConfigError(f"'{prefix}' in {where} needs password_env or password_cmd.")
+        if ch.reply_token not in ("plus", "off"):
+            raise ConfigError(f"'{prefix}.reply_token' in {where} must be plus or off.")
     if isinstance(ch, TelegramSettings) and not ch.token_env and not ch.token_cmd:
         raise ConfigError(f"'{prefix}' in {where} needs token_env or token_cmd.")
     if isinstance(ch, ChatSettings) and ch.tcp:

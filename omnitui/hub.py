@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -24,6 +25,7 @@ from omnitui.channels.base import (
     Channel,
     ChannelError,
     ConfigError,
+    NamesWireIds,
     PermanentError,
     Reroute,
     TemporaryError,
@@ -32,7 +34,6 @@ from omnitui.config import ChatSettings, EmailSettings, Settings, TelegramSettin
 from omnitui.config import ConfigError as SettingsError
 from omnitui.core import outbox, undo
 from omnitui.core.actions import wake_snoozed
-from omnitui.core.automatic import mail_domain
 from omnitui.core.feed import follow_events
 from omnitui.core.reroute import reroute  # sla: chat reply to a visitor who left → email
 from omnitui.core.resolve_settle import SettleState, settle_resolutions
@@ -222,6 +223,10 @@ class Hub:
     async def _send_one(self, channel: Channel, item: outbox.Claimed) -> None:
         out = await self.db.run(outbox.load_outbound, self.store, item,
                                 self.settings.attachments_dir)
+        if out.wire_id is None and isinstance(channel, NamesWireIds):
+            wire_id = await self.db.run(outbox.fix_wire_id, self.store, item,
+                                        channel.new_wire_id(out))
+            out = dataclasses.replace(out, wire_id=wire_id)
         try:
             result = await channel.send(out)
         except TemporaryError as exc:
@@ -262,8 +267,7 @@ class Hub:
         if target is not None:
             try:
                 new_id = await self.db.run(reroute, self.store, item.message_id, kind=exc.kind,
-                                           reason=str(exc), mail_domain=mail_domain(self.settings),
-                                           channel=target)
+                                           reason=str(exc), channel=target)
             except Exception as err:  # e.g. the conversation was merged meanwhile
                 self.log.warning("%s: rerouting reply %d failed: %s", channel.name,
                                  item.message_id, _one_line(err))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 ChannelKind = Literal["chat", "email", "telegram"]
 
@@ -173,3 +173,14 @@ class Channel(Protocol):
 
     async def send(self, out: Outbound) -> SendResult:
         """Deliver one reply or raise a ChannelError subclass."""
+
+
+@runtime_checkable
+class NamesWireIds(Protocol):
+    """A channel whose replies carry an identity the sender chooses (the email Message-ID).
+
+    The hub asks for one before a reply's first attempt and stores it, so a resend after an
+    unclear outcome uses the same; made here because only the channel knows its own address."""
+
+    def new_wire_id(self, out: Outbound) -> str:
+        """A fresh wire identity for `out`."""

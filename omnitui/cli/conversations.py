@@ -94,15 +94,6 @@ def conversation_show(conversation_id: int, as_json: bool = JSON_OPTION) -> None
         out.print(Text(m.text))
 
 
-def _mail_domain(channel: str | None = None) -> str:
-    s = settings()
-    for cfg in s.channels.values():
-        address = getattr(cfg, "address", None)
-        if address and "@" in address:
-            return address.rsplit("@", 1)[1]
-    return "omnitui.localhost"
-
-
 @app.command()
 def reply(
     conversation_id: int,
@@ -124,7 +115,6 @@ def reply(
         via_identity=via,
         attachments=attach,
         attachments_dir=s.attachments_dir,
-        mail_domain=_mail_domain(),
     )
     out.print(Text(f"Queued reply {queued.message_id} on {queued.channel}."))
 

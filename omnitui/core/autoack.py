@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from omnitui.core.automatic import mail_domain, system_agent
+from omnitui.core.automatic import system_agent
 from omnitui.core.hours import BusinessHours
 from omnitui.core.reply import reply
 from omnitui.core.sla_store import AUTOMATIC_FLAGS
@@ -101,7 +101,7 @@ def maybe_auto_ack(
     text = (getattr(cfg, "auto_ack_text", None) or DEFAULT_TEXT).replace(
         "{when}", _when(hours, arrived))
     queued = reply(store, conv_id, text, system_agent(store), via_identity=identity_id,
-                   automatic=True, mail_domain=mail_domain(settings))
+                   automatic=True)
     with store.write("hub:autoack") as tx:
         tx.event("auto_ack", conversation_id=conv_id, message_id=queued.message_id,
                  answering=message_id, channel=channel)

@@ -7,16 +7,11 @@ disabled agent can never log in or be assigned, and names the sender honestly in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from omnitui.core.agents import AgentRow
 from omnitui.core.permissions import SYSTEM_USERNAME
 from omnitui.store.db import Store
 
-if TYPE_CHECKING:
-    from omnitui.config import Settings
-
-__all__ = ["SYSTEM_NAME", "SYSTEM_USERNAME", "mail_domain", "system_agent"]
+__all__ = ["SYSTEM_NAME", "SYSTEM_USERNAME", "system_agent"]
 
 SYSTEM_NAME = "omnitui (automatic)"
 
@@ -34,11 +29,3 @@ def system_agent(store: Store) -> AgentRow:
             return AgentRow(agent_id, SYSTEM_USERNAME, SYSTEM_NAME, "agent", True)
     return AgentRow(row[0], row[1], row[2], row[3], bool(row[4]))
 
-
-def mail_domain(settings: Settings) -> str:
-    """Message-IDs of automatic replies use the shop's own domain, as agents' replies do."""
-    for cfg in settings.channels.values():
-        address = getattr(cfg, "address", None)
-        if address and "@" in address:
-            return str(address).rsplit("@", 1)[1]
-    return "omnitui.localhost"

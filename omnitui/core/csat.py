@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from omnitui.channels.base import META_CSAT_KEYBOARD
 from omnitui.core.autoack import is_noreply
-from omnitui.core.automatic import mail_domain, system_agent
+from omnitui.core.automatic import system_agent
 from omnitui.core.reply import reply
 from omnitui.core.sanitize import clean_text
 from omnitui.core.sla_store import AUTOMATIC_FLAGS
@@ -116,8 +116,7 @@ def request_csat(store: Store, settings: Settings, conversation_id: int) -> int 
                        extra_meta={META_CSAT_KEYBOARD: conversation_id})
     else:
         queued = reply(store, conversation_id, REQUEST_TEXT, system_agent(store),
-                       via_identity=identity_id, automatic=True,
-                       mail_domain=mail_domain(settings))
+                       via_identity=identity_id, automatic=True)
     mark_csat_requested(store, conversation_id, channel, message_id=queued.message_id)
     return queued.message_id
 
@@ -156,7 +155,7 @@ def take_rating(store: Store, message_id: int) -> int | None:
             (score, clean_text(comment) if comment else None, conv_id),
         )
         tx.event("rating", conversation_id=conv_id, customer_id=conv[0], message_id=message_id,
-                 score=score)
+                 score=score, **({"comment": clean_text(comment)} if comment else {}))
         tx.event("status", conversation_id=conv_id, customer_id=conv[0], status="resolved",
                  previous="open", csat_rating=True)
     return score

@@ -25,8 +25,7 @@ DEFAULT_REASON = "visitor left; sent by email instead"
 
 
 def reroute(store: Store, message_id: int, *, kind: str = "email",
-            reason: str = DEFAULT_REASON, mail_domain: str = "omnitui.localhost",
-            channel: str | None = None) -> int | None:
+            reason: str = DEFAULT_REASON, channel: str | None = None) -> int | None:
     """Queue outbound `message_id` again to the customer's `kind` identity; the new message id.
 
     None, and nothing changed, when the message is not an outbound reply still being sent, or
@@ -58,7 +57,7 @@ def reroute(store: Store, message_id: int, *, kind: str = "email",
         queued = queue_reply_in(
             tx, conversation_id, text, agent, via_identity=identity, files=files,
             automatic=bool(json.loads(meta_json or "{}").get("automatic")),
-            mail_domain=mail_domain, default_channel=channel)
+            default_channel=channel)
         tx.execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE message_id = ? "
                    "AND state IN ('queued', 'sending')", (reason, message_id))
         tx.execute("UPDATE message SET delivery_state = 'failed', failure_reason = ? "

@@ -27,7 +27,7 @@ def test_reroute_requeues_as_email_with_attachments_and_fails_the_chat_reply(
     queued = reply(store, conv, "See the invoice.", ann, attachments=[file],
                    attachments_dir=tmp_path / "att")
     assert queued.channel == "chat"
-    new_id = reroute(store, queued.message_id, mail_domain="shop.test", channel="mail")
+    new_id = reroute(store, queued.message_id, channel="mail")
     assert new_id is not None
     rows = store.conn.execute(
         "SELECT m.channel, m.delivery_state, m.failure_reason, m.wire_id, m.reply_token, "
@@ -37,7 +37,8 @@ def test_reroute_requeues_as_email_with_attachments_and_fails_the_chat_reply(
     old, new = (tuple(r) for r in rows)
     assert old[:3] == ("chat", "failed", "visitor left; sent by email instead")
     assert old[6] == "failed"
-    assert new[0:2] == ("mail", "queued") and new[3].endswith("@shop.test>") and new[4]
+    # The Message-ID is made by the sending channel before the first attempt (hub tests).
+    assert new[0:2] == ("mail", "queued") and new[3] is None and new[4]
     assert new[5] == ann.id and new[6:] == ("queued", "email", "v@example.org")
     names = [r[0] for r in store.conn.execute(
         "SELECT filename FROM attachment WHERE message_id = ?", (new_id,))]

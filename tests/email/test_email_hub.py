@@ -67,26 +67,29 @@ async def test_round_trip_threading_spoofing_and_bounce(dovecot, user, tmp_path,
             [(conv, _cust)] = rows(settings, "SELECT id, customer_id FROM conversation")
             store = Store.open(settings.db_path, migrate=False)
             ann = add_agent(store, "ann", "Ann")
-            queued = reply(store, conv, "It left today.", ann, mail_domain="shop.test")
+            queued = reply(store, conv, "It left today.", ann)
             await until(lambda: smtp.handler.received, what="the reply at the SMTP server")
             sent = email.message_from_bytes(smtp.handler.received[0][2],
                                             policy=email.policy.default)
-            assert sent["Message-ID"] == queued.wire_id
+            wire_id = sent["Message-ID"]
+            assert wire_id.endswith("@shop.test>")
             assert sent["In-Reply-To"] == "<q1@customer.test>"
             token = sent["Reply-To"].split("+", 1)[1].split("@", 1)[0]
             await until(lambda: rows(settings, "SELECT 1 FROM message WHERE id=? AND "
                                      "delivery_state='sent'", (queued.message_id,)), what="sent")
+            assert rows(settings, "SELECT wire_id FROM message WHERE id=?",
+                        (queued.message_id,)) == [(wire_id,)]
             resolve(store, conv, ann)
 
             # The customer answers the resolved case: the thread reference finds it again.
             answer = simple(subject=f"Re: {sent['Subject']}", msgid="<q2@customer.test>",
-                            extra=f"In-Reply-To: {queued.wire_id}\r\n")
+                            extra=f"In-Reply-To: {wire_id}\r\n")
             # Mallory copies the ids and the token: it must not join Alice's case.
             spoof = simple(sender="mallory@evil.test", subject="Re: hi [ref:" + token + "]",
                            msgid="<s1@evil.test>", to=f"support+{token}@shop.test",
-                           extra=f"In-Reply-To: {queued.wire_id}\r\n"
+                           extra=f"In-Reply-To: {wire_id}\r\n"
                            "References: <q1@customer.test>\r\n")
-            bounce = dsn(queued.wire_id or "")
+            bounce = dsn(wire_id)
             await asyncio.to_thread(dovecot.append, user, [answer, spoof, bounce])
             await until(lambda: len(rows(settings, "SELECT 1 FROM message WHERE kind='inbound'"))
                         == 4, what="three more inbound")

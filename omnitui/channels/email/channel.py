@@ -18,7 +18,7 @@ from omnitui.channels.base import (
 )
 from omnitui.channels.email.imap import ImapSession
 from omnitui.channels.email.ingest import ImapIngest, Progress
-from omnitui.channels.email.smtp import build_message, send_bytes
+from omnitui.channels.email.smtp import build_message, ensure_msgid, send_bytes
 from omnitui.config import EmailSettings, resolve_secret
 
 log = logging.getLogger("omnitui.email")
@@ -71,6 +71,10 @@ class EmailChannel:
     async def sync_once(self, ctx: ChannelContext, progress: Progress | None = None) -> int:
         """What `omnitui channel sync` calls: the same as `sync`."""
         return await self.sync(ctx, progress)
+
+    def new_wire_id(self, out: Outbound) -> str:
+        """A Message-ID in the domain of this channel's address, whoever queued the reply."""
+        return ensure_msgid(None, self.settings.address)
 
     async def send(self, out: Outbound) -> SendResult:
         """Send one reply; raises TemporaryError, PermanentError or AmbiguousError."""

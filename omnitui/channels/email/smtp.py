@@ -42,7 +42,7 @@ def build_message(out: Outbound, settings: EmailSettings) -> tuple[bytes, str]:
     msg["From"] = formataddr((settings.display_name or "", settings.address))
     msg["To"] = out.address
     subject = out.subject or "Your message"
-    if out.reply_token:
+    if out.reply_token and settings.reply_token == "plus":
         subject = tag_subject(subject, out.reply_token)
         msg["Reply-To"] = plus_address(settings.address, out.reply_token)
     msg["Subject"] = subject

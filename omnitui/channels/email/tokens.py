@@ -2,7 +2,9 @@
 
 Why both: many clients drop custom headers and some rewrite Reply-To, but a reply keeps either the
 address it was sent to or the subject. The core creates the token (unguessable) and decides whether
-it may route; this module only writes and finds it.
+it may route; this module only writes and finds it. With the channel's `reply_token = "off"`
+neither is written (a provider without plus-addressing bounces the Reply-To); answers then
+thread by In-Reply-To/References alone.
 """
 
 from __future__ import annotations
