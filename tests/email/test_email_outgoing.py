@@ -38,8 +38,9 @@ def _email(address: str, **extra: object) -> EmailSettings:
 
 def _outbound(**kw: object) -> Outbound:
     fields: dict[str, object] = dict(
-        message_id=1, conversation_id=1, channel="m", kind="email", address="ann@customer.test", text="Hi",
-        agent_name="Bob", created_at=datetime(2026, 11, 23, tzinfo=UTC), subject="Order 7",
+        message_id=1, conversation_id=1, channel="m", kind="email",
+        address="ann@customer.test", text="Hi", agent_name="Bob",
+        created_at=datetime(2026, 11, 23, tzinfo=UTC), subject="Order 7",
         wire_id="<w1@shop.test>", reply_token="tok123abc")
     fields.update(kw)
     return Outbound(**fields)  # type: ignore[arg-type]
