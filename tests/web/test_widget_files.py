@@ -8,6 +8,8 @@ import json
 import re
 from pathlib import Path
 
+from omnitui.channels.chat.web.widget_strings import LANGUAGES, WIDGET_STRINGS
+
 STATIC = Path(__file__).parents[2] / "omnitui" / "channels" / "chat" / "web" / "static"
 SCRIPT = (STATIC / "widget.js").read_text(encoding="utf-8")
 STYLES = (STATIC / "widget.css").read_text(encoding="utf-8")
@@ -51,8 +53,9 @@ def _strings() -> dict[str, dict[str, str]]:
 
 def test_every_language_has_every_string_with_the_same_placeholders() -> None:
     strings = _strings()
-    assert set(strings) == {"en", "pl", "ru", "ar"}
+    assert tuple(strings) == LANGUAGES
     english = strings["en"]
+    assert tuple(english) == WIDGET_STRINGS  # the keys the config accepts in web_strings
     for lang, table in strings.items():
         assert set(table) == set(english), lang
         for key, text in table.items():

@@ -160,6 +160,7 @@
   var state = load();
   if (state.root !== ROOT) state = { root: ROOT };  // another shop's gateway: start anew
   state.pending = state.pending || [];
+  state.names = state.names || {};  // hub message id → the agent who wrote it
   var config = null;
   var lang = "en";
   var t = STRINGS.en;
@@ -510,7 +511,8 @@
       }
       if (h.from === "customer" && !first) return;
       addMessage("h" + h.id, h.from === "agent" ? "agent" : "customer", h.text, h.at,
-        h.from === "agent" ? (h.agent || t.shop) : (state.name || t.you), h.attachments,
+        h.from === "agent" ? (h.agent || state.names[h.id] || t.shop) : (state.name || t.you),
+        h.attachments,
         h.from === "customer" ? "sent" : null);
     });
     state.pending = state.pending.filter(function (m) { return !stored[m.id]; });
@@ -568,6 +570,13 @@
   function onReply(frame) {
     var key = "h" + frame.id;
     var fresh = !shown[key];
+    if (frame.agent && state.names[frame.id] !== frame.agent) {
+      // Remembered for the history after a reload, which may not name who answered.
+      state.names[frame.id] = frame.agent;
+      var ids = Object.keys(state.names);
+      if (ids.length > 100) delete state.names[ids[0]];
+      save();
+    }
     addMessage(key, "agent", frame.text, frame.at, frame.agent || t.shop, frame.attachments);
     sendFrame({ type: "delivered", id: String(frame.id) });
     showTyping(false);
@@ -577,7 +586,8 @@
   function showTyping(on) {
     clearTimeout(typingTimer);
     ui.typing.textContent = on ? t.typing : "";
-    if (on) typingTimer = setTimeout(function () { showTyping(false); }, 30000);
+    // Consoles repeat the mark while the agent types; a silent one has stopped.
+    if (on) typingTimer = setTimeout(function () { showTyping(false); }, 6000);
   }
 
   function onTyping() {
