@@ -28,6 +28,7 @@ _OBSOLETE_LINE = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]+:")
 _BLOCK_END = re.compile(rb"\r?\n\r?\n")
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
 _BETWEEN_WORDS = re.compile(r"[ \t\r\n]*")
+_SURROGATE = re.compile("[\udc80-\udcff]")  # a raw 8-bit byte, as the bytes parser keeps it
 _UTF7_RUN = re.compile(r"\+[A-Za-z0-9+/]+-?")
 
 
@@ -104,7 +105,7 @@ def header_text(value: object, hint: str | None = None, *, words: bool = True) -
 def _plain(text: str, hint: str | None) -> str:
     """Header text outside encoded words: raw 8-bit bytes (surrogate escapes) by charset guess;
     7-bit text in a message labelled UTF-7 read as UTF-7."""
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
+    if not text.isascii() and _SURROGATE.search(text):
         return decode_header_bytes(text.encode("ascii", errors="surrogateescape"), hint)
     if "+" in text and codec_for(hint) == "utf-7":
         return _UTF7_RUN.sub(_utf7, text)

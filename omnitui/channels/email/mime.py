@@ -31,6 +31,7 @@ __all__ = ["MSGID_RE", "MailParseError", "ParsedMail", "clean_header", "decode_b
 
 MSGID_RE = re.compile(r"<[^<>\s]{1,900}>")
 _RECIPIENT_HEADERS = {"to", "cc", "delivered-to", "x-original-to"}
+_NOT_TEXT = {"date", "message-id", "in-reply-to", "references", "received"}  # never UTF-7
 # Parts that are data for programs, not text for the agent: kept as files.
 _TEXT_AS_FILE = {"text/rfc822-headers"}
 # The signature of a multipart/signed: proof for a mail program, not a file the customer sent.
@@ -77,7 +78,12 @@ def header(msg: Message, name: str) -> str | None:
     value = _raw_header(msg, name)
     if value is None:
         return None
-    return header_text(value, _charset(msg)).strip()
+    # Only 8-bit bytes, encoded words and UTF-7 text need the charset, and reading it costs a
+    # parse of Content-Type: skip it for the many headers without them.
+    needs = "=?" in value or not value.isascii() or (
+        "+" in value and name.lower() not in _NOT_TEXT)
+    hint = _charset(msg) if needs else None
+    return header_text(value, hint).strip()
 
 
 def _raw_header(msg: Message, name: str) -> str | None:
@@ -148,7 +154,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         a for k, v in msg.raw_items() if k.lower() in _RECIPIENT_HEADERS
         for _, a in addresses(str(v), hint)
     )
-    text, from_html, attachments = extract_body(msg)
+    text, from_html, attachments = extract_body(msg, hint)
     defects = [type(d).__name__ for d in getattr(msg, "defects", [])] + repairs
     return ParsedMail(
         message=msg,
@@ -194,9 +200,12 @@ class _Body:
         self.attachments.append(InboundAttachment(name, ctype, len(data), data))
 
 
-def extract_body(msg: Message) -> tuple[str, bool, list[InboundAttachment]]:
-    """Body text (non-empty text/plain preferred), whether it came from HTML, and every file."""
-    body = _Body(_charset(msg))
+def extract_body(
+    msg: Message, hint: str | None = None
+) -> tuple[str, bool, list[InboundAttachment]]:
+    """Body text (non-empty text/plain preferred), whether it came from HTML, and every file;
+    `hint` is the message's own charset, for parts that declare none."""
+    body = _Body(hint or _charset(msg))
     _walk(msg, body, depth=0)
     text, from_html = _main_text(body.plain, body.html)
     if body.forwarded:
@@ -217,10 +226,12 @@ def _main_text(plain: list[str], html: list[str]) -> tuple[str, bool]:
     return "", False
 
 
-def _walk(part: Message, body: _Body, depth: int, files_only: bool = False) -> None:
+def _walk(part: Message, body: _Body, depth: int, files_only: bool = False,
+          attached: bool | None = None) -> None:
     """Collect texts and files. Of a multipart/alternative only the best branch gives text,
     but every branch gives its files (a screenshot pasted into the HTML is still a file the
-    customer sent); `files_only` walks such a branch."""
+    customer sent); `files_only` walks such a branch. `attached` is `_is_attachment(part)` when
+    the caller already knows it."""
     if depth > 30:  # hostile nesting
         return
     ctype = part.get_content_type()
@@ -231,11 +242,14 @@ def _walk(part: Message, body: _Body, depth: int, files_only: bool = False) -> N
         payload = part.get_payload()
         children = [c for c in payload if isinstance(c, Message)] if isinstance(payload, list) \
             else []
-        best = _best_alternative(children) if ctype == "multipart/alternative" else None
         if ctype == "multipart/signed":
             children = [c for c in children if c.get_content_type() not in _SIGNATURES]
-        for child in children:
-            _walk(child, body, depth + 1, files_only or (best is not None and child is not best))
+        attached = [_is_attachment(c) for c in children]
+        best = _best_alternative(children, attached) if ctype == "multipart/alternative" \
+            else None
+        for child, child_attached in zip(children, attached, strict=True):
+            _walk(child, body, depth + 1, files_only or (best is not None and child is not best),
+                  child_attached)
         return
     if part.get_content_maintype() == "multipart":
         rescued = _rescue_multipart(part)
@@ -244,7 +258,8 @@ def _walk(part: Message, body: _Body, depth: int, files_only: bool = False) -> N
         elif not files_only:  # boundaries beyond repair: show the text rather than lose it
             body.plain.append(_text_of(part, body.hint))
         return
-    attached = _is_attachment(part)
+    if attached is None:
+        attached = _is_attachment(part)
     if not attached and ctype in ("text/plain", "text/html"):
         if files_only:
             return
@@ -265,10 +280,10 @@ def _walk(part: Message, body: _Body, depth: int, files_only: bool = False) -> N
     body.add_file(_filename(part, body.hint), ctype, _payload(part))
 
 
-def _best_alternative(children: list[Message]) -> Message | None:
+def _best_alternative(children: list[Message], attached: list[bool]) -> Message | None:
     """The branch whose text the agent reads: plain text that says something, else the first
     HTML or structured branch, else whatever text there is."""
-    texts = [c for c in children if not _is_attachment(c)]
+    texts = [c for c, a in zip(children, attached, strict=True) if not a]
     for child in texts:
         if child.get_content_type() == "text/plain" and _text_of(child, None).strip():
             return child
