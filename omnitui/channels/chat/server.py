@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import os
 import socket
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ from omnitui.channels.base import (
 )
 from omnitui.channels.chat import protocol as p
 from omnitui.channels.chat.limits import Batcher, RateLimiter, Recent
+from omnitui.channels.chat.listen import BACKLOG, bind_unix
 from omnitui.channels.chat.presence import Presence, find_email, offline_text
 from omnitui.channels.chat.resolutions import ResolutionWatcher
 from omnitui.channels.chat.session import TOO_LONG_LINE, Session, read_lines
@@ -38,9 +37,7 @@ from omnitui.channels.chat.web.gateway import Gateway
 from omnitui.config import ChatSettings, Settings, resolve_secret
 from omnitui.config import ConfigError as SettingsError
 
-BACKLOG = 1024  # 500 clients connecting at once must not see ECONNREFUSED/EAGAIN
 MAX_SESSIONS = 10_000  # beyond this a new connection is closed at once (file descriptors)
-MAX_UNIX_PATH = 107  # sun_path holds 108 bytes including the terminating NUL
 STOP_GRACE = 1.0  # seconds for in-flight commits (and then for acks to flush) on stop
 
 
@@ -139,37 +136,8 @@ class ChatChannel:
             self.gateway = None
 
     def _bind_unix(self) -> socket.socket:
-        """Bind under a temporary name, set mode 0660, then rename over the final path: no
-        moment exists where the socket is reachable with looser permissions, and a stale file
-        left by a killed hub is replaced atomically. A socket someone still answers on is left
-        alone."""
-        path = self.socket_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if len(os.fsencode(path)) > MAX_UNIX_PATH:
-            raise ConfigError(f"The chat socket path {path} is longer than the {MAX_UNIX_PATH} "
-                              "bytes a Unix socket allows; set a shorter 'socket'.")
-        if path.exists() or path.is_symlink():
-            if not stat.S_ISSOCK(path.lstat().st_mode):
-                raise ConfigError(f"{path} exists and is not a socket; not replacing it.")
-            if _answers(path):
-                raise ConfigError(f"Another process is serving the chat socket {path}.")
-        tmp = path.parent / f".{path.name}.{os.getpid()}"
-        if len(os.fsencode(tmp)) > MAX_UNIX_PATH:
-            tmp = path.parent / f".c{os.getpid()}"
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.bind(str(tmp))
-            os.chmod(tmp, 0o660)
-            sock.listen(BACKLOG)
-            os.replace(tmp, path)
-        except BaseException:
-            sock.close()
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
-        self._socket_inode = path.lstat().st_ino
+        sock = bind_unix(self.socket_path)
+        self._socket_inode = self.socket_path.lstat().st_ino
         return sock
 
     def _remove_socket_file(self) -> None:
@@ -399,17 +367,3 @@ def _parse_tcp(value: str) -> tuple[str, int]:
     if host == "localhost":
         host = "127.0.0.1"
     return host, int(port)
-
-
-def _answers(path: Path) -> bool:
-    """Whether a live process accepts connections on this Unix socket path."""
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(0.5)
-    try:
-        probe.connect(str(path))
-    except OSError:
-        return False
-    else:
-        return True
-    finally:
-        probe.close()
