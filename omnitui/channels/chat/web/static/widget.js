@@ -389,6 +389,7 @@
     ui.log.hidden = view !== "chat";
     ui.compose.hidden = view !== "chat";
     if (view === "chat" && !ws) connect();
+    else if (view === "chat" && ws.readyState === 1 && !welcomed) sayHello();
   }
 
   function focusFirst() {
@@ -442,13 +443,9 @@
     state.email = email;
     state.consent = !!f.consent;
     state.started = true;
-    if (f.offline) {
-      state.offlineSent = true;
-      queue(text, []);
-    }
+    if (f.offline) state.offlineId = queue(text, []).id;  // thanked for once it is stored
     save();
     showView();
-    if (f.offline) notice(t.offline_sent);
     ui.text.focus();
   }
 
@@ -537,6 +534,7 @@
       sendFrame({ type: "message", id: m.id, text: text,
         attachments: files.length ? files.map(function (f) { return f.id; }) : undefined });
     }
+    return m;
   }
 
   function submitCompose() {
@@ -562,6 +560,10 @@
       return;
     }
     var id = String(frame.id);
+    if (id === state.offlineId) {
+      state.offlineSent = true;
+      notice(t.offline_sent);
+    }
     state.pending = state.pending.filter(function (m) { return m.id !== id; });
     save();
     setStatus("c" + id, "sent");
@@ -605,6 +607,26 @@
   }
 
   function onError(frame) {
+    if (!welcomed && frame.code === "bad_field") {
+      // The hub refused the hello (an address it cannot use, consent the shop now asks for):
+      // back to the form, with the hub's sentence; what was written waits in storage.
+      state.started = false;
+      save();
+      showView();
+      var form = config && config.online === false ? ui.offline : ui.prechat;
+      if (form === ui.offline && state.pending.length) {
+        // Never sent (the hello was refused): back into the form, so a second try is one.
+        form.text.value = state.pending.map(function (m) { return m.text; }).join("\n\n");
+        state.pending.forEach(function (m) {
+          if (shown["c" + m.id]) shown["c" + m.id].remove();
+          delete shown["c" + m.id];
+        });
+        state.pending = [];
+        save();
+      }
+      form.error.textContent = clean(frame.message || "");
+      return;
+    }
     if (frame.code === "rate_limited") {
       // Not stored: the same ids go again shortly (the hub stores each once).
       setTimeout(resendPending, 3000);
@@ -691,11 +713,7 @@
       ws = socket;
       socket.onopen = function () {
         openedAt = Date.now();
-        var hello = { type: "hello" };
-        if (state.name) hello.name = state.name;
-        if (state.email) hello.email = state.email;
-        if (state.consent) hello.consent = true;
-        socket.send(JSON.stringify(hello));
+        sayHello();
         pingTimer = setInterval(function () { sendFrame({ type: "ping" }); }, 25000);
       };
       socket.onmessage = function (e) {
@@ -711,6 +729,14 @@
       };
       socket.onclose = function (e) { onClose(socket, e.code); };
     }).catch(function () { retry(); });
+  }
+
+  function sayHello() {
+    var hello = { type: "hello" };
+    if (state.name) hello.name = state.name;
+    if (state.email) hello.email = state.email;
+    if (state.consent) hello.consent = true;
+    sendFrame(hello);
   }
 
   function showRating() {
