@@ -4,9 +4,10 @@ languages and the small-screen layout."""
 
 from __future__ import annotations
 
+import json
 import re
 
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
 from omnitui.core.actions import resolve, set_presence
 from omnitui.core.agents import get_agent
@@ -124,7 +125,8 @@ def test_keyboard_and_screen_reader(shop: Shop, visitor: Visitor) -> None:
     expect(launcher).to_be_focused()
 
 
-def test_languages_rtl_and_small_screen(shop: Shop, visitor: Visitor, browser) -> None:
+def test_languages_rtl_and_small_screen(shop: Shop, visitor: Visitor,
+                                        browser: Browser) -> None:
     page = visitor.page
     page.set_viewport_size({"width": 375, "height": 700})
     page.goto(shop.page.url(lang="ar"))
@@ -156,3 +158,26 @@ def test_languages_rtl_and_small_screen(shop: Shop, visitor: Visitor, browser) -
         expect(pl.locator(".oc-title")).to_have_text("Магазин")
     finally:
         polish.close()
+
+
+def test_a_hello_the_hub_refuses_returns_to_the_form(shop: Shop, browser: Browser) -> None:
+    """A visitor who began before the shop asked for consent: the hub refuses their hello, and
+    the widget asks for the consent instead of hanging."""
+    context = browser.new_context(locale="en-US")
+    root = f"{shop.gateway}/chat/"
+    earlier = {"root": root, "started": True, "open": True, "name": "Olga", "pending": []}
+    stored = json.dumps(json.dumps(earlier))
+    context.add_init_script(f"localStorage.setItem('omnitui-chat', {stored})")
+    try:
+        page = context.new_page()
+        page.goto(shop.page.url())
+        form = page.locator("form.oc-prechat")
+        expect(form.get_by_role("alert")).to_have_text(
+            "Please tick the consent box before you write.")
+        form.get_by_label(re.compile("I agree")).check()
+        form.get_by_role("button", name="Start chat").click()
+        page.locator(".oc-text").fill("now with consent")
+        page.locator(".oc-text").press("Enter")
+        expect(page.locator(".oc-state")).to_have_text("Sent")
+    finally:
+        context.close()
