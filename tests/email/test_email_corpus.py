@@ -30,8 +30,8 @@ def test_published_corpus_is_stored_readably_and_matches_expectations():
     assert figures["unreadable"] == {}
     quarantined = {Path(p).name: why for p, why in figures["quarantined"].items()}
     assert set(quarantined) == {"mail_outlook_1", "bad_encoded_subject.eml"}  # .msg; no sender
-    assert "not a mail" in quarantined["mail_outlook_1"]
-    assert "no sender" in quarantined["bad_encoded_subject.eml"]
+    assert quarantined["mail_outlook_1"] == "Not a mail: no headers found."
+    assert "has no sender" in quarantined["bad_encoded_subject.eml"]
     assert (figures["expectations"], figures["expectations_all_match"]) == (74, 74)
 
 

@@ -33,7 +33,9 @@ def test_sender_without_a_valid_address_is_quarantined_with_a_reason(sender):
     raw = mail(text_part("hi"), sender=sender)
     item = to_inbound(raw, "mail", "support@shop.test")
     assert item.flags == frozenset({FLAG_QUARANTINED})
-    assert "is not a valid email address" in (item.error or "")
+    assert (item.error or "").startswith("The sender (From: ")
+    assert (item.error or "").endswith(") is not a valid email address.")
+    assert item.address == ""  # never a customer identity that strangers would share
     assert item.raw == raw
     with pytest.raises(MailParseError):
         parse_mail(raw)

@@ -11,7 +11,8 @@ import re
 
 from omnitui.channels.base import FLAG_QUARANTINED, Inbound
 from omnitui.channels.email.flags import classify
-from omnitui.channels.email.mime import parse_mail
+from omnitui.channels.email.mime import MailParseError, parse_mail
+from omnitui.channels.email.senders import is_address
 from omnitui.channels.email.tokens import find_token
 
 
@@ -42,7 +43,7 @@ def to_inbound(raw: bytes, channel: str, address: str, uid: int | None = None) -
             address=_rough_sender(raw),
             text="",
             flags=frozenset({FLAG_QUARANTINED}),
-            error=f"{type(exc).__name__}: {exc}"[:1000],
+            error=_reason(exc),
             raw=raw,
             meta=meta,
         )
@@ -70,10 +71,21 @@ def to_inbound(raw: bytes, channel: str, address: str, uid: int | None = None) -
     )
 
 
+def _reason(exc: Exception) -> str:
+    """The quarantine reason an agent reads: the parser's sentence, or the fault's name for a
+    parser bug (which the hub log and a bug report need)."""
+    if isinstance(exc, MailParseError):
+        text = str(exc)
+        return (text[:1].upper() + text[1:]).rstrip(".")[:1000] + "."
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
 _FROM_RE = re.compile(rb"^From:[^\n]*?([A-Za-z0-9._%+=-]{1,64}@[A-Za-z0-9.-]{1,255})", re.I | re.M)
 
 
 def _rough_sender(raw: bytes) -> str:
-    """Best-effort sender of unparsable mail, so the agent sees who it was from ('' if none)."""
+    """Best-effort sender of unparsable mail, so the agent sees who it was from ('' if none, or
+    if what is there is no valid address: it must not become a customer shared by strangers)."""
     m = _FROM_RE.search(raw[:65536])
-    return m.group(1).decode("ascii", errors="replace").lower() if m else ""
+    address = m.group(1).decode("ascii", errors="replace").lower() if m else ""
+    return address if is_address(address) else ""
