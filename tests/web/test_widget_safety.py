@@ -152,3 +152,27 @@ def test_hub_killed_mid_conversation_loses_and_doubles_nothing(shop: Shop,
     page.reload()
     expect(page.locator(".oc-msg")).to_have_count(5)
     assert visitor.bodies() == ["one", "reply one", "two", "three", "reply two"]
+
+
+def test_two_tabs_of_one_visitor_share_the_conversation(shop: Shop, visitor: Visitor) -> None:
+    first = visitor.page
+    first.goto(shop.page.url())
+    visitor.start_chat()
+    second = first.context.new_page()
+    second.goto(shop.page.url())
+    expect(second.locator(".oc-panel")).to_be_visible()  # the same visitor, box open
+    visitor.write("from the first tab")
+    visitor.wait_sent(1)
+    second.locator(".oc-text").fill("from the second tab")
+    second.locator(".oc-text").press("Enter")
+    expect(second.locator(".oc-state-sent")).to_have_count(1)
+    visitor_id = visitor.state()["visitor"]
+    stored = shop.wait_inbound(visitor_id, 2)
+    shop.cli("reply", str(stored[0]["conversation_id"]), "to both tabs")
+    for page in (first, second):
+        expect(page.locator(".oc-from-agent .oc-body")).to_have_text("to both tabs")
+    second.reload()
+    expect(second.locator(".oc-msg")).to_have_count(3)
+    assert sorted(m["text"] for m in shop.messages(visitor_id)) == [
+        "from the first tab", "from the second tab"]
+    assert visitor.state()["pending"] == []

@@ -161,6 +161,7 @@
   if (state.root !== ROOT) state = { root: ROOT };  // another shop's gateway: start anew
   state.pending = state.pending || [];
   state.names = state.names || {};  // hub message id → the agent who wrote it
+  state.acked = state.acked || [];
   var config = null;
   var lang = "en";
   var t = STRINGS.en;
@@ -496,6 +497,7 @@
     notice(state.offlineSent && frame.online === false ? t.offline_sent : "");
     var stored = {};
     if (first) {  // drawn anew in the hub's order; the waiting messages follow
+      ui.log.setAttribute("aria-busy", "true");  // a screen reader reads history on request
       ui.log.textContent = "";
       shown = {};
     }
@@ -512,6 +514,7 @@
         h.attachments,
         h.from === "customer" ? "sent" : null);
     });
+    ui.log.setAttribute("aria-busy", "false");
     state.pending = state.pending.filter(function (m) { return !stored[m.id]; });
     save();
     state.pending.forEach(function (m) {
@@ -565,8 +568,16 @@
       notice(t.offline_sent);
     }
     state.pending = state.pending.filter(function (m) { return m.id !== id; });
+    remember(id);
     save();
     setStatus("c" + id, "sent");
+  }
+
+  /* The last client ids the hub acknowledged (to this tab or another): never waiting again. */
+  function remember(id) {
+    if (state.acked.indexOf(id) >= 0) return;
+    state.acked.push(id);
+    if (state.acked.length > 100) state.acked.shift();
   }
 
   function onReply(frame) {
@@ -821,6 +832,25 @@
     try { probe = new WebSocket(WS_ROOT + "ws"); } catch (e) { done(false); return; }
     probe.onclose = function (e) { done(e.code === 4403); };
   }
+
+  /* Another tab of the same shop wrote the key: take its visitor and its waiting messages,
+   * so neither tab's next write drops what the other one knows. */
+  window.addEventListener("storage", function (e) {
+    if (e.key !== STORE_KEY || !e.newValue) return;
+    var other;
+    try { other = JSON.parse(e.newValue); } catch (err) { return; }
+    if (!other || other.root !== ROOT) return;
+    ["token", "visitor", "name", "email", "consent", "started"].forEach(function (k) {
+      if (other[k] !== undefined) state[k] = other[k];
+    });
+    var known = {};
+    (other.acked || []).forEach(function (id) { remember(id); });
+    state.acked.forEach(function (id) { known[id] = true; });
+    state.pending.forEach(function (m) { known[m.id] = true; });
+    (other.pending || []).forEach(function (m) { if (!known[m.id]) state.pending.push(m); });
+    state.pending = state.pending.filter(function (m) { return state.acked.indexOf(m.id) < 0; });
+    for (var id in other.names || {}) state.names[id] = other.names[id];
+  });
 
   function reveal() { box.hidden = false; }
   css.addEventListener("load", reveal);
