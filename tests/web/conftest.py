@@ -96,7 +96,7 @@ class PageServer:
         ws = self.gateway.replace("http://", "ws://")
         return (f"default-src 'none'; script-src {self.gateway}; style-src {self.gateway}; "
                 f"connect-src {self.gateway} {ws}; img-src 'none'; base-uri 'none'; "
-                "form-action 'none'; frame-ancestors 'none'")
+                "form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'")
 
     def html(self, attrs: str) -> str:
         return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -267,7 +267,9 @@ class Visitor:
         self.console: list[str] = []
         self.requests: list[str] = []
         self.sent_frames: list[dict[str, Any]] = []
+        self.errors: list[str] = []  # uncaught exceptions in the page
         page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("request", lambda r: self.requests.append(r.url))
         page.on("websocket", self._socket)
 

@@ -42,7 +42,11 @@ def test_prechat_reply_and_reload_under_strict_csp(shop: Shop, visitor: Visitor)
     # The browser answered the reply with `delivered`: so it is in the store.
     assert [m["delivery_state"] for m in shop.messages(visitor_id, "outbound")] == ["delivered"]
 
-    assert visitor.csp_violations() == []
+    assert visitor.csp_violations() == [] and visitor.errors == []
+    # The styles arrived under the policy (a file by URL, into the widget's shadow root).
+    launcher = page.locator(".oc-launcher")
+    assert launcher.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(37, 87, 214)"
+    assert launcher.evaluate("e => getComputedStyle(e).borderRadius") == "999px"
     assert list(visitor.storage()) == ["omnitui-chat"]
     assert page.evaluate("document.cookie") == ""
     hosts = {re.match(r"\w+://[^/]+", url).group(0) for url in visitor.requests}
