@@ -116,6 +116,13 @@ class PageServer:
 # --- the hub -----------------------------------------------------------------------------
 
 
+def toml_value(value: Any) -> str:
+    """A TOML value: JSON spells strings, numbers, booleans and arrays the same way."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value)
+
+
 class Shop:
     """A data dir, a config allowing the page's origin, an agent, and `omnitui serve`."""
 
@@ -130,7 +137,7 @@ class Shop:
                  "web_address_limit": 10_000, **chat}
         lines = ["[omnitui]", f'data_dir = "{self.root / "data"}"', 'timezone = "UTC"',
                  "[channels.chat]"]
-        lines += [f"{k} = {json.dumps(v)}" for k, v in table.items()]
+        lines += [f"{k} = {toml_value(v)}" for k, v in table.items()]
         if closed_now:  # every day open, but today (and its neighbours) a holiday
             today = dt.datetime.now(dt.UTC).date()
             days = [str(today + dt.timedelta(days=d)) for d in (-1, 0, 1)]

@@ -14,6 +14,8 @@ from omnitui.core.agents import get_agent
 from omnitui.store.db import Store
 from tests.web.conftest import AGENT, AGENT_NAME, Shop, Visitor
 
+SHOP = {"web_strings": {"intro": "Ask Ann anything about your order."}}  # web_language "en"
+
 
 def test_prechat_reply_and_reload_under_strict_csp(shop: Shop, visitor: Visitor) -> None:
     page = visitor.page
@@ -96,6 +98,8 @@ def test_keyboard_and_screen_reader(shop: Shop, visitor: Visitor) -> None:
     expect(launcher).to_have_attribute("aria-expanded", "true")
     dialog = page.get_by_role("dialog", name="Chat with us")
     expect(dialog).to_be_visible()
+    expect(dialog.locator(".oc-prechat .oc-form-note")).to_have_text(
+        "Ask Ann anything about your order.")  # the shop's web_strings
     expect(page.locator("form.oc-prechat").get_by_label("Your name")).to_be_focused()
     page.keyboard.type("Amina")
     page.keyboard.press("Tab")
@@ -157,6 +161,9 @@ def test_languages_rtl_and_small_screen(shop: Shop, visitor: Visitor,
         pl.goto(shop.page.url())
         expect(pl.get_by_role("button", name="Napisz do nas")).to_be_visible()
         assert pl.locator(".oc").get_attribute("dir") == "ltr"
+        # The shop wrote its web_strings for English visitors: Polish ones get Polish.
+        expect(pl.locator(".oc-prechat .oc-form-note")).to_have_text(
+            "Zapytaj o cokolwiek. Zwykle odpowiadamy w kilka minut.")
         pl.goto(shop.page.url(lang="ru", **{"text-title": "Магазин"}))
         pl.get_by_role("button", name="Напишите нам").click()
         expect(pl.locator(".oc-title")).to_have_text("Магазин")

@@ -456,7 +456,7 @@
     if (shown[key]) return shown[key];
     var item = el("div", "oc-msg oc-from-" + from);
     var meta = el("div", "oc-meta");
-    meta.appendChild(el("span", "oc-who", null, who));
+    meta.appendChild(el("span", "oc-who", { dir: "auto" }, who));
     meta.appendChild(el("time", "oc-time", at ? { datetime: at } : null, clock(at)));
     item.appendChild(meta);
     if (text) item.appendChild(el("p", "oc-body", { dir: "auto" }, text));
