@@ -141,6 +141,8 @@ def test_languages_rtl_and_small_screen(shop: Shop, visitor: Visitor,
     launcher = page.get_by_role("button", name="تحدث معنا")
     expect(launcher).to_be_visible()
     assert page.locator(".oc").get_attribute("dir") == "rtl"
+    corner = launcher.bounding_box()  # bottom right, as data-position's default says
+    assert corner is not None and 375 - 12 - 1 <= corner["x"] + corner["width"] <= 375 - 12 + 1
     launcher.click()
     panel = page.locator(".oc-panel")
     box = panel.bounding_box()
@@ -164,7 +166,9 @@ def test_languages_rtl_and_small_screen(shop: Shop, visitor: Visitor,
         # The shop wrote its web_strings for English visitors: Polish ones get Polish.
         expect(pl.locator(".oc-prechat .oc-form-note")).to_have_text(
             "Zapytaj o cokolwiek. Zwykle odpowiadamy w kilka minut.")
-        pl.goto(shop.page.url(lang="ru", **{"text-title": "Магазин"}))
+        pl.goto(shop.page.url(lang="ru", position="left", **{"text-title": "Магазин"}))
+        corner = pl.locator(".oc-launcher").bounding_box()
+        assert corner is not None and corner["x"] == 20
         pl.get_by_role("button", name="Напишите нам").click()
         expect(pl.locator(".oc-title")).to_have_text("Магазин")
     finally:
