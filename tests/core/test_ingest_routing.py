@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from omnitui.channels.base import FLAG_BOUNCE, Inbound, InboundAttachment
-from omnitui.core import actions
+from omnitui.core import actions, outbox
 from omnitui.core.agents import AgentRow
 from omnitui.core.ingest import ingest, ingest_batch, read_cursor
 from omnitui.store import queries
@@ -161,8 +161,12 @@ def test_attachments_and_raw_bytes_are_content_addressed(store: Store, tmp_path:
 def test_bounce_marks_the_reply_failed(store: Store, ann: AgentRow) -> None:
     r = ingest(store, mail("m1"))
     queued = actions.reply(store, r.conversation_id, "Answer", ann)
+    # Sent as the hub sends it: its Message-ID fixed before the attempt, then marked sent.
+    [item] = outbox.claim_due(store, {queued.channel})
+    wire_id = outbox.fix_wire_id(store, item, "<r1@shop.example>")
+    outbox.mark_sent(store, item, wire_id=wire_id)
     ingest(store, mail("b1", "mailer-daemon@example.org", flags=frozenset({FLAG_BOUNCE}),
-                       meta={"bounce_of": queued.wire_id, "bounce_reason": "550 no such user"}))
+                       meta={"bounce_of": wire_id, "bounce_reason": "550 no such user"}))
     row = store.conn.execute("SELECT delivery_state, failure_reason FROM message WHERE id = ?",
                              (queued.message_id,)).fetchone()
     assert tuple(row) == ("failed", "550 no such user")
