@@ -93,12 +93,14 @@ def unmerge_customer(store: Store, merged_id: int, agent: AgentRow) -> int:
     return int(row["survivor_id"])
 
 
-def link_token(store: Store, customer_id: int, actor: str = "cli") -> str:
+def link_token(store: Store, customer_id: int, actor: str = "cli",
+               agent: AgentRow | None = None) -> str:
     """The customer's deep-link token (made once, unguessable): a `/start <token>` from another
-    channel links that identity to this customer."""
+    channel links that identity to this customer. `agent`: made by that agent, in their
+    checked write (a disabled agent gets none)."""
     import secrets
 
-    with store.write(actor) as tx:
+    with (store.write(actor) if agent is None else agent_write(store, agent)) as tx:
         _customer(tx, customer_id)
         token = tx.scalar("SELECT link_token FROM customer WHERE id = ?", (customer_id,))
         if token is None:

@@ -141,6 +141,8 @@ def fill(store: Store, clock: DemoClock, end: float, attachments_dir: Path) -> N
     at(300)
     actions.reply(store, convs["Liam O'Brien"], "Yes! Ireland takes 3–5 working days.", anna)
     actions.resolve(store, convs["Liam O'Brien"], anna)
+    at(290)
+    actions.record_rating(store, convs["Liam O'Brien"], 5, "quick!", actor="customer:visitor-liam")
     # Sofia: Ben answered, then handed over to Anna who does the refunds.
     at(240)
     actions.assign(store, convs["Sofia Rossi"], "ben", ben)

@@ -6,6 +6,7 @@ so `[@click=app.quit]` or `[link=…]` in a name stays literal characters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from rich.cells import cell_len
@@ -14,6 +15,7 @@ from rich.text import Text
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.store.console_queries import StatusChange
 from omnitui.store.queries import InboxRow, MessageRow
+from omnitui.store.rating_queries import Rating
 from omnitui.tui import rtl
 
 KIND_BADGES = {"email": ("✉", "MAIL"), "telegram": ("✈", "TG"), "chat": ("◉", "CHAT")}
@@ -104,7 +106,9 @@ KIND_STYLES = {
     "transfer": ("⇄ transfer", "bold magenta"),
     "call": ("☎ call", "bold cyan"),
     "system": ("•", "dim"),
+    "rating": ("★", "bold yellow"),
 }
+RATING_BY = {"email": "email", "telegram": "Telegram", "chat": "chat"}
 
 
 def message_text(msg: MessageRow, tz: tzinfo, now: float, current_conversation: int) -> Text:
@@ -118,16 +122,18 @@ def message_text(msg: MessageRow, tz: tzinfo, now: float, current_conversation: 
     return out
 
 
-def message_parts(msg: MessageRow, tz: tzinfo, now: float,
-                  current_conversation: int) -> tuple[Text, Text]:
-    """(header, body) of a timeline entry, notes, transfers and calls set apart by colour."""
+def message_parts(msg: MessageRow, tz: tzinfo, now: float, current_conversation: int,
+                  width: int | None = None) -> tuple[Text, Text]:
+    """(header, body) of a timeline entry, notes, transfers and calls set apart by colour.
+    `width`: the body's width, so that right-to-left paragraphs are wrapped, reordered and
+    aligned right here (see tui/rtl.py); without it they are only reordered."""
     mark, style = KIND_STYLES.get(msg.kind, ("•", ""))
     out = Text(end="\n")
     other = msg.conversation_id != current_conversation
     out.append(f"{mark} ", style=style)
-    out.append(safe_line(msg.author) or "?", style=style)
-    if msg.kind == "system":  # a status change: one dim line, no body
-        out.append(f" {safe_line(msg.text)}", style="dim")
+    out.append(display(msg.author) or "?", style=style)
+    if msg.kind in ("system", "rating"):  # a status change or a rating: one line, no body
+        out.append(f" {display(msg.text)}", style="dim" if msg.kind == "system" else "yellow")
         out.append(f"  {stamp(msg.created_at, tz, now)}", style="dim")
         if msg.conversation_id != current_conversation:
             out.append(f"  #{msg.conversation_id}", style="dim italic")
@@ -153,15 +159,41 @@ def message_parts(msg: MessageRow, tz: tzinfo, now: float,
                     + "\n", style="bold red")
     if msg.subject and msg.kind == "inbound":
         body.append("Subject: ", style="dim")
-        body.append(safe_line(msg.subject) + "\n", style="italic")
+        body.append(display(msg.subject) + "\n", style="italic")
     body_style = {"note": "yellow", "transfer": "magenta", "call": "cyan",
                   "system": "dim"}.get(msg.kind, "")
-    body.append(clean_text(msg.text or "").rstrip(), style=body_style)
+    body.append_text(text_block(clean_text(msg.text or "").rstrip(), width, body_style))
     for att in msg.attachments:
         body.append("\nattachment: ", style="dim")
-        body.append(safe_line(str(att.get("filename", ""))), style="underline")
+        body.append(display(str(att.get("filename", ""))), style="underline")
         body.append(f" ({att.get('size', 0)} bytes)", style="dim")
     return out, body
+
+
+def text_block(text: str, width: int | None, style: str = "") -> Text:
+    """A message body for the screen: right-to-left paragraphs in visual order, and, given
+    the width, wrapped and aligned right; other paragraphs as they are."""
+    out = Text(end="")
+    for n, (line, right) in enumerate(rtl.block_lines(text, width or 0)):
+        if n:
+            out.append("\n")
+        if right and width:
+            line = " " * max(0, width - cell_len(line)) + line
+        out.append(line, style=style)
+    return out
+
+
+def rating_text(rating: Rating) -> str:
+    """`rated 5 by email: quick!` (the comment is the customer's, sanitised at ingest)."""
+    by = RATING_BY.get(rating.kind or "", "")
+    text = f"rated {rating.score}" + (f" by {by}" if by else "")
+    return text + (f": {safe_line(rating.comment)}" if rating.comment else "")
+
+
+def rating_row(rating: Rating) -> MessageRow:
+    """A rating as a timeline row (kind "rating", negative id: not a message)."""
+    return MessageRow(-rating.event_id, rating.conversation_id, "rating", None, rating.customer,
+                      rating_text(rating), None, rating.at, None, None, (), False, None, {})
 
 
 def change_text(change: StatusChange, tz: tzinfo) -> str:
@@ -192,9 +224,11 @@ def change_row(change: StatusChange, tz: tzinfo) -> MessageRow:
                       change_text(change, tz), None, change.at, None, None, (), False, None, {})
 
 
-def merge_changes(messages: list[MessageRow], changes: list[StatusChange],
-                  tz: tzinfo) -> list[MessageRow]:
-    """Messages and status changes in one stream, by time (a message first on a tie)."""
-    rows = [*messages, *(change_row(c, tz) for c in changes)]
+def merge_changes(messages: list[MessageRow], changes: list[StatusChange], tz: tzinfo,
+                  ratings: Sequence[Rating] = ()) -> list[MessageRow]:
+    """Messages, status changes and ratings in one stream, by time (a message first on a
+    tie). The return to resolved that a rating by email makes is the rating's own line."""
+    rows = [*messages, *(change_row(c, tz) for c in changes if not c.data.get("csat_rating")),
+            *(rating_row(r) for r in ratings)]
     rows.sort(key=lambda m: (m.created_at, m.id < 0))
     return rows

@@ -115,13 +115,17 @@ def wrap(paragraph: str, width: int) -> list[str]:
 
 
 def block_lines(text: str, width: int) -> list[tuple[str, bool]]:
-    """A multi-line text as (line, right_aligned) pairs ready to draw in `width` cells:
-    RTL paragraphs wrapped, reordered and flagged for right alignment in `app` mode; other
-    paragraphs as they are (the caller's widget wraps them)."""
+    """A multi-line text as (line, right_aligned) pairs ready to draw in `width` cells. In
+    `app` mode a paragraph with right-to-left letters is wrapped, then each line reordered in
+    the paragraph's direction, and an RTL paragraph is flagged for right alignment; other
+    paragraphs come back as they are (the caller's widget wraps them)."""
     out: list[tuple[str, bool]] = []
     for paragraph in text.split("\n"):
-        if _reorder and is_rtl(paragraph):
-            out.extend((get_display(line), True) for line in wrap(paragraph, width))
-        else:
-            out.append((display(paragraph), False))
+        if not _reorder or not has_rtl(paragraph):
+            out.append((paragraph, False))
+            continue
+        right = get_base_level(paragraph) == 1
+        base = "R" if right else "L"
+        out.extend((get_display(line, base_dir=base), right)
+                   for line in wrap(paragraph, width))
     return out

@@ -76,8 +76,8 @@ def test_config_key_is_validated(tmp_path: Path) -> None:
     base = {"omnitui": {"data_dir": str(tmp_path)}}
     assert parse_settings(base, None).bidi == "auto"
     assert parse_settings({**base, "console": {"bidi": "terminal"}}, None).bidi == "terminal"
-    with pytest.raises(ConfigError, match="'console.bidi' .* must be one of 'auto', 'app', "
-                                          "'terminal', not 'rtl'"):
+    with pytest.raises(ConfigError, match=r"'console\.bidi' .* must be one of 'auto', 'app', "
+                                          r"'terminal', not 'rtl'"):
         parse_settings({**base, "console": {"bidi": "rtl"}}, None)
-    with pytest.raises(ConfigError, match="Unknown key 'console.bidy'"):
+    with pytest.raises(ConfigError, match=r"Unknown key 'console\.bidy'"):
         parse_settings({**base, "console": {"bidy": "app"}}, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 
 from rich.text import Text
@@ -22,6 +23,10 @@ FOCUS_MODEL = (
 )
 
 
+KEYS_WIDTH = 18  # the columns fit the help dialog at 80 columns; longer cells wrap inside
+WHAT_WIDTH = 22
+
+
 def help_text(overrides: Mapping[str, str]) -> Text:
     out = Text()
     out.append(FOCUS_MODEL, style="italic")
@@ -31,14 +36,37 @@ def help_text(overrides: Mapping[str, str]) -> Text:
             if spec.scope != scope:
                 continue
             keys = keymap.pretty_keys(keymap.effective_keys(spec, overrides))
-            out.append(f"  {keys:<24}", style="bold cyan")
-            out.append(f"{spec.description:<16}")
-            out.append(f" {spec.id}\n", style="dim")
+            _row(out, keys, spec.description, spec.id)
         out.append("\n")
     out.append("ctrl+p opens the command palette: every action above, by name.\n", style="dim")
     out.append("Rebind any id in the config: [keys] \"conversation.resolve\" = \"ctrl+e\"",
                style="dim")
     return out
+
+
+def _row(out: Text, keys: str, what: str, binding_id: str) -> None:
+    """One binding in three columns; a cell too long for its column wraps inside it (keys at
+    " / "), so columns never run together."""
+    key_lines = _wrap_keys(keys)
+    what_lines = textwrap.wrap(what, WHAT_WIDTH) or [""]
+    for n in range(max(len(key_lines), len(what_lines))):
+        out.append(f"  {_at(key_lines, n):<{KEYS_WIDTH}}  ", style="bold cyan")
+        out.append(f"{_at(what_lines, n):<{WHAT_WIDTH}}")
+        out.append(f"  {binding_id}\n" if n == 0 else "\n", style="dim")
+
+
+def _at(lines: list[str], n: int) -> str:
+    return lines[n] if n < len(lines) else ""
+
+
+def _wrap_keys(keys: str) -> list[str]:
+    lines: list[str] = []
+    for key in keys.split(" / "):
+        if lines and len(lines[-1]) + 3 + len(key) <= KEYS_WIDTH:
+            lines[-1] += " / " + key
+        else:
+            lines.append(key)
+    return lines
 
 
 class HelpDialog(ModalScreen[None]):

@@ -79,7 +79,8 @@ class MergeDialog(ModalScreen[int | None]):
                            f"{safe_line(p.survivor_name)}:\n", style="bold")
                 out.append(f"  identities that move: {', '.join(p.identities) or 'none'}\n")
                 out.append(f"  {p.conversations} conversation(s), {p.messages} message(s)\n")
-                out.append("  Undo later with 'omnitui customer unmerge'.", style="dim")
+                out.append("  Undo later with M (split off) in the conversation, or "
+                           "'omnitui customer unmerge'.", style="dim")
         self.query_one("#merge-preview", Static).update(out)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:

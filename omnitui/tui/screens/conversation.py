@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from omnitui.core import actions
 from omnitui.core.errors import StaleConversation
@@ -37,10 +37,14 @@ from omnitui.store.queries import (
     customer_detail,
     customer_timeline,
 )
+from omnitui.store.rating_queries import ratings_of_customer
 from omnitui.tui import keymap
-from omnitui.tui.format import merge_changes, safe_line
+from omnitui.tui.format import display, merge_changes, safe_line
 from omnitui.tui.screens.conversation_actions import ConversationActions
-from omnitui.tui.widgets.composer import Composer
+from omnitui.tui.screens.conversation_lines import hints_line, title_line
+from omnitui.tui.screens.customer_actions import CustomerActions
+from omnitui.tui.widgets.composer import Composer, ComposerPreview
+from omnitui.tui.widgets.key_bar import KeyBar
 from omnitui.tui.widgets.side_panel import SidePanel, side_text
 from omnitui.tui.widgets.status_line import StatusLine
 from omnitui.tui.widgets.timeline import Timeline
@@ -49,9 +53,14 @@ TIMELINE_LIMIT = 500
 APPENDS = frozenset({"message_in", "message_out", "note", "call"})  # add a row, change none
 MARK_READ_DELAY = 0.2  # s (to twice that) after new messages are drawn (see reload)
 COMPOSER_ACTIONS = frozenset({"send", "canned", "next_identity", "attach", "leave"})
+CLOSED_HINTS = (("conversation.note", "note"), ("conversation.resolve", "resolve"),
+                ("conversation.transfer", "transfer"), ("app.help", "help"))
+OPEN_HINTS = (("composer.send", "send"), ("composer.leave", "close"),
+              ("composer.canned", "canned"), ("composer.identity", "switch"),
+              ("composer.attach", "attach"))
 
 
-class ConversationScreen(ConversationActions, Screen[None]):
+class ConversationScreen(ConversationActions, CustomerActions, Screen[None]):
     """Timeline + side panel + reply composer for one conversation."""
 
     SCOPES = ("conversation", "composer")
@@ -78,11 +87,14 @@ class ConversationScreen(ConversationActions, Screen[None]):
             yield Timeline(id="timeline")
             yield SidePanel(id="side")
         yield Static(id="composer-label")
+        preview = ComposerPreview(id="composer-preview")
+        preview.display = False
+        yield preview
         composer = Composer(id="composer")
         composer.display = False  # closed until `r`: letters are commands only while it is
         yield composer
         yield StatusLine(id="status-line")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def store(self):  # type: ignore[no-untyped-def]
@@ -131,7 +143,8 @@ class ConversationScreen(ConversationActions, Screen[None]):
             messages = customer_timeline(self.store, detail.customer_id, limit=TIMELINE_LIMIT)
             since = messages[0].created_at if len(messages) == TIMELINE_LIMIT else 0.0
             changes = status_changes(self.store, detail.customer_id, since=since)
-            messages = merge_changes(messages, changes, app.tz)  # type: ignore[attr-defined]
+            ratings = ratings_of_customer(self.store, detail.customer_id, since=since)
+            messages = merge_changes(messages, changes, app.tz, ratings)  # type: ignore[attr-defined]
             self.timeline.show(messages, app.tz, now, self.conversation_id)  # type: ignore[attr-defined]
         past = customer_detail(self.store, detail.customer_id)["conversations"]
         self._update("side", side_text(detail, past, app.tz))  # type: ignore[attr-defined]
@@ -157,20 +170,9 @@ class ConversationScreen(ConversationActions, Screen[None]):
         d = self.detail
         if d is None:
             return
-        title = Text(no_wrap=True, overflow="ellipsis", end="")
-        title.append(f" #{d.id} ", style="bold reverse")
-        title.append(" " + safe_line(d.customer), style="bold")
-        title.append(f"  {d.status}", style="bold green" if d.status == "open" else "yellow")
-        if d.subject:
-            title.append("  " + safe_line(d.subject), style="italic")
-        title.append(f"  → {safe_line(d.assignee) if d.assignee else 'unassigned'}",
-                     style="dim")
         viewers = viewers_of(self.store, d.id, exclude_agent_id=self.agent.id,
                              now=self.app.now())  # type: ignore[attr-defined]
-        for v in viewers:
-            title.append(f"  ◉ {safe_line(v.name)} {'typing…' if v.typing else 'viewing'}",
-                         style="bold cyan")
-        self._update("#conv-title", title)
+        self._update("#conv-title", title_line(d, viewers, self.size.width or 80))
         typing = [v.updated_at for v in viewers if v.typing]
         if typing and self._typing_timer is None:  # fade the marker with no event to wake us
             fade = min(typing) + TYPING_MAX_AGE - float(self.store.clock())
@@ -230,29 +232,38 @@ class ConversationScreen(ConversationActions, Screen[None]):
         return bool(self.composer.display)
 
     def _show_composer_label(self) -> None:
-        label = Text(no_wrap=True, overflow="ellipsis", end="")
+        """The line where the box would be (closed) or above it (open): whom the reply goes
+        to, then the keys that matter here, as many whole ones as fit."""
+        label = Text(end="")
+        width = self.size.width or 80
+        target = display(self.reply_target(), max(12, width // 2))
         if not self.composing:
             draft = self.composer.text.strip()
             if draft:
                 label.append(f" Draft kept ({len(draft)} characters) ", style="bold yellow")
-                label.append(" r continue", style="bold")
+                label.append(f" {self._key('conversation.reply')} continue", style="bold")
             else:
-                label.append(" r reply", style="bold")
-                label.append(f" to {self.reply_target()}", style="dim")
+                label.append(f" {self._key('conversation.reply')} reply", style="bold")
+                label.append(f" to {target}", style="dim")
                 if self._target_unverified():
                     label.append("  ⚠ unverified", style="bold yellow")
-            label.append(" · n note · e resolve · t transfer · ? help", style="dim")
-            self._update("#composer-label", label)
+            hints = [(self._key(i), w) for i, w in CLOSED_HINTS]
+            self._update("#composer-label", hints_line(label, hints, width))
             return
         label.append(" Reply to ", style="dim")
-        label.append(self.reply_target(), style="bold")
+        label.append(target, style="bold")
         if self._target_unverified():
             label.append("  ⚠ unverified", style="bold yellow")  # the side panel says why
         for path in self.attachments:
-            label.append(f"  + {safe_line(path.name)}", style="cyan")
-        label.append("   ctrl+j send · esc close · ctrl+o canned · ctrl+n switch · ctrl+t attach",
-                     style="dim")
-        self._update("#composer-label", label)
+            label.append(f"  + {display(path.name, 24)}", style="cyan")
+        hints = [(self._key(i), w) for i, w in OPEN_HINTS]
+        self._update("#composer-label", hints_line(label, hints, width))
+
+    def _key(self, binding_id: str) -> str:
+        """The first key of a binding as the agent has it (rebinds in `[keys]` included)."""
+        spec = keymap.BY_ID[binding_id]
+        keys = keymap.effective_keys(spec, self.app.keys)  # type: ignore[attr-defined]
+        return keymap.pretty_keys(keys.split(",")[0])
 
     # live -----------------------------------------------------------------------------------
     def store_changed(self, events: list[Event]) -> None:
@@ -274,6 +285,7 @@ class ConversationScreen(ConversationActions, Screen[None]):
         TYPING_ANNOUNCE s while keys come; their marker fades TYPING_MAX_AGE s after the last."""
         if event.text_area is not self.composer:
             return
+        self._show_preview()
         if not self.composer.text.strip():
             self._stop_typing()
             return
@@ -282,6 +294,9 @@ class ConversationScreen(ConversationActions, Screen[None]):
             self.typing_since = now
             self.app.attempt(actions.set_presence, self.store, self.agent,  # type: ignore[attr-defined]
                              self.conversation_id, typing=True)
+
+    def _show_preview(self) -> None:
+        self.query_one(ComposerPreview).show_draft(self.composer.text, self.size.width or 80)
 
     def _stop_typing(self) -> None:
         if self.typing_since is not None:
@@ -304,6 +319,7 @@ class ConversationScreen(ConversationActions, Screen[None]):
         if not composer.display:
             composer.display = True
             self.opened_at_event = newest_event_id(self.store)
+            self._show_preview()
         self.set_focus(composer)
         self._show_composer_label()
 
@@ -313,6 +329,7 @@ class ConversationScreen(ConversationActions, Screen[None]):
         self.composer.display = False
         self.set_focus(self.timeline)
         self._stop_typing()
+        self.query_one(ComposerPreview).display = False
         self._show_composer_label()
 
     def action_leave(self) -> None:

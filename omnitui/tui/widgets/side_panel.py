@@ -6,15 +6,16 @@ import textwrap
 from datetime import datetime, tzinfo
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from omnitui.core.identities import unverified_note
 from omnitui.store.queries import ConversationDetail
-from omnitui.tui.format import KIND_BADGES, safe_line
+from omnitui.tui.format import KIND_BADGES, display, safe_line, text_block
 
-PANEL_TEXT_WIDTH = 25  # the panel's 28 columns less border and padding
+PANEL_TEXT_WIDTH = 25  # the panel's 30 columns less border, padding and a scrollbar
 
 
 def side_text(detail: ConversationDetail, past: list[dict[str, Any]], tz: tzinfo) -> Text:
@@ -22,29 +23,33 @@ def side_text(detail: ConversationDetail, past: list[dict[str, Any]], tz: tzinfo
     note = detail.transfer_note
     if note is not None:
         out.append("⇄ Transfer note", style="bold magenta")
-        out.append(f" from {safe_line(note.author)}\n", style="magenta")
-        out.append(note.text.strip() + "\n\n", style="magenta")
-    out.append(safe_line(detail.customer) + "\n", style="bold")
+        out.append(f" from {display(note.author, 14)}\n", style="magenta")
+        out.append_text(text_block(note.text.strip(), PANEL_TEXT_WIDTH, "magenta"))
+        out.append("\n\n")
+    out.append(display(detail.customer, PANEL_TEXT_WIDTH) + "\n", style="bold")
+    if detail.rating is not None:
+        out.append(f"★ rated {detail.rating}/5\n", style="bold yellow")
     for ident in detail.identities:
         symbol = KIND_BADGES.get(ident["kind"], ("•", ""))[0]
         out.append(f"{symbol} ", style="bold")
-        out.append(safe_line(ident["address"]))
-        if ident.get("channel"):
-            out.append(f" ({safe_line(ident['channel'])})", style="dim")
+        address = display(ident["address"], PANEL_TEXT_WIDTH - 2)
+        out.append(address)
+        channel = f" ({safe_line(ident.get('channel'))})" if ident.get("channel") else ""
+        if cell_len(address) + cell_len(channel) <= PANEL_TEXT_WIDTH - 2:
+            out.append(channel, style="dim")
         out.append("\n")
         out.append(_unverified(ident.get("linked_via")), style="bold yellow")
     out.append("\nLabels: ", style="bold")
-    out.append(" ".join(f"#{safe_line(x)}" for x in detail.labels) or "none",
+    out.append(" ".join(f"#{display(x, PANEL_TEXT_WIDTH - 1)}" for x in detail.labels) or "none",
                style="magenta" if detail.labels else "dim")
     out.append("\n\nConversations\n", style="bold")
     for conv in past[:12]:
         current = conv["id"] == detail.id
         when = datetime.fromtimestamp(conv["last_message_at"], tz).strftime("%d %b")
-        head = f"{'▸ ' if current else '  '}#{conv['id']} {conv['status'][:4]} {when} "
+        head = f"{'▸ ' if current else '  '}#{conv['id']} {conv['status']} · {when}\n"
         out.append(head, style="bold" if current else "dim")
-        room = max(0, PANEL_TEXT_WIDTH - len(head))
-        subject = safe_line(conv.get("subject") or conv.get("channel") or "")
-        out.append((subject[: room - 1] + "…" if len(subject) > room else subject) + "\n")
+        subject = conv.get("subject") or conv.get("channel") or ""
+        out.append("  " + display(subject, PANEL_TEXT_WIDTH - 2) + "\n")
     return out
 
 
@@ -60,7 +65,7 @@ def _unverified(linked_via: str | None) -> str:
 
 class SidePanel(VerticalScroll, can_focus=False):
     DEFAULT_CSS = """
-    SidePanel { width: 28; border-left: vkey $panel-lighten-2; padding: 0 1; }
+    SidePanel { width: 30; border-left: vkey $panel-lighten-2; padding: 0 1; }
     """
 
     def compose(self):  # type: ignore[no-untyped-def]

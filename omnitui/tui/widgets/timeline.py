@@ -79,11 +79,17 @@ class Timeline(RichLog, can_focus=True):
                 self.write(Text(f"── conversation #{msg.conversation_id} ──", style="dim"),
                            scroll_end=False)
             last_conv = msg.conversation_id
-            head, body = message_parts(msg, tz, now, conversation_id)
+            head, body = message_parts(msg, tz, now, conversation_id, self._body_width)
             if body.plain:
                 self.write(Group(head, Padding(body, (0, 0, 0, 2))), scroll_end=False)
             else:
                 self.write(head, scroll_end=False)
+
+    @property
+    def _body_width(self) -> int:
+        """Cells for a message body: the content width less its indent (right-to-left
+        paragraphs are aligned to its right edge)."""
+        return max(10, self.scrollable_content_region.width - 2)
 
     def older(self) -> bool:
         """Draw MORE older messages above, keeping the view where it was; False if none."""
