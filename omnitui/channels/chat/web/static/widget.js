@@ -121,6 +121,26 @@
     return node;
   }
 
+  /* Icons are SVG paths (Material Icons, Apache 2.0): no font or emoji needed on the machine. */
+  var CHAT_ICON = "M20 2H4c-1.1 0-2 .9-2 2v18l4-4h14c1.1 0 2-.9 2-2V4c0-1.1-.9-2-2-2z";
+  var CLIP_ICON = "M16.5 6v11.5c0 2.21-1.79 4-4 4s-4-1.79-4-4V5c0-1.38 1.12-2.5 2.5-2.5s2.5 " +
+    "1.12 2.5 2.5v10.5c0 .55-.45 1-1 1s-1-.45-1-1V6H10v9.5c0 1.38 1.12 2.5 2.5 2.5s2.5-1.12 " +
+    "2.5-2.5V5c0-2.21-1.79-4-4-4S7 2.79 7 5v12.5c0 3.04 2.46 5.5 5.5 5.5s5.5-2.46 " +
+    "5.5-5.5V6h-1.5z";
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function icon(path) {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "oc-icon");
+    var shape = document.createElementNS(SVG, "path");
+    shape.setAttribute("d", path);
+    svg.appendChild(shape);
+    return svg;
+  }
+
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (m, key) {
       return values[key] == null ? m : String(values[key]);
@@ -215,7 +235,7 @@
     ui.launcher = el("button", "oc-launcher", {
       type: "button", "aria-expanded": "false", "aria-controls": "oc-panel"
     });
-    ui.launcher.appendChild(el("span", "oc-launcher-icon", { "aria-hidden": "true" }, "💬"));
+    ui.launcher.appendChild(icon(CHAT_ICON));
     ui.launcher.appendChild(el("span", "oc-launcher-text", null, t.launcher));
     ui.badge = el("span", "oc-badge", { hidden: "", "aria-hidden": "true" });
     ui.launcher.appendChild(ui.badge);
@@ -338,7 +358,8 @@
     }
     row.appendChild(ui.file);
     ui.attach = el("button", "oc-attach", { type: "button", "aria-label": t.attach,
-      title: t.attach }, "📎");
+      title: t.attach });
+    ui.attach.appendChild(icon(CLIP_ICON));
     row.appendChild(ui.attach);
     ui.send = el("button", "oc-send oc-primary", { type: "submit" }, t.send);
     row.appendChild(ui.send);
@@ -463,8 +484,11 @@
     if (files && files.length) {
       var list = el("ul", "oc-files", { "aria-label": t.files });
       files.forEach(function (file) {
-        list.appendChild(el("li", "oc-file-item", { dir: "auto" },
-          "📎 " + file.name + (file.size ? " (" + size(file.size) + ")" : "")));
+        var li = el("li", "oc-file-item");
+        li.appendChild(icon(CLIP_ICON));
+        li.appendChild(el("span", null, { dir: "auto" },
+          file.name + (file.size ? " (" + size(file.size) + ")" : "")));
+        list.appendChild(li);
       });
       item.appendChild(list);
     }
@@ -690,7 +714,9 @@
     ui.files.textContent = "";
     ui.files.hidden = !staged.length;
     staged.forEach(function (f, i) {
-      var li = el("li", "oc-staged-item", { dir: "auto" }, "📎 " + f.name);
+      var li = el("li", "oc-staged-item");
+      li.appendChild(icon(CLIP_ICON));
+      li.appendChild(el("span", null, { dir: "auto" }, f.name));
       var rm = el("button", "oc-unstage", { type: "button",
         "aria-label": fill(t.remove, { name: clean(f.name) }) }, "×");
       rm.addEventListener("click", function () { staged.splice(i, 1); renderStaged(); });
