@@ -431,6 +431,7 @@
     ws = null;
     if (socket) { try { socket.close(1000); } catch (e) { /* closed */ } }
     clearTimeout(retryTimer);
+    clearInterval(pingTimer);
     ui.prechat.form.hidden = ui.offline.form.hidden = true;
     ui.compose.hidden = ui.rate.hidden = true;
     ui.log.hidden = true;
