@@ -158,3 +158,10 @@ def inbox_page(store: Store, view: InboxView, offset: int, limit: int) -> list[I
         )
         for r in rows
     ]
+
+
+def inbox_ids(store: Store, view: InboxView) -> list[int]:
+    """Every conversation id of the view, in the inbox order (to mark them all at once)."""
+    where, params = _where(view)
+    return [int(r[0]) for r in store.conn.execute(
+        f"SELECT c.id FROM {_page_source(view)} WHERE {where} ORDER BY {INBOX_ORDER}", params)]

@@ -276,20 +276,19 @@ class OmniConsole(App[None]):
                 return
 
     def _toast(self, events: Iterable[Event]) -> None:
-        """A toast when a customer writes in one of my conversations, or one is sent to me."""
+        """A toast when a conversation is sent to me, and the inbox's notices (tui/notices.py):
+        a new conversation nobody has, a customer writing in one of mine, a missed target."""
+        from omnitui.tui import notices
+
+        events = list(events)
         for event in events:
             if event.kind == "transfer" and event.data.get("to") == self.agent.username:
                 self.notify(f"{event.actor} transferred conversation #{event.conversation_id} "
                             "to you.", title="Transfer", markup=False)
-            elif (event.kind == "message_in" and event.conversation_id is not None
-                  and getattr(self.screen, "conversation_id", None) != event.conversation_id):
-                # (no toast for the conversation on screen: the message is right there)
-                row = self.store.conn.execute(
-                    "SELECT c.assignee_id, cu.name FROM conversation c JOIN customer cu ON "
-                    "cu.id = c.customer_id WHERE c.id = ?", (event.conversation_id,)).fetchone()
-                if row is not None and row[0] == self.agent.id:
-                    self.notify(f"{row[1]} wrote in #{event.conversation_id}.",
-                                title="New message", markup=False)
+        inbox = self.settings.inbox
+        found = notices.Notices(self.store, self.agent.id, inbox).for_events(
+            events, getattr(self.screen, "conversation_id", None))
+        notices.show(found, self.notify, self.bell if inbox.bell else None)
 
     # one error handler ----------------------------------------------------------------------
     def attempt(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
@@ -331,6 +330,23 @@ class OmniConsole(App[None]):
                 reload()
 
     # app-wide actions -----------------------------------------------------------------------
+    def action_next_waiting(self) -> None:
+        """Open the next conversation that needs my reply (mine or nobody's, in the inbox
+        order, wrapping round): after the one on screen, or from the inbox's highlighted row."""
+        from omnitui.store.inbox_views import next_needing_reply
+
+        screen = self.screen
+        current = getattr(screen, "conversation_id", None)
+        start = getattr(screen, "next_start", None)
+        after, include = (current, False) if current is not None else (
+            start() if start is not None else (None, False))
+        found = next_needing_reply(self.store, self.agent.id, after, include_after=include)
+        if found is None:
+            self.notify("Nobody is waiting for a reply." if current is None else
+                        "Nobody else is waiting for a reply.", timeout=3)
+        elif found != current:
+            self.open_conversation(found)
+
     def action_help(self) -> None:
         from omnitui.tui.dialogs.help import HelpDialog
 

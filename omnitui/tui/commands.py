@@ -25,7 +25,8 @@ class ConsoleCommands(Provider):
         return f"{spec.description} ({keymap.pretty_keys(keys)})"
 
     async def _run(self, spec: keymap.KeySpec) -> None:
-        action = spec.action if spec.scope == "app" else f"screen.{spec.action}"
+        app_wide = spec.scope == "app" or spec.action.startswith("app.")
+        action = spec.action if app_wide else f"screen.{spec.action}"
         await self.app.run_action(action, self.screen)
 
     async def discover(self) -> Hits:

@@ -51,12 +51,25 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("inbox.top", "home,g", "top", "First", "inbox", show=False, palette=False),
     KeySpec("inbox.bottom", "end,G", "bottom", "Last", "inbox", show=False, palette=False),
     KeySpec("inbox.open", "enter,l", "open", "Open", "inbox", palette=False),
-    KeySpec("inbox.mine", "1", "view('mine')", "Mine", "inbox"),
-    KeySpec("inbox.unassigned", "2", "view('unassigned')", "Unassigned", "inbox"),
-    KeySpec("inbox.all", "3", "view('all')", "All", "inbox"),
-    KeySpec("inbox.views", "v", "pick_view", "Views", "inbox"),
+    KeySpec("inbox.next", "space", "app.next_waiting", "Next waiting", "inbox"),
+    KeySpec("inbox.needs_reply", "1", "view('needs_reply')", "Needs reply", "inbox", show=False),
+    KeySpec("inbox.mine", "2", "view('mine')", "Mine", "inbox", show=False),
+    KeySpec("inbox.unassigned", "3", "view('unassigned')", "Unassigned", "inbox", show=False),
+    KeySpec("inbox.all", "4", "view('all')", "All", "inbox", show=False),
+    KeySpec("inbox.views", "v", "pick_view", "Views", "inbox", show=False),
+    # Marks: the actions below change every marked conversation, or the highlighted one.
+    KeySpec("inbox.mark", "x", "toggle_mark", "Mark", "inbox"),
+    KeySpec("inbox.mark_all", "asterisk", "mark_all", "Mark all in view", "inbox", show=False),
+    KeySpec("inbox.unmark", "escape", "clear_marks", "Clear marks", "inbox", show=False),
+    KeySpec("inbox.resolve", "e", "bulk('resolve')", "Resolve", "inbox"),
+    KeySpec("inbox.assign", "a", "bulk_assign", "Assign", "inbox", show=False),
+    KeySpec("inbox.label", "b", "bulk_label", "Label", "inbox", show=False),
+    KeySpec("inbox.snooze", "z", "bulk_snooze", "Snooze", "inbox", show=False),
+    KeySpec("inbox.pending", "p", "bulk('pending')", "Pending", "inbox", show=False),
+    KeySpec("inbox.reopen", "o", "bulk('reopen')", "Reopen", "inbox", show=False),
     # Conversation
     KeySpec("conversation.back", "escape", "back", "Back", "conversation"),
+    KeySpec("conversation.next", "space", "app.next_waiting", "Next waiting", "conversation"),
     # Letters are commands only while the reply box is closed; once open it takes every
     # letter until sent (ctrl+j) or closed (esc). Keys typed ahead wait (tui/typeahead.py).
     KeySpec("conversation.reply", "r", "reply", "Reply", "conversation"),
@@ -70,6 +83,10 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("conversation.label", "b", "label", "Label", "conversation"),
     KeySpec("conversation.call", "c", "log_call", "Log call", "conversation", show=False),
     KeySpec("conversation.merge", "m", "merge", "Merge customer", "conversation", show=False),
+    KeySpec("conversation.unmerge", "M", "unmerge", "Unmerge customer", "conversation",
+            show=False),
+    KeySpec("conversation.link", "L", "telegram_link", "Telegram link", "conversation",
+            show=False),
     KeySpec("conversation.older", "u", "older", "Older messages", "conversation", show=False),
     KeySpec("conversation.down", "j", "scroll_timeline(1)", "Scroll down", "conversation",
             show=False, palette=False),
@@ -104,6 +121,14 @@ REGISTRY: tuple[KeySpec, ...] = (
 
 BY_ID = {spec.id: spec for spec in REGISTRY}
 
+# Said on the help screen under a scope's title.
+SCOPE_NOTES = {
+    "inbox": "Most urgent first: the nearest response target (overdue ones on top), else the "
+             "longest wait; conversations nobody waits on follow, newest first. Needs reply "
+             "holds open conversations whose customer waits, yours or nobody's; space opens "
+             "the next of them, from here or from a conversation.",
+}
+
 
 def bindings(scope: str) -> list[Binding]:
     """Textual bindings for one scope; each carries its registry id so `[keys]` can rebind it."""
@@ -125,7 +150,7 @@ def effective_keys(spec: KeySpec, overrides: Mapping[str, str]) -> str:
 
 
 _PRETTY = {"question_mark": "?", "slash": "/", "escape": "esc", "pagedown": "pgdn",
-           "pageup": "pgup", "enter": "enter"}
+           "pageup": "pgup", "enter": "enter", "asterisk": "*"}
 
 
 def pretty_keys(keys: str) -> str:

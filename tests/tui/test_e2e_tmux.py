@@ -28,7 +28,7 @@ async def test_chat_customer_and_agent_in_real_terminal(tmux: Tmux, tmp_path: Pa
     settings = build_demo(tmp_path / "shop")
     assert settings.path is not None
     tmux.start(console_command(settings.path), width=100, height=30)
-    await tmux.wait_for("Inbox: Mine", timeout=20)
+    await tmux.wait_for("Inbox: Needs reply", timeout=20)
     socket = settings.data_dir / "chat.sock"
     deadline = time.monotonic() + 15
     while not socket.exists():
@@ -39,8 +39,7 @@ async def test_chat_customer_and_agent_in_real_terminal(tmux: Tmux, tmp_path: Pa
     try:
         await client.hello("visitor-e2e", name="Eve Tester")
         await client.send("Hello from the e2e test, order 4711")
-        tmux.keys("3")
-        await tmux.wait_for("Eve Tester")
+        await tmux.wait_for("Eve Tester")  # a new chat waits: it is on the default view
         tmux.keys("/")
         await tmux.wait_for("Search messages")
         tmux.type("4711")

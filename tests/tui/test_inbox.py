@@ -16,14 +16,16 @@ async def test_views_and_navigation(console: OmniConsole) -> None:
     async with console.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         inbox = console.screen.query_one(InboxList)
-        mine = inbox.count
-        assert mine == 3  # Katarzyna, Noah, Sofia are Anna's
+        assert inbox.view.scope == "needs_reply"  # the default view: the work
+        assert inbox.count == 4  # Emma, Ahmed, Mallory (nobody's) and Katarzyna (Anna's) wait
         assert inbox.reads == 1  # start-up reads the first page once
-        await pilot.press("3")
-        assert inbox.count == 7  # every active conversation, hostile one included
         await pilot.press("2")
+        assert inbox.count == 3  # Katarzyna, Noah, Sofia are Anna's
+        await pilot.press("4")
+        assert inbox.count == 7  # every active conversation, hostile one included
+        await pilot.press("3")
         assert inbox.view.scope == "unassigned"
-        await pilot.press("3", "j", "j", "down", "k")
+        await pilot.press("4", "j", "j", "down", "k")
         assert inbox.cursor == 2
         await pilot.press("G")
         assert inbox.cursor == inbox.count - 1
@@ -46,12 +48,13 @@ async def test_view_picker_channel_and_label(console: OmniConsole) -> None:
         await pilot.pause()
         await pilot.press("v")
         await pilot.pause()
-        # Mine, Unassigned, All active, Channel: bot, chat, mail, ...
-        await pilot.press("down", "down", "down", "enter")
+        # Needs reply, Mine, Unassigned, All, Unread, Waiting on the customer, Snoozed,
+        # Resolved, Failed deliveries, Channel bot, chat, mail, Label …
+        await pilot.press(*["down"] * 9, "enter")
         await pilot.pause()
         inbox = console.screen.query_one(InboxList)
         assert inbox.view.channel == "bot"
-        assert "channel bot" in screen_text(console)
+        assert "Inbox: Channel bot" in screen_text(console)
         rows = [inbox.row_at(i) for i in range(inbox.count)]
         assert rows and all(r is not None and r.channel == "bot" for r in rows)
 
@@ -64,7 +67,7 @@ async def test_only_visible_pages_are_read(console: OmniConsole) -> None:
     async with console.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         inbox = console.screen.query_one(InboxList)
-        await pilot.press("3")
+        await pilot.press("4")
         assert inbox.count > 1500
         start = inbox.reads
         await pilot.press("end")
@@ -74,7 +77,7 @@ async def test_only_visible_pages_are_read(console: OmniConsole) -> None:
         for _ in range(40):
             await pilot.press("pageup")
         assert len(inbox._pages) <= MAX_PAGES
-        assert inbox.cursor == inbox.count - 1 - 40 * 20
+        assert inbox.cursor == inbox.count - 1 - 40 * (inbox.size.height - 1)
 
 
 async def test_live_message_updates_inbox_and_toasts(console: OmniConsole) -> None:
@@ -89,10 +92,10 @@ async def test_live_message_updates_inbox_and_toasts(console: OmniConsole) -> No
                                       text="First time here"))
         await pilot.pause(0.2)
         assert "Hello? Any news?" in screen_text(console)  # no key pressed
-        assert inbox.count == before
-        await pilot.press("3")
+        assert "Zoe Newcomer" in screen_text(console)  # waits, nobody has it: needs reply
+        assert inbox.count == before + 1
+        await pilot.press("4")
         assert inbox.count == 8  # 'all' view, plus the new customer
-        assert "Zoe Newcomer" in screen_text(console)
         toasts = [n.message for n in console._notifications]
-        assert any(f"#{KASIA}" in m for m in toasts)
-        assert not any("Zoe" in m for m in toasts)  # not my conversation
+        assert any(f"#{KASIA}" in m for m in toasts)  # a customer of mine wrote
+        assert any("Zoe Newcomer wrote" in m and "nobody has it" in m for m in toasts)

@@ -26,7 +26,7 @@ async def _conversation(pilot: Pilot) -> None:
 
 async def _inbox(pilot: Pilot) -> None:
     await pilot.pause()
-    await pilot.press("3", "j")
+    await pilot.press("4", "j")
     await pilot.pause()
 
 

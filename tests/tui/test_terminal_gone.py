@@ -149,14 +149,14 @@ def test_console_suspended_and_resumed_takes_keys_again(tmp_path: Path) -> None:
     try:
         shell = int(tmux("display", "-p", "-t", "s", "#{pane_pid}"))
         tmux("send-keys", "-t", "s", f"{sys.executable} -m omnitui", "Enter")
-        pane_with("Inbox: Mine")
+        pane_with("Inbox: Needs reply")
         console = int(subprocess.run(["pgrep", "-P", str(shell)], text=True,
                                      capture_output=True, timeout=10).stdout.split()[0])
         os.kill(console, signal.SIGTSTP)
         pane_with("Stopped")
         tmux("send-keys", "-t", "s", "fg", "Enter")
-        pane_with("Inbox: Mine")
-        tmux("send-keys", "-t", "s", "3")
+        pane_with("Inbox: Needs reply")
+        tmux("send-keys", "-t", "s", "4")
         assert "Traceback" not in pane_with("Inbox: All")
     finally:
         subprocess.run(["tmux", "-L", server, "kill-server"], capture_output=True, timeout=10)

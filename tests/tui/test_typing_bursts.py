@@ -52,7 +52,7 @@ async def open_conversation(tmux: Tmux) -> int:
     """From wherever the console is: all conversations, the first one."""
     tmux.keys("Escape")
     await asyncio.sleep(0.3)
-    tmux.keys("3")
+    tmux.keys("4")
     await asyncio.sleep(0.3)
     tmux.keys("Enter")
     pane = await tmux.wait_for("r reply")

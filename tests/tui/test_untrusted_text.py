@@ -42,7 +42,7 @@ def test_formatting_never_interprets_raw_text() -> None:
 async def test_hostile_customer_on_screen(console: OmniConsole) -> None:
     async with console.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("3")
+        await pilot.press("4")
         text = screen_text(console)
         assert "[@click=app.quit]M" in text
         assert "[link=http://x]free[/link]" in text

@@ -1,4 +1,5 @@
-"""The inbox screen: one merged list of every channel's conversations, and its views."""
+"""The inbox screen: the work first. It opens on "Needs reply" (mine or nobody's, the customer
+waiting, most urgent first); the header lists the main views with their real counts and keys."""
 
 from __future__ import annotations
 
@@ -7,50 +8,71 @@ from textual.app import ComposeResult
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
+from omnitui.config_inbox import ViewSettings
 from omnitui.core.feed import Event
 from omnitui.store.console_queries import conversation_channels, label_names
-from omnitui.store.queries import InboxView
+from omnitui.store.inbox_query import InboxView
+from omnitui.store.inbox_views import NamedView, header_views, more_views, view_counts
 from omnitui.tui import keymap
-from omnitui.tui.format import safe_line
-from omnitui.tui.widgets.inbox_list import InboxList
+from omnitui.tui.format import display
+from omnitui.tui.screens.inbox_bulk import InboxBulk
+from omnitui.tui.widgets.inbox_list import LIST_ACTIONS, InboxList
 from omnitui.tui.widgets.status_line import StatusLine
 
-STATUSES = ("open", "pending", "snoozed", "resolved", "any")
-REFRESH_SECONDS = 30.0  # waiting times move even when nothing happens
+REFRESH_SECONDS = 30.0  # deadlines move even when nothing happens
 LIST_EVENTS = frozenset({"message_in", "message_out", "note", "transfer", "assign", "status",
                          "label", "unlabel", "read", "conversation_merged", "customer_merged",
-                         "customer_unmerged", "call", "delivery", "message_edited", "undo"})
+                         "customer_unmerged", "call", "delivery", "message_edited", "undo",
+                         "sla_breach"})
+EMPTY = {"needs_reply": " Nobody waits for a reply. 4 shows every conversation.",
+         "mine": " Nothing assigned to you. 1 shows who needs a reply.",
+         "unassigned": " Every conversation has an agent."}
 
 
-def describe(view: InboxView) -> str:
-    parts = {"mine": "Mine", "unassigned": "Unassigned", "all": "All"}[view.scope]
-    if view.channel:
-        parts += f" · channel {view.channel}"
-    if view.label:
-        parts += f" · #{view.label}"
-    if view.status and view.status != "active":
-        parts += f" · {view.status}"
-    return parts
+def configured_view(view: ViewSettings, agent_id: int) -> NamedView:
+    return NamedView(view.title, InboxView(
+        scope=view.scope, agent_id=agent_id, status=view.status, channel=view.channel,
+        label=view.label, unread=view.unread, failed=view.failed))
 
 
-class InboxScreen(Screen[None]):
-    """Every conversation from every channel, longest-waiting first."""
+class InboxScreen(InboxBulk, Screen[None]):
+    """Every conversation from every channel, most urgent first."""
 
     SCOPES = ("inbox",)
-    BINDINGS = [b for b in keymap.bindings("inbox")
-                if b.action.startswith("view") or b.action == "pick_view"]
+    BINDINGS = [b for b in keymap.bindings("inbox") if b.action not in LIST_ACTIONS]
+    DEFAULT_CSS = "#inbox-views { height: 1; background: $boost; }"
     _suspended = False  # set once another screen has covered this one
 
     def compose(self) -> ComposeResult:
+        agent_id = self.app.agent.id  # type: ignore[attr-defined]
+        self.views = header_views(agent_id)
+        self.counts = [0] * len(self.views)
+        yield Static(id="inbox-views")
         yield Static(id="inbox-title")
-        yield InboxList(self.app.store, self._view("mine"), self.app.now,  # type: ignore[attr-defined]
+        start = self._default_view()
+        yield InboxList(self.app.store, start.view, self.app.now,  # type: ignore[attr-defined]
                         id="inbox-list")
+        self.current = start
         yield StatusLine(id="status-line")
         yield Footer()
 
+    def _default_view(self) -> NamedView:
+        wanted = self.app.settings.inbox.default_view  # type: ignore[attr-defined]
+        for named in self.views:
+            if named.view.scope == wanted:
+                return named
+        agent_id = self.app.agent.id  # type: ignore[attr-defined]
+        return next((configured_view(v, agent_id) for v in self.app.settings.inbox.views  # type: ignore[attr-defined]
+                     if v.name == wanted), self.views[0])
+
+    def _configured(self) -> list[NamedView]:
+        agent_id = self.app.agent.id  # type: ignore[attr-defined]
+        return [configured_view(v, agent_id) for v in self.app.settings.inbox.views]  # type: ignore[attr-defined]
+
     def on_mount(self) -> None:
+        self._set_empty_text()
         self._show_title()
-        self.query_one(InboxList).focus()
+        self.inbox.focus()
         self.set_interval(REFRESH_SECONDS, self._refresh_ages, name="ages")
 
     @property
@@ -72,49 +94,102 @@ class InboxScreen(Screen[None]):
         """Back from another screen: re-read what changed meanwhile. (Textual also sends this
         when the screen is first shown, just after the list read itself: skip that one.)"""
         if self._suspended:
-            self.query_one(InboxList).reload()
+            self.inbox.reload()
         self._show_title()
-
-    def _view(self, scope: str, **kw: object) -> InboxView:
-        return InboxView(scope=scope, agent_id=self.app.agent.id, **kw)  # type: ignore[attr-defined, arg-type]
 
     @property
     def inbox(self) -> InboxList:
         return self.query_one(InboxList)
 
+    def next_start(self) -> tuple[int | None, bool]:
+        """Where the next-waiting key starts from here: the highlighted row, itself included."""
+        return self.inbox.selected_id, True
+
+    # header -----------------------------------------------------------------------------------
     def _show_title(self) -> None:
+        self.counts = view_counts(self.app.store, self.views)  # type: ignore[attr-defined]
+        bar = Text(no_wrap=True, overflow="ellipsis", end="")
+        for n, (named, count) in enumerate(zip(self.views, self.counts, strict=True)):
+            key = self._key_of(named)
+            if n:
+                bar.append(" · ", style="dim")
+            bar.append(f" {key} ", style="reverse bold")
+            here = named.view == self.inbox.view
+            bar.append(f" {named.name} ", style="bold underline" if here else "")
+            bar.append(str(count), style="bold" if here else "")
+        self.query_one("#inbox-views", Static).update(bar)
         lst = self.inbox
-        title = Text(no_wrap=True, overflow="ellipsis")
+        title = Text(no_wrap=True, overflow="ellipsis", end="")
         title.append(" Inbox: ", style="bold")
-        title.append(safe_line(describe(lst.view)), style="bold")
+        title.append(display(self.current.name, 40), style="bold")
         title.append(f"  {lst.count} conversation{'s' if lst.count != 1 else ''}", style="dim")
-        title.append("   1 mine · 2 unassigned · 3 all · v views · / search · ? help",
-                     style="dim")
+        if lst.marks:
+            title.append(f"  {len(lst.marks)} marked", style="bold reverse")
+            title.append("  esc clears", style="dim")
+        else:
+            title.append("   space next waiting · x mark · v views · ? help", style="dim")
         self.query_one("#inbox-title", Static).update(title)
 
-    def set_view(self, view: InboxView) -> None:
-        self.inbox.reload(view)
+    def _key_of(self, named: NamedView) -> str | None:
+        """The key that shows a header view, as the agent's `[keys]` have it."""
+        if named.key is None:
+            return None
+        spec = keymap.BY_ID[f"inbox.{named.view.scope}"]
+        keys = keymap.effective_keys(spec, self.app.keys)  # type: ignore[attr-defined]
+        return keymap.pretty_keys(keys).split(" / ")[0]
+
+    def on_inbox_list_marks_changed(self, message: InboxList.MarksChanged) -> None:
         self._show_title()
 
+    # views ------------------------------------------------------------------------------------
+    def set_named_view(self, named: NamedView) -> None:
+        self.current = named
+        self.inbox.reload(named.view)
+        self._set_empty_text()
+        self._show_title()
+
+    def set_view(self, view: InboxView) -> None:
+        known = [*self.views, *self._configured()]
+        self.set_named_view(next((v for v in known if v.view == view),
+                                 NamedView(describe(view), view)))
+
+    def _set_empty_text(self) -> None:
+        self.inbox.empty_text = EMPTY.get(self.inbox.view.scope, " Nothing here.") \
+            if self.current in self.views else " Nothing in this view."
+
     def action_view(self, scope: str) -> None:
-        self.set_view(self._view(scope))
+        self.set_named_view(next(v for v in self.views if v.view.scope == scope))
+
+    def all_views(self) -> list[NamedView]:
+        """Every view the picker offers: the header's, the further ones, each channel and
+        label, and the config's own."""
+        store = self.app.store  # type: ignore[attr-defined]
+        agent_id = self.app.agent.id  # type: ignore[attr-defined]
+        views = [*self.views, *more_views(agent_id)]
+        channels = sorted(set(self.app.settings.channels) | set(conversation_channels(store)))  # type: ignore[attr-defined]
+        views += [NamedView(f"Channel {c}", InboxView(scope="all", agent_id=agent_id,
+                                                       channel=c)) for c in channels]
+        views += [NamedView(f"Label #{n}", InboxView(scope="all", agent_id=agent_id, label=n,
+                                                     status="any")) for n in label_names(store)]
+        return views + self._configured()
 
     def action_pick_view(self) -> None:
         from omnitui.tui.dialogs.pick import PickDialog
 
-        store = self.app.store  # type: ignore[attr-defined]
-        options: list[tuple[str, InboxView]] = [
-            ("Mine", self._view("mine")), ("Unassigned", self._view("unassigned")),
-            ("All active", self._view("all"))]
-        channels = sorted(set(self.app.settings.channels) | set(conversation_channels(store)))  # type: ignore[attr-defined]
-        options += [(f"Channel: {c}", self._view("all", channel=c)) for c in channels]
-        options += [(f"Status: {s}", self._view("all", status=s)) for s in STATUSES]
-        options += [(f"Label: #{n}", self._view("all", label=n, status="any"))
-                    for n in label_names(store)]
+        views = self.all_views()
+        counts = view_counts(self.app.store, views)  # type: ignore[attr-defined]
+        options: list[tuple[str | Text, NamedView]] = []
+        for named, count in zip(views, counts, strict=True):
+            label = Text(no_wrap=True, overflow="ellipsis")
+            key = self._key_of(named)
+            label.append(f" {key} " if key else "   ", style="reverse bold" if key else "")
+            label.append(f" {display(named.name, 40)} ")
+            label.append(str(count), style="bold" if count else "dim")
+            options.append((label, named))
 
-        def chosen(view: InboxView | None) -> None:
-            if view is not None:
-                self.set_view(view)
+        def chosen(named: NamedView | None) -> None:
+            if named is not None:
+                self.set_named_view(named)
 
         self.app.push_screen(PickDialog("Show conversations", options), chosen)
 
@@ -129,3 +204,26 @@ class InboxScreen(Screen[None]):
             self._show_title()
         if any(e.kind in ("channel_state", "message_out", "delivery", "outbox") for e in events):
             self.query_one(StatusLine).update_status()
+
+    def reload(self) -> None:
+        """After an undo: show it at once."""
+        self.inbox.reload()
+        self._show_title()
+
+
+def describe(view: InboxView) -> str:
+    """A name for a view no list names (the command palette, tests)."""
+    parts = {"mine": "Mine", "unassigned": "Unassigned", "all": "All",
+             "needs_reply": "Needs reply"}[view.scope]
+    if view.channel:
+        parts += f" · channel {view.channel}"
+    if view.label:
+        parts += f" · #{view.label}"
+    if view.unread:
+        parts += " · unread"
+    if view.failed:
+        parts += " · failed deliveries"
+    if view.status and view.status != "active" and view.scope != "needs_reply":
+        parts += f" · {view.status}"
+    return parts
+

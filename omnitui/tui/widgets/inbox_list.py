@@ -18,20 +18,23 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from omnitui.store.console_queries import newest_event_id
 from omnitui.store.db import Store
-from omnitui.store.queries import InboxRow, InboxView, inbox_count, inbox_page
+from omnitui.store.inbox_query import InboxRow, InboxView, inbox_count, inbox_ids, inbox_page
 from omnitui.tui import keymap
-from omnitui.tui.format import inbox_line
+from omnitui.tui.widgets.inbox_row import inbox_row
 
 PAGE = 64
 MAX_PAGES = 8
+# The list's own keys; the views, next and the actions on marked conversations are the screen's.
+LIST_ACTIONS = frozenset({"cursor_down", "cursor_up", "page_down", "page_up", "top", "bottom",
+                          "open", "toggle_mark", "mark_all", "clear_marks"})
 
 
 class InboxList(ScrollView, can_focus=True):
-    """Conversations of one `InboxView`, longest-waiting first."""
+    """Conversations of one `InboxView`, most urgent first, some of them marked."""
 
-    BINDINGS = [b for b in keymap.bindings("inbox") if not b.action.startswith("view")
-                and b.action != "pick_view"]  # views belong to the screen
+    BINDINGS = [b for b in keymap.bindings("inbox") if b.action in LIST_ACTIONS]
     COMPONENT_CLASSES = {"inbox-list--cursor", "inbox-list--empty"}
 
     DEFAULT_CSS = """
@@ -53,6 +56,9 @@ class InboxList(ScrollView, can_focus=True):
     class Highlighted(Message):
         row: InboxRow | None
 
+    class MarksChanged(Message):
+        """Conversations were marked or unmarked (the header counts them)."""
+
     def __init__(self, store: Store, view: InboxView, now: Callable[[], float],
                  *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -62,6 +68,10 @@ class InboxList(ScrollView, can_focus=True):
         self.count = 0
         self._pages: OrderedDict[int, list[InboxRow]] = OrderedDict()
         self.reads = 0  # pages read from the store; tests assert laziness with it
+        # Marked conversations → the newest event id when each was marked: a bulk action
+        # skips those someone else changed after that (core.bulk).
+        self.marks: dict[int, int] = {}
+        self.empty_text = " Nothing here."
 
     def on_mount(self) -> None:
         self.reload()
@@ -73,6 +83,8 @@ class InboxList(ScrollView, can_focus=True):
         if view is not None and view != self.view:
             self.view = view
             keep = None
+            if self.marks:
+                self.clear_marks()
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
         self._pages.clear()
@@ -126,13 +138,12 @@ class InboxList(ScrollView, can_focus=True):
         if self.count == 0:
             if y == 0:
                 style = self.get_component_rich_style("inbox-list--empty")
-                return Strip([Segment(" Nothing here. Press 3 for all conversations.", style)]
-                             ).crop_extend(0, width, base)
+                return Strip([Segment(self.empty_text, style)]).crop_extend(0, width, base)
             return Strip.blank(width, base)
         row = self.row_at(index)
         if row is None:
             return Strip.blank(width, base)
-        text = inbox_line(row, self.now(), width)
+        text = inbox_row(row, self.now(), width, marked=row.id in self.marks)
         segments = list(text.render(self.app.console))
         strip = Strip(segments).crop_extend(0, width, base)
         if index == self.cursor:
@@ -183,3 +194,38 @@ class InboxList(ScrollView, can_focus=True):
         if offset is not None:
             self._move(int(self.scroll_y) + int(offset) - self.cursor)
 
+    # marks ----------------------------------------------------------------------------------
+    def toggle_mark(self, conversation_id: int) -> None:
+        if self.marks.pop(conversation_id, None) is None:
+            self.marks[conversation_id] = newest_event_id(self.store)
+        self.refresh()
+        self.post_message(self.MarksChanged())
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the highlighted conversation, and step to the next row."""
+        row = self.selected if self.count else None
+        if row is not None:
+            self.toggle_mark(row.id)
+            self._move(1)
+
+    def action_mark_all(self) -> None:
+        """Mark every conversation of the view; when all are marked already, unmark them."""
+        with self.store.read():
+            since = newest_event_id(self.store)
+            ids = inbox_ids(self.store, self.view)
+        if ids and all(i in self.marks for i in ids):
+            self.clear_marks()
+            return
+        for conversation_id in ids:
+            self.marks.setdefault(conversation_id, since)
+        self.refresh()
+        self.post_message(self.MarksChanged())
+
+    def clear_marks(self) -> None:
+        self.marks.clear()
+        self.refresh()
+        self.post_message(self.MarksChanged())
+
+    def action_clear_marks(self) -> None:
+        if self.marks:
+            self.clear_marks()
