@@ -9,10 +9,10 @@ from omnitui.channels.base import Inbound
 from omnitui.core import actions
 from omnitui.core.agents import AgentRow
 from omnitui.core.ingest import ingest
-from omnitui.store import queries
+from omnitui.store import inbox_views, queries
 from omnitui.store.db import Store
 
-SCOPES = ("all", "mine", "unassigned")
+SCOPES = ("all", "mine", "unassigned", "needs_reply")
 STATUSES = ("active", "open", "pending", "snoozed", "resolved", "any")
 
 
@@ -52,7 +52,7 @@ def test_count_matches_pages_and_table_for_every_view(store: Store, ann: AgentRo
                                                       bob: AgentRow) -> None:
     _shop(store, ann, bob)
     table = [dict(r) for r in store.conn.execute(
-        "SELECT c.id, c.status, c.assignee_id, c.channel, c.merged_into, "
+        "SELECT c.id, c.status, c.assignee_id, c.channel, c.merged_into, c.waiting_since, "
         "(SELECT count(*) FROM conversation_label cl WHERE cl.conversation_id = c.id) AS labels "
         "FROM conversation c")]
     assert any(r["merged_into"] for r in table) and any(r["labels"] for r in table)
@@ -66,7 +66,9 @@ def test_count_matches_pages_and_table_for_every_view(store: Store, ann: AgentRo
         expected = {
             r["id"] for r in table
             if r["merged_into"] is None
-            and r["status"] in wanted_status.get(status, {status})
+            and (scope != "needs_reply" or (r["status"] == "open" and r["waiting_since"]
+                                            and r["assignee_id"] in (None, ann.id)))
+            and (scope == "needs_reply" or r["status"] in wanted_status.get(status, {status}))
             and (scope != "mine" or r["assignee_id"] == ann.id)
             and (scope != "unassigned" or r["assignee_id"] is None)
             and (channel is None or r["channel"] == channel)
@@ -77,3 +79,40 @@ def test_count_matches_pages_and_table_for_every_view(store: Store, ann: AgentRo
         checked += bool(expected)
     assert checked > 40  # the shop is varied enough that most views hold something
 
+
+
+def test_needs_reply_order_and_next(store: Store, ann: AgentRow, bob: AgentRow) -> None:
+    """Needs reply is the open, waiting conversations that are mine or nobody's, most urgent
+    first; `next_needing_reply` walks them in that order and wraps round."""
+    _shop(store, ann, bob)
+    view = queries.InboxView(scope="needs_reply", agent_id=ann.id)
+    order = _pages(store, view)
+    assert len(order) >= 3
+    keys = [store.conn.execute("SELECT coalesce(due_at, waiting_since, 9e15), assignee_id, "
+                               "status FROM conversation WHERE id = ?", (c,)).fetchone()
+            for c in order]
+    assert [k[0] for k in keys] == sorted(k[0] for k in keys)
+    assert all(k[1] in (None, ann.id) and k[2] == "open" for k in keys)
+    walked = [inbox_views.next_needing_reply(store, ann.id)]
+    for _ in range(len(order)):
+        walked.append(inbox_views.next_needing_reply(store, ann.id, walked[-1]))
+    assert walked == [*order, order[0]]
+    assert inbox_views.next_needing_reply(store, ann.id, order[1], include_after=True) == order[1]
+    actions.resolve(store, order[1], ann)  # answered: the next one is the one after it
+    assert inbox_views.next_needing_reply(store, ann.id, order[1]) == order[0]  # (wraps)
+    plan = " ".join(r[3] for r in store.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT count(*) FROM conversation c INDEXED BY "
+        f"ix_conversation_needs_reply WHERE {queries.NEEDS_REPLY} AND (c.assignee_id = 1 "
+        "OR c.assignee_id IS NULL)"))
+    assert "ix_conversation_needs_reply" in plan and "SCAN c USING INDEX" in plan
+
+
+def test_unread_and_failed_views(store: Store, ann: AgentRow, bob: AgentRow) -> None:
+    _shop(store, ann, bob)
+    unread = queries.InboxView(scope="all", agent_id=ann.id, unread=True)
+    before = queries.inbox_count(store, unread)
+    first = _pages(store, unread)[0]
+    actions.mark_read(store, first, ann)
+    assert queries.inbox_count(store, unread) == before - 1
+    failed = queries.InboxView(scope="all", status="any", failed=True)
+    assert queries.inbox_count(store, failed) == 0
