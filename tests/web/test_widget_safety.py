@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from tests.web.conftest import PageServer, Shop, Visitor
 
-SHOP = {"web_upload_max": "200KB", "web_upload_types": ["image/png", "application/pdf"]}
+SHOP = {"web_upload_max": "200KB", "web_upload_types": ["image/png", "application/pdf"],
+        "rate_limit": 6, "rate_window": 3.0}
 
 HOSTILE = ('<img src=x onerror="window.__pwned=1"> [@click=app.quit] [b]bold[/b] '
            '<script>window.__pwned=2</script>\x07\x1b[31mred\u202egnp.exe\u202c end')
@@ -176,3 +177,18 @@ def test_two_tabs_of_one_visitor_share_the_conversation(shop: Shop, visitor: Vis
     assert sorted(m["text"] for m in shop.messages(visitor_id)) == [
         "from the first tab", "from the second tab"]
     assert visitor.state()["pending"] == []
+
+
+def test_messages_over_the_rate_limit_wait_and_go_once(shop: Shop, visitor: Visitor) -> None:
+    page = visitor.page
+    page.goto(shop.page.url())
+    visitor.start_chat()
+    texts = [f"quick {n}" for n in range(9)]  # the shop takes 6 per 3 s from one visitor
+    for text in texts:
+        visitor.write(text)
+    expect(page.locator(".oc-state-not_sent").first).to_have_text("Not sent yet, retrying…")
+    visitor.wait_sent(len(texts), timeout=20_000)
+    expect(page.locator("form.oc-compose .oc-error")).to_have_text("")  # nothing to do
+    stored = shop.messages(visitor.state()["visitor"])
+    assert sorted(m["text"] for m in stored) == sorted(texts)
+    assert visitor.bodies() == texts

@@ -186,7 +186,7 @@
   var lang = "en";
   var t = STRINGS.en;
   var ws = null, welcomed = false, everWelcomed = false, stopped = false;
-  var backoff = 500, retryTimer = null, pingTimer = null, openedAt = 0;
+  var backoff = 500, retryTimer = null, pingTimer = null, resendTimer = null, openedAt = 0;
   var shown = {};          // message keys on screen: "h<hub id>" and "c<client id>"
   var lastTyping = 0, typingTimer = null, ratingSent = false;
   var staged = [];         // uploaded files waiting for the next message: {id, name, type, size}
@@ -664,9 +664,12 @@
       return;
     }
     if (frame.code === "rate_limited") {
-      // Not stored: the same ids go again shortly (the hub stores each once).
-      setTimeout(resendPending, 3000);
+      // Not stored: the same ids go again shortly (the hub stores each once). The bubbles say
+      // so; the hub's sentence asks for a resend the widget does by itself.
+      clearTimeout(resendTimer);
+      resendTimer = setTimeout(resendPending, 3000);
       state.pending.forEach(function (m) { setStatus("c" + m.id, "not_sent"); });
+      return;
     }
     ui.error.textContent = clean(frame.message || "");
   }
