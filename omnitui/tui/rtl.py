@@ -75,8 +75,9 @@ def display(line: str) -> str:
 
 
 def fit(text: str, width: int) -> str:
-    """`text` cut to `width` cells, ending in "…" when it was longer (never mid-character).
-    Cut in logical order, before `display`, so an RTL text loses its logical end."""
+    """`text` cut to `width` cells, ending in "…" when it was longer: at a word's end when
+    one is near, never mid-character. Cut in logical order, before `display`, so an RTL text
+    loses its logical end."""
     if width <= 0:
         return ""
     if cell_len(text) <= width:
@@ -88,7 +89,11 @@ def fit(text: str, width: int) -> str:
             break
         out.append(ch)
         used += w
-    return "".join(out).rstrip() + "…"
+    kept = "".join(out)
+    space = kept.rfind(" ")
+    if text[len(kept)] != " " and space >= len(kept) * 2 // 3:
+        kept = kept[:space]  # end at a word's end when that costs little room
+    return kept.rstrip() + "…"
 
 
 def wrap(paragraph: str, width: int) -> list[str]:
