@@ -69,7 +69,8 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("inbox.reopen", "o", "bulk('reopen')", "Reopen", "inbox", show=False),
     # Conversation
     KeySpec("conversation.back", "escape", "back", "Back", "conversation"),
-    KeySpec("conversation.next", "space", "app.next_waiting", "Next waiting", "conversation"),
+    KeySpec("conversation.next", "space", "app.next_waiting", "Next waiting", "conversation",
+            show=False),
     # Letters are commands only while the reply box is closed; once open it takes every
     # letter until sent (ctrl+j) or closed (esc). Keys typed ahead wait (tui/typeahead.py).
     KeySpec("conversation.reply", "r", "reply", "Reply", "conversation"),
@@ -123,10 +124,11 @@ BY_ID = {spec.id: spec for spec in REGISTRY}
 
 # Said on the help screen under a scope's title.
 SCOPE_NOTES = {
-    "inbox": "Most urgent first: the nearest response target (overdue ones on top), else the "
-             "longest wait; conversations nobody waits on follow, newest first. Needs reply "
-             "holds open conversations whose customer waits, yours or nobody's; space opens "
-             "the next of them, from here or from a conversation.",
+    "inbox": "Most urgent first: by when the response target falls due or, without a "
+             "target, since when the customer waits (earliest first, so overdue ones lead); "
+             "conversations nobody waits on follow, newest first. Needs reply holds the open "
+             "conversations whose customer waits, yours or nobody's; space opens the next of "
+             "them, from here or from a conversation.",
 }
 
 

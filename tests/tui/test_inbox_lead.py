@@ -272,3 +272,15 @@ async def test_bulk_label_and_snooze_from_inbox(console: OmniConsole) -> None:
         await pilot.pause()
         assert inbox.count == 3
         assert isinstance(console.screen, InboxScreen)
+
+
+async def test_help_says_how_the_inbox_is_ordered(console: OmniConsole) -> None:
+    async with console.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        body = str(console.screen.query_one("#help-body").render())
+        assert "Most urgent first: by when the response target falls due" in body
+        for key in ("inbox.next", "inbox.mark", "inbox.mark_all", "inbox.resolve",
+                    "conversation.next"):
+            assert key in body

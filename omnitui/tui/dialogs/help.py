@@ -32,6 +32,8 @@ def help_text(overrides: Mapping[str, str]) -> Text:
     out.append(FOCUS_MODEL, style="italic")
     for scope, title in keymap.SCOPES.items():
         out.append(f"{title}\n", style="bold underline")
+        if scope in keymap.SCOPE_NOTES:  # (how the inbox is ordered)
+            out.append(f"{keymap.SCOPE_NOTES[scope]}\n", style="italic")
         for spec in keymap.REGISTRY:
             if spec.scope != scope:
                 continue
