@@ -9,6 +9,10 @@ empty Textual app in the same run as the start-up baseline.
         --conversations 1000 --customers 500 --long-every 0
     python bench/console_pty.py --db /tmp/cb/big/omnitui.db --small /tmp/cb/small/omnitui.db
 
+The keys are measured on the default view (Needs reply of agent1, a few thousand waiting
+conversations at a million messages, with the header's four counts); the next-waiting key
+(space) is measured beside enter on the same row, its baseline.
+
 The small store spreads its 1,000 messages over 1,000 conversations so that the agent's own view
 fills the screen there too: with 50 conversations it showed one row against a full screen on
 the big store, and start-up then compared drawing 1 row with drawing 22, not store sizes.
@@ -178,8 +182,7 @@ def run(db: Path, small: Path | None, agent: str, runs: int, starts_n: int,
         return
 
     term, _ = start(CONSOLE, str(db.parent), agent)
-    term.settle(0.5)
-    term.key("3")  # all conversations
+    term.settle(0.5)  # on the default view, Needs reply, its counts in the header
     results: dict[str, list[float]] = {}
     for _ in range(runs):
         results.setdefault("arrow down", []).append(term.key("down"))
@@ -196,6 +199,18 @@ def run(db: Path, small: Path | None, agent: str, runs: int, starts_n: int,
         results.setdefault("  … until its last byte", []).append(term.last_ms)
         term.settle(0.2)
         term.key("escape")
+    for _ in range(max(10, runs // 4)):
+        # the next-waiting key beside its baseline, enter on the same highlighted row
+        results.setdefault("open highlighted (enter, baseline)", []).append(term.key("enter"))
+        term.settle(0.2)
+        term.key("escape")
+        term.settle(0.2)
+        results.setdefault("next waiting, from the inbox (space)", []).append(term.key(" "))
+        term.settle(0.2)
+        results.setdefault("next waiting, in a conversation", []).append(term.key(" "))
+        term.settle(0.2)
+        term.key("escape")
+        term.key("home")
     for _ in range(max(5, runs // 10)):
         term.key("/")
         term.settle(0.2)
