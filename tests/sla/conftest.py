@@ -94,3 +94,20 @@ def agent(tstore: Store) -> AgentRow:
 @pytest.fixture
 def agent2(tstore: Store) -> AgentRow:
     return add_agent(tstore, "bob", "Bob Builder")
+
+
+def send_as_hub(store: Store, settings: Settings) -> list[str]:
+    """What the hub does with due email replies: the sending channel names each Message-ID,
+    which is stored before the attempt, then the reply is marked sent. The ids, in order."""
+    from omnitui.channels.email import EmailChannel
+    from omnitui.core import outbox
+
+    channels = {name: EmailChannel(name, cfg) for name, cfg in settings.channels.items()
+                if cfg.kind == "email"}
+    sent: list[str] = []
+    for item in outbox.claim_due(store, set(channels)):
+        out = outbox.load_outbound(store, item, settings.attachments_dir)
+        wire_id = outbox.fix_wire_id(store, item, channels[item.channel].new_wire_id(out))
+        outbox.mark_sent(store, item, wire_id=wire_id)
+        sent.append(wire_id)
+    return sent

@@ -17,7 +17,7 @@ from omnitui.core.ingest import ingest
 from omnitui.core.service_levels import ServiceLevels
 from omnitui.store.db import Store
 
-from .conftest import SHOP, Clock, chat, email, tg, utc
+from .conftest import SHOP, Clock, chat, email, send_as_hub, tg, utc
 
 HOURS = BusinessHours.from_config(SHOP["hours"], "UTC")
 NIGHT = utc(4, 22)  # Monday 22:00, closed
@@ -43,6 +43,7 @@ def test_email_after_hours_gets_one_ack_naming_the_opening(shop: Settings, tstor
     [(conv, text, meta)] = outbound(tstore)
     assert conv == r.conversation_id and '"automatic": true' in meta
     assert "Tuesday 09:00 UTC" in text
+    send_as_hub(tstore, shop)
     row = tstore.conn.execute("SELECT agent_id, channel, wire_id FROM message WHERE id = ?",
                               (decision.message_id,)).fetchone()
     signer = tstore.conn.execute("SELECT username, disabled FROM agent WHERE id = ?",
@@ -130,6 +131,7 @@ def test_two_auto_responders_stop_after_one_message(shop: Settings, tstore: Stor
         if len(ours) < round_no:
             break
         clock.set(utc(4, 22, round_no))
+        send_as_hub(tstore, shop)
         wire = tstore.conn.execute("SELECT wire_id FROM message WHERE kind = 'outbound' "
                                    "ORDER BY id DESC LIMIT 1").fetchone()[0]
         ingest(tstore, email(f"robot-{round_no}", address="robot@example.org",

@@ -26,7 +26,7 @@ from omnitui.core.sla import SlaPolicy
 from omnitui.core.undo import UNDO_WINDOW
 from omnitui.store.db import Store
 
-from .conftest import SHOP, Clock, chat, email, utc
+from .conftest import SHOP, Clock, chat, email, send_as_hub, utc
 
 
 @pytest.mark.parametrize(
@@ -94,6 +94,7 @@ def resolved_email(store: Store, clock: Clock, agent: AgentRow, desk: Desk) -> t
     clock.set(utc(4, 11))
     asked = desk.resolve_and_wait(conv, agent)
     assert asked == [f"conversation {conv}: rating requested by email"]
+    send_as_hub(store, desk.service.settings)
     wire = store.conn.execute("SELECT wire_id FROM message WHERE conversation_id = ? AND "
                               "text = ?", (conv, REQUEST_TEXT)).fetchone()[0]
     return conv, wire
