@@ -262,3 +262,32 @@ async def test_an_agent_typing_shows_in_the_visitors_widget(web, http) -> None:
     assert await b.recv_type("typing") == {"type": "typing", "typing": True}
     await asyncio.to_thread(typing, False)
     assert await b.recv_type("typing") == {"type": "typing", "typing": False}
+
+
+async def test_the_token_may_come_in_the_hello_instead_of_the_url(web, http) -> None:
+    """So that it never lands in a proxy's access log."""
+    _, base = web
+    b = Browser(http, base)
+    await b.session()
+    await b.connect()
+    await b.hello()
+    assert (await b.ask({"type": "message", "id": "u1", "text": "first"}))["type"] == "ack"
+    await b.close()
+
+    plain = Browser(http, base)
+    await plain.connect_plain()
+    assert await plain.ask({"type": "ping"}) == {"type": "pong"}
+    assert (await plain.ask({"type": "message", "id": "x", "text": "hi"}))["code"] == \
+        "not_hello"
+    welcome = await plain.hello(token=b.token, visitor="someone-else")
+    assert welcome["visitor"] == b.visitor
+    assert [h["text"] for h in welcome["history"]] == ["first"]
+    await plain.close()
+
+    for hello in ({"type": "hello"}, {"type": "hello", "token": "short"},
+                  {"type": "hello", "token": b.visitor}):
+        refused = Browser(http, base)
+        ws = await refused.connect_plain()
+        assert (await refused.ask(hello))["code"] == "auth"
+        closing = await ws.receive(5)
+        assert closing.type is aiohttp.WSMsgType.CLOSE and closing.data == 4401

@@ -77,6 +77,12 @@ class Browser:
             headers={"Origin": self.origin})
         return self.ws
 
+    async def connect_plain(self) -> aiohttp.ClientWebSocketResponse:
+        """A WebSocket without `?token=`: the token goes in the `hello`."""
+        self.ws = await self.http.ws_connect(f"{self.base}/chat/ws",
+                                             headers={"Origin": self.origin})
+        return self.ws
+
     async def send(self, obj: dict[str, Any] | str) -> None:
         assert self.ws is not None
         await self.ws.send_str(obj if isinstance(obj, str) else json.dumps(obj))

@@ -227,6 +227,8 @@ class ChatChannel:
         request: p.Request | None = None
         try:
             request = p.parse_line(line, web=web)
+            if web and isinstance(request, p.Hello) and session.fixed_visitor is None:
+                raise p.ProtocolError(p.AUTH, "The chat session is not valid; start anew.")
             await self._handle(session, request)
         except p.ProtocolError as exc:
             session.write(p.error(exc.code, exc.message))

@@ -236,15 +236,14 @@ class Gateway:
         ws = web.WebSocketResponse(max_msg_size=p.MAX_LINE, autoping=True, compress=False)
         await ws.prepare(request)
         address = self._address(request)
-        token = request.query.get("token")
+        token = request.query.get("token")  # else in the first `hello` (kept out of URLs)
         if self._origin(request) is None:
             await _refuse(ws, CLOSE_ORIGIN, "origin",
                           "This page is not allowed to open the shop's chat.")
             return ws
-        if not tokens.well_formed(token):
+        if token is not None and not tokens.well_formed(token):
             await _refuse(ws, CLOSE_AUTH, p.AUTH, "The chat session is not valid; start anew.")
             return ws
-        assert token is not None
         if not self.limits.allow_request(address):
             await _refuse(ws, CLOSE_TOO_MANY, p.RATE_LIMITED, "Too many connections; wait.")
             return ws
@@ -252,7 +251,7 @@ class Gateway:
             await _refuse(ws, CLOSE_TOO_MANY, p.RATE_LIMITED,
                           "Too many open chats from this address.")
             return ws
-        session = WebSession(ws, tokens.visitor_of(token), address)
+        session = WebSession(ws, tokens.visitor_of(token) if token else None, address)
         try:
             if not self.channel.attach(session):  # stopping, or full: come back later
                 with contextlib.suppress(Exception):
@@ -286,12 +285,35 @@ class Gateway:
                 if b"\n" in data.rstrip(b"\n"):
                     session.write(p.error(p.BAD_JSON, "A frame must be one JSON object."))
                     continue
+                if session.fixed_visitor is None and not _take_hello_token(session, data):
+                    await _refuse(ws, CLOSE_AUTH, p.AUTH,
+                                  "The chat session is not valid; start anew.")
+                    break
                 if not await self.channel.handle_line(session, data.rstrip(b"\n"), web=True):
                     break
             elif msg.type is WSMsgType.BINARY:
                 session.write(p.error(p.BAD_JSON, "Frames must be text (JSON), not binary."))
             else:
                 break  # ERROR (e.g. a frame over the limit: aiohttp closes it with 1009)
+
+
+def _take_hello_token(session: WebSession, frame: bytes) -> bool:
+    """A connection opened without `?token=` names its visitor in its first `hello`. False:
+    a `hello` without a valid token (the connection is refused). Other frames pass (the channel
+    answers them with `not_hello`, or `pong`)."""
+    if b"hello" not in frame:
+        return True
+    try:
+        obj = json.loads(frame)
+    except ValueError:
+        return True  # the channel answers bad_json
+    if not isinstance(obj, dict) or obj.get("type") != "hello":
+        return True
+    token = obj.get("token")
+    if not isinstance(token, str) or not tokens.well_formed(token):
+        return False
+    session.fixed_visitor = tokens.visitor_of(token)
+    return True
 
 
 async def _refuse(ws: web.WebSocketResponse, code: int, error: str, message: str) -> None:

@@ -26,9 +26,10 @@ CLOSE_TOO_MANY = 4429
 
 
 class WebSession(Session):
-    """`visitor_id` is fixed by the token: a `hello` can never name another visitor."""
+    """`visitor_id` is fixed by the token (from the URL, or set by the first `hello`): a
+    `hello` can never name another visitor."""
 
-    def __init__(self, ws: web.WebSocketResponse, visitor_id: str, address: str,
+    def __init__(self, ws: web.WebSocketResponse, visitor_id: str | None, address: str,
                  max_buffer: int = MAX_BUFFER) -> None:
         super().__init__(None, tcp=False, max_buffer=max_buffer)  # type: ignore[arg-type]
         self.ws = ws
