@@ -21,7 +21,7 @@ class UnmergeDialog(ModalScreen[int | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
         # (not priority: it runs after the keys typed before it, see tui/typeahead.py)
-        Binding("ctrl+j,alt+enter,ctrl+enter", "confirm", "Split off", id="unmerge.confirm"),
+        Binding("ctrl+j,alt+enter,ctrl+enter", "confirm", "Unmerge", id="unmerge.confirm"),
     ]
 
     def __init__(self, customer_name: str, merges: list[MergeRecord], tz: tzinfo) -> None:
@@ -32,7 +32,7 @@ class UnmergeDialog(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Static(Text(f"Split a customer off {display(self.customer_name, 40)}",
+            yield Static(Text(f"Unmerge a customer from {display(self.customer_name, 40)}",
                               style="bold"), classes="dialog-title")
             options = []
             for n, m in enumerate(self.merges):
@@ -44,7 +44,7 @@ class UnmergeDialog(ModalScreen[int | None]):
                 options.append(Option(label, id=str(n)))
             yield OptionList(*options, id="unmerge-list")
             yield Static(id="unmerge-preview", classes="preview")
-            yield Static(Text("↑↓ choose · enter or ctrl+j split off · esc cancel",
+            yield Static(Text("↑↓ choose · enter unmerge · esc cancel",
                               style="dim"))
 
     def on_mount(self) -> None:
