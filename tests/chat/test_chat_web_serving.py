@@ -86,3 +86,38 @@ async def test_config_and_the_offline_path_outside_business_hours(short_dir: Pat
         assert json.dumps(config)  # plain JSON, nothing else
     finally:
         await hub.close()
+
+
+async def test_a_busy_web_port_is_one_sentence_in_the_channel_state(short_dir: Path) -> None:
+    import asyncio
+    import socket
+
+    from omnitui.hub import serve
+    from tests.chat.webhelpers import web_settings
+
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        settings = web_settings(short_dir, port)
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(settings, install_signals=False, stop=stop))
+        try:
+            error = None
+            for _ in range(200):
+                await asyncio.sleep(0.05)
+                if settings.db_path.exists():
+                    store = Store.open(settings.db_path)
+                    try:
+                        row = store.conn.execute(
+                            "SELECT last_error FROM channel_state WHERE channel = 'chat' "
+                            "AND state = 'retrying'").fetchone()
+                    finally:
+                        store.close()
+                    if row is not None:
+                        error = row[0]
+                        break
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 15)
+    assert error == f"cannot serve the website chat on 127.0.0.1:{port}: address already in use"

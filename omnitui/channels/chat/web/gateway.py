@@ -102,7 +102,12 @@ class Gateway:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=1024,
                            reuse_address=True)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # the channel restarts with backoff; status shows this sentence
+            reason = (exc.strerror or str(exc)).rsplit(": ", 1)[-1].lower()
+            raise OSError(f"cannot serve the website chat on {self.cfg.web}: {reason}") \
+                from None
         return f"http://{self.cfg.web}/chat/"
 
     async def stop(self) -> None:
