@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 from omnitui.core.merge import preview_merge
 from omnitui.store.console_queries import CustomerHit, find_customers
 from omnitui.store.db import StoreError
-from omnitui.tui.format import safe_line
+from omnitui.tui.format import display, safe_line
 
 
 class MergeDialog(ModalScreen[int | None]):
@@ -34,7 +34,7 @@ class MergeDialog(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Static(Text(f"Merge a customer into {safe_line(self.survivor_name)}",
+            yield Static(Text(f"Merge a customer into {display(self.survivor_name, 40)}",
                               style="bold"), classes="dialog-title")
             yield Input(placeholder="name, email, phone…", id="merge-query")
             yield OptionList(id="merge-list")
@@ -53,7 +53,7 @@ class MergeDialog(ModalScreen[int | None]):
         lst.clear_options()
         for n, hit in enumerate(self.hits):
             label = Text(no_wrap=True, overflow="ellipsis")
-            label.append(f"#{hit.id} {safe_line(hit.name)}", style="bold")
+            label.append(f"#{hit.id} {display(hit.name, 30)}", style="bold")
             label.append(f"  {safe_line(hit.addresses)}", style="dim")
             lst.add_option(Option(label, id=str(n)))
         if self.hits:
@@ -75,8 +75,8 @@ class MergeDialog(ModalScreen[int | None]):
             except StoreError as exc:
                 out.append(str(exc), style="red")
             else:
-                out.append(f"{safe_line(p.merged_name)} becomes part of "
-                           f"{safe_line(p.survivor_name)}:\n", style="bold")
+                out.append(f"{display(p.merged_name, 30)} becomes part of "
+                           f"{display(p.survivor_name, 30)}:\n", style="bold")
                 out.append(f"  identities that move: {', '.join(p.identities) or 'none'}\n")
                 out.append(f"  {p.conversations} conversation(s), {p.messages} message(s)\n")
                 out.append("  Undo later with M (split off) in the conversation, or "

@@ -14,7 +14,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from omnitui.store.queries import SearchHit, search_messages
-from omnitui.tui.format import safe_line
+from omnitui.tui.format import display, safe_line
 
 LIMIT = 50
 
@@ -56,9 +56,9 @@ class SearchDialog(ModalScreen[int | None]):
             label = Text(no_wrap=True, overflow="ellipsis")
             label.append(f"{when} ", style="dim")
             label.append(f"#{hit.conversation_id} ", style="dim")
-            label.append(safe_line(hit.customer)[:18], style="bold")
+            label.append(display(hit.customer, 18), style="bold")
             label.append(f" {safe_line(hit.channel or hit.kind)}: ", style="dim")
-            label.append(safe_line(hit.text)[:200])
+            label.append(display(hit.text, 200))
             lst.add_option(Option(label, id=str(n)))
         if self.hits:
             lst.highlighted = 0
