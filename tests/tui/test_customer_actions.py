@@ -167,3 +167,15 @@ async def test_rating_arrives_while_the_conversation_is_open(console: OmniConsol
                 break
         assert "★ 2/5" in screen_text(console).splitlines()[0]
         assert "rated 2 by Telegram: slow" in screen.timeline.plain()
+
+
+async def test_a_rating_comment_is_text_not_markup(console: OmniConsole) -> None:
+    actions.record_rating(console.store, KASIA, 1, "[@click=app.quit]bad[/] \x1b[2J\u202eevil",
+                          actor="customer:visitor-kasia")
+    async with console.run_test(size=(120, 40)) as pilot:
+        screen = await open_conv(pilot, KASIA)
+        await pilot.click("#timeline")
+        line = next(x for x in screen.timeline.plain().splitlines() if "rated 1" in x)
+        assert "rated 1 by chat: [@click=app.quit]bad[/]" in line
+        assert "\x1b" not in line and "\u202e" not in line
+        assert console.is_running
