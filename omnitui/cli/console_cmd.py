@@ -86,7 +86,8 @@ def chat(
     send: str | None = typer.Option(None, "--send", help="Send this once, wait for the ack, "
                                     "exit."),
 ) -> None:
-    """A small terminal chat client, as a customer on the shop's website would use."""
+    """A small terminal chat client, as a customer on the shop's website would use; it
+    reconnects after a hub restart and resends what was not acknowledged."""
     from omnitui.channels.chat.terminal import run_chat_client
     from omnitui.config import ChatSettings
 
