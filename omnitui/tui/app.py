@@ -158,11 +158,13 @@ class OmniConsole(App[None]):
         """Import the conversation screen and dialogs once the inbox is painted, so the first
         enter costs what every later one does (and start-up does not pay for them); then take
         what start-up made out of the garbage collector's sight (`freeze_startup_objects`)."""
+        import omnitui.core.bulk
         import omnitui.tui.dialogs.canned_picker
         import omnitui.tui.dialogs.pick
         import omnitui.tui.dialogs.search
         import omnitui.tui.dialogs.text_prompt
         import omnitui.tui.dialogs.transfer
+        import omnitui.tui.notices
         import omnitui.tui.screens.conversation  # noqa: F401
 
         if not self.is_headless:  # (tests run many apps in one process: nothing to freeze)

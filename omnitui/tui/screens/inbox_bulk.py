@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from omnitui.core import bulk
 from omnitui.core.agents import list_agents
 from omnitui.core.clock import to_epoch
 from omnitui.core.undo import UNDO_WINDOW
@@ -41,6 +40,8 @@ class InboxBulk:
         return f"#{next(iter(targets))}" if len(targets) == 1 else _many(len(targets))
 
     def _apply(self, targets: dict[int, int], operation: str, **kw: Any) -> None:
+        from omnitui.core import bulk  # (with core.actions: after the first paint)
+
         result = self.app.attempt(bulk.apply, self.app.store, self.app.agent, targets,
                                   operation, **kw)
         if result is None:
@@ -105,6 +106,8 @@ class InboxBulk:
                 + ("   Known: " + " ".join(known[:12]) if known else ""))
 
         def typed(text: str | None) -> None:
+            from omnitui.core import bulk
+
             if not text or not text.split():
                 return
             events: list[int] = []
