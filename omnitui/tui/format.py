@@ -173,14 +173,11 @@ def message_parts(msg: MessageRow, tz: tzinfo, now: float, current_conversation:
 def text_block(text: str, width: int | None, style: str = "") -> Text:
     """A message body for the screen: right-to-left paragraphs in visual order, and, given
     the width, wrapped and aligned right; other paragraphs as they are."""
-    out = Text(end="")
-    for n, (line, right) in enumerate(rtl.block_lines(text, width or 0)):
-        if n:
-            out.append("\n")
-        if right and width:
-            line = " " * max(0, width - cell_len(line)) + line
-        out.append(line, style=style)
-    return out
+    if not rtl.reorders() or not rtl.has_rtl(text):
+        return Text(text, style=style, end="")  # the common case, kept as cheap as before
+    lines = [" " * max(0, width - cell_len(line)) + line if right and width else line
+             for line, right in rtl.block_lines(text, width or 0)]
+    return Text("\n".join(lines), style=style, end="")
 
 
 def rating_text(rating: Rating) -> str:

@@ -102,20 +102,23 @@ def wrap(paragraph: str, width: int) -> list[str]:
     if width <= 0 or cell_len(paragraph) <= width:
         return [paragraph]
     lines: list[str] = []
-    current = ""
+    current: list[str] = []
+    used = 0
     for word in paragraph.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if cell_len(candidate) <= width:
-            current = candidate
+        w = cell_len(word)
+        if current and used + 1 + w <= width:
+            current.append(word)
+            used += 1 + w
             continue
         if current:
-            lines.append(current)
-        while cell_len(word) > width:
+            lines.append(" ".join(current))
+        while w > width:
             head = fit(word, width + 1)[:-1] or word[:1]  # the widest prefix that fits
             lines.append(head)
             word = word[len(head):]
-        current = word
-    lines.append(current)
+            w = cell_len(word)
+        current, used = [word], w
+    lines.append(" ".join(current))
     return lines
 
 
