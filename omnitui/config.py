@@ -427,6 +427,15 @@ def _check_web(prefix: str, ch: ChatSettings, where: str) -> None:
         if not sep or not main or not sub or any(c.isspace() for c in kind):
             raise ConfigError(f"'{prefix}.web_upload_types' in {where}: {kind!r} is not a "
                               "media type such as \"image/png\".")
+    from omnitui.channels.chat.web.widget_strings import LANGUAGES, WIDGET_STRINGS
+
+    if ch.web_language not in LANGUAGES:
+        raise ConfigError(f"'{prefix}.web_language' in {where} must be one of "
+                          f"{', '.join(LANGUAGES)}, not {ch.web_language!r}.")
+    for key in ch.web_strings:
+        if key not in WIDGET_STRINGS:
+            raise ConfigError(f"'{prefix}.web_strings.{key}' in {where} names no text of the "
+                              f"widget; its texts are: {', '.join(WIDGET_STRINGS)}.")
 
 
 def resolve_secret(settings: object, base: str, label: str) -> str:

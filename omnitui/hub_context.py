@@ -125,8 +125,10 @@ def _history(store: Store, kind: str, address: str, limit: int) -> list[dict[str
     rows = store.conn.execute(
         # Only this identity's own messages and the replies sent to it: a visitor who types
         # somebody's email address in the chat box must not see that customer's mail.
-        "SELECT m.id, m.kind, m.text, m.created_at FROM identity i JOIN message m "
-        "ON m.identity_id = i.id WHERE i.kind = ? AND i.address = ? "
+        "SELECT m.id, m.kind, m.text, m.created_at, m.external_id, "
+        "coalesce(a.name, 'Support') FROM identity i JOIN message m "
+        "ON m.identity_id = i.id LEFT JOIN agent a ON a.id = m.agent_id "
+        "WHERE i.kind = ? AND i.address = ? "
         "AND m.kind IN ('inbound', 'outbound') "
         # A failed reply never reached the visitor (e.g. its author was disabled before it left).
         "AND coalesce(m.delivery_state, '') != 'failed' ORDER BY m.id DESC LIMIT ?",
@@ -143,6 +145,12 @@ def _history(store: Store, kind: str, address: str, limit: int) -> list[dict[str
     for r in reversed(rows):
         entry = {"id": str(r[0]), "from": "customer" if r[1] == "inbound" else "agent",
                  "text": r[2], "at": iso(r[3])}
+        if r[1] == "inbound" and r[4] and ":" in r[4]:
+            # the id the client chose (after "visitor:"): a client that lost an ack sees its
+            # message is stored, and neither shows nor resends it twice
+            entry["client_id"] = r[4].split(":", 1)[1]
+        elif r[1] == "outbound":
+            entry["agent"] = r[5]  # as in a live `message`
         if r[0] in files:
             entry["attachments"] = files[r[0]]
         out.append(entry)

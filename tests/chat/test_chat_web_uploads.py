@@ -92,6 +92,10 @@ async def test_an_allowed_upload_becomes_an_attachment_of_the_message(short_dir:
     ({"web": "127.0.0.1:8089", "web_origins": ["https://a.example"],
       "web_strings": {"title": 3}}, "'channels.chat.web_strings'"),
     ({"web_colour": "red"}, "Unknown key 'channels.chat.web_colour'"),
+    ({"web": "127.0.0.1:8089", "web_origins": ["https://a.example"],
+      "web_strings": {"titel": "Chat"}}, "'channels.chat.web_strings.titel'"),
+    ({"web": "127.0.0.1:8089", "web_origins": ["https://a.example"],
+      "web_language": "de"}, "'channels.chat.web_language'"),
 ])
 def test_web_keys_are_validated(chat: dict[str, object], message: str) -> None:
     raw = {"omnitui": {"data_dir": "/tmp/x"}, "channels": {"chat": {"kind": "chat", **chat}}}

@@ -253,11 +253,14 @@ def reply(message_id: int | str, text: str, agent: str, at: str) -> bytes:
                    "at": at})
 
 
+HISTORY_EXTRAS = ("client_id", "agent", "attachments")  # optional fields of a history entry
+
+
 def welcome(visitor: str, online: bool, history: list[dict[str, Any]]) -> bytes:
     """`welcome` with as much recent history as fits one line: the oldest entries go first,
     and an entry too long on its own is shortened, so a welcome never breaks the framing."""
     entries = [{"id": str(h["id"]), "from": h["from"], "text": h["text"], "at": h["at"],
-                **({"attachments": h["attachments"]} if h.get("attachments") else {})}
+                **{k: h[k] for k in HISTORY_EXTRAS if h.get(k)}}
                for h in history]
     line = encode({"type": "welcome", "visitor": visitor, "online": online, "history": entries})
     while not fits(line) and entries:
