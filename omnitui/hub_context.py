@@ -100,6 +100,13 @@ class HubContext:
     async def rating(self, address: str, score: int, comment: str | None) -> bool:
         return await self.db.run(_rating, self.db.store, self.kind, address, score, comment)
 
+    async def customer_typing(self, address: str) -> bool:
+        """The visitor is typing: a `customer_typing` event in their open conversation, which
+        the agents' consoles show for a few seconds (the channel sends one every few seconds
+        at most). False when they have no open conversation yet."""
+        return await self.db.run(_customer_typing, self.db.store, self.channel, self.kind,
+                                 address)
+
     # --- service levels (issue 7) ---------------------------------------------------------------
 
     async def csat_rating(self, address: str, conversation_id: int, score: int) -> bool:
@@ -155,6 +162,19 @@ def _history(store: Store, kind: str, address: str, limit: int) -> list[dict[str
             entry["attachments"] = files[r[0]]
         out.append(entry)
     return out
+
+
+def _customer_typing(store: Store, channel: str, kind: str, address: str) -> bool:
+    row = store.conn.execute(
+        "SELECT c.id, c.customer_id FROM identity i JOIN conversation c ON c.customer_id = "
+        "i.customer_id WHERE i.kind = ? AND i.address = ? AND c.merged_into IS NULL AND "
+        "c.status IN ('open', 'pending', 'snoozed') ORDER BY c.last_message_at DESC LIMIT 1",
+        (kind, address)).fetchone()
+    if row is None:
+        return False
+    with store.write(f"channel:{channel}") as tx:
+        tx.event("customer_typing", conversation_id=row[0], customer_id=row[1])
+    return True
 
 
 def _undelivered(store: Store, channel: str, kind: str, address: str) -> list[dict[str, Any]]:

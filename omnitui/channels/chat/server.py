@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hmac
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from omnitui.config import ConfigError as SettingsError
 
 MAX_SESSIONS = 10_000  # beyond this a new connection is closed at once (file descriptors)
 STOP_GRACE = 1.0  # seconds for in-flight commits (and then for acks to flush) on stop
+CUSTOMER_TYPING_EVERY = 3.0  # s between a visitor's typing events (consoles show each for 5 s)
 
 
 class ChatChannel:
@@ -57,6 +59,7 @@ class ChatChannel:
         self._recent = Recent()
         self._inflight: dict[tuple[str, str], asyncio.Future[int]] = {}
         self._by_visitor: dict[str, set[Session]] = {}
+        self._typing_told: dict[str, float] = {}  # visitor → when agents were last told
         self._sessions: set[Session] = set()
         self._ctx: Any = None
         self._batcher: Batcher | None = None
@@ -275,7 +278,20 @@ class ChatChannel:
             if not await self._ctx.rating(session.visitor, request.score, request.comment):
                 raise p.ProtocolError(p.BAD_FIELD, "There is no conversation to rate yet.")
             session.write(p.ack())
-        # Typing: nothing to answer and nothing to store.
+        elif isinstance(request, p.Typing):
+            await self._visitor_typing(session.visitor)
+
+    async def _visitor_typing(self, visitor: str) -> None:
+        """Tell the agents, at most every CUSTOMER_TYPING_EVERY s per visitor (a typing frame
+        may come with every key; each told costs one small write that wakes every console)."""
+        now = time.monotonic()
+        if now - self._typing_told.get(visitor, -CUSTOMER_TYPING_EVERY) < CUSTOMER_TYPING_EVERY:
+            return
+        self._typing_told[visitor] = now
+        if len(self._typing_told) > 10_000:  # forget visitors long gone
+            self._typing_told = {v: t for v, t in self._typing_told.items()
+                                 if now - t < CUSTOMER_TYPING_EVERY}
+        await self._ctx.customer_typing(visitor)
 
     async def _hello(self, session: Session, hello: p.Hello) -> None:
         if session.tcp and not self._token_ok(hello.token):

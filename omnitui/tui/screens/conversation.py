@@ -52,6 +52,7 @@ from omnitui.tui.widgets.timeline import Timeline
 TIMELINE_LIMIT = 500
 APPENDS = frozenset({"message_in", "message_out", "note", "call"})  # add a row, change none
 MARK_READ_DELAY = 0.2  # s (to twice that) after new messages are drawn (see reload)
+CUSTOMER_TYPING_SHOWN = 5.0  # s: the hub tells at most every 3 s while the customer types
 COMPOSER_ACTIONS = frozenset({"send", "canned", "next_identity", "attach", "leave"})
 CLOSED_HINTS = (("conversation.note", "note"), ("conversation.resolve", "resolve"),
                 ("conversation.transfer", "transfer"), ("app.help", "help"))
@@ -80,6 +81,7 @@ class ConversationScreen(ConversationActions, CustomerActions, Screen[None]):
         self._read_timer: Timer | None = None
         self._typing_timer: Timer | None = None
         self.opened_at_event = 0  # the newest event when the reply box was opened
+        self.customer_typing_until = 0.0  # monotonic time the customer's typing mark fades
 
     def compose(self) -> ComposeResult:
         yield Static(id="conv-title")
@@ -237,6 +239,8 @@ class ConversationScreen(ConversationActions, CustomerActions, Screen[None]):
         label = Text(end="")
         width = self.size.width or 80
         target = display(self.reply_target(), max(12, width // 2))
+        if time.monotonic() < self.customer_typing_until:
+            label.append(" ✎ customer typing…", style="bold cyan")
         if not self.composing:
             draft = self.composer.text.strip()
             if draft:
@@ -272,13 +276,21 @@ class ConversationScreen(ConversationActions, CustomerActions, Screen[None]):
             return
         mine = [e for e in events if e.conversation_id == d.id or e.customer_id == d.customer_id
                 or (e.kind == "conversation_merged" and e.data.get("source") == d.id)]
-        changes = [e for e in mine if e.kind not in ("presence", "read")]
+        changes = [e for e in mine if e.kind not in ("presence", "read", "customer_typing")]
+        if any(e.kind == "customer_typing" for e in mine):
+            self._customer_typing()
         if changes:
             self.reload(append=all(e.kind in APPENDS for e in changes))
         elif any(e.kind == "presence" for e in events):
             self._show_title()
         if any(e.kind in ("channel_state", "message_out", "delivery", "outbox") for e in events):
             self.query_one(StatusLine).update_status()
+
+    def _customer_typing(self) -> None:
+        """Show the customer's typing for CUSTOMER_TYPING_SHOWN s after their last sign."""
+        self.customer_typing_until = time.monotonic() + CUSTOMER_TYPING_SHOWN
+        self._show_composer_label()
+        self.set_timer(CUSTOMER_TYPING_SHOWN + 0.05, self._show_composer_label)
 
     def on_text_area_changed(self, event: Composer.Changed) -> None:
         """Tell other agents I am typing: on the first key, then at most every
