@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.install.test_server_install import UserTmux, assert_one_sentence
+from tests.install.test_server_install import assert_one_sentence, user_tmux
 from tests.unix_users import ServerInstall, make_user, run_as
 
 
@@ -127,15 +127,15 @@ def test_a_disabled_or_unknown_agent_gets_no_console_and_no_action(staff: Staff)
 def test_a_running_console_closes_when_its_agent_is_disabled(staff: Staff) -> None:
     frank = make_user("frank", groups=[staff.install.group])
     staff.service("agent", "add", frank)
-    tmux = UserTmux(frank, staff.install)
+    tmux = user_tmux(frank, staff.install)
     try:
         tmux.start(f"{staff.install.bin}; echo console-exit=$?; sleep 60")
-        tmux.wait_for("Inbox")
+        tmux.wait("Inbox")
         began = time.monotonic()
         assert staff.run(staff.boss, "agent", "disable", frank).returncode == 0
-        pane = tmux.wait_for("console-exit=1", timeout=10)
+        pane = tmux.wait("console-exit=1", timeout=10)
         took = time.monotonic() - began
         assert f"Agent {frank} was disabled by {staff.boss}" in pane
         assert took < 5, took
     finally:
-        tmux.stop()
+        tmux.kill()

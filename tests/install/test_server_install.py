@@ -19,49 +19,22 @@ from pathlib import Path
 
 import pytest
 
+from tests.tui.tmux import Tmux
 from tests.unix_users import ServerInstall, as_user, make_user, run_as
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
 
-class UserTmux:
-    """A tmux server of one Unix user, holding one console."""
-
-    def __init__(self, user: str, install: ServerInstall) -> None:
-        self.user = user
-        self.env = install.env()
-        self.name = f"omnitui-test-{os.getpid()}"
-
-    def run(self, *args: str) -> str:
-        done = run_as(self.user, ["tmux", "-L", self.name, *args], env=self.env, timeout=20)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    def start(self, command: str) -> None:
-        self.run("new-session", "-d", "-x", "80", "-y", "24", command)
-
-    def pane(self) -> str:
-        return self.run("capture-pane", "-p")
-
-    def wait_for(self, text: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            pane = self.pane()
-            if text in pane:
-                return pane
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} never appeared; pane:\n{pane}")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        run_as(self.user, ["tmux", "-L", self.name, "kill-server"], timeout=20)
+def user_tmux(user: str, install: ServerInstall) -> Tmux:
+    """A tmux server of one Unix user (the console in it at 80×24), as that user logs in."""
+    return Tmux(user=user, env=install.env())
 
 
 @pytest.fixture
-def ann_console(server_install: ServerInstall) -> Iterator[UserTmux]:
-    tmux = UserTmux(server_install.agent, server_install)
+def ann_console(server_install: ServerInstall) -> Iterator[Tmux]:
+    tmux = user_tmux(server_install.agent, server_install)
     yield tmux
-    tmux.stop()
+    tmux.kill()
 
 
 def start_service_hub(install: ServerInstall) -> subprocess.Popen[str]:
@@ -123,10 +96,10 @@ def test_readme_install_gives_the_data_dir_to_the_group(server_install: ServerIn
 
 
 def test_agent_console_with_the_service_down_starts_no_hub(
-        server_install: ServerInstall, ann_console: UserTmux) -> None:
+        server_install: ServerInstall, ann_console: Tmux) -> None:
     assert not hub_running(server_install)
     ann_console.start(server_install.bin)
-    pane = ann_console.wait_for("replies are queued")
+    pane = ann_console.wait("replies are queued")
     assert "hub not running" in pane
     assert "did not start" not in pane
     assert not hub_running(server_install)
@@ -138,12 +111,12 @@ def test_agent_console_with_the_service_down_starts_no_hub(
 
 
 def test_service_hub_starts_beside_an_agent_console_and_both_share_files(
-        server_install: ServerInstall, ann_console: UserTmux) -> None:
+        server_install: ServerInstall, ann_console: Tmux) -> None:
     ann_console.start(server_install.bin)
-    ann_console.wait_for("replies are queued")
+    ann_console.wait("replies are queued")
     hub = start_service_hub(server_install)
     try:
-        ann_console.wait_for("chat up", timeout=30)
+        ann_console.wait("chat up", timeout=30)
         assert hub.poll() is None
         service_uid = _uid(server_install.service_user)
         for name in ("hub.lock", "hub.log", "chat.sock"):
@@ -152,7 +125,7 @@ def test_service_hub_starts_beside_an_agent_console_and_both_share_files(
     finally:
         stderr = stop_service_hub(hub)
     assert "Traceback" not in stderr
-    pane = ann_console.wait_for("hub not running since", timeout=30)
+    pane = ann_console.wait("hub not running since", timeout=30)
     assert "replies are queued" in pane
     assert_group_usable(server_install)
 

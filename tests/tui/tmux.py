@@ -70,14 +70,8 @@ class Tmux:
             time.sleep(0.1)
 
     async def wait_for(self, text: str, timeout: float = 15.0) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            pane = self.pane()
-            if text in pane:
-                return pane
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} never appeared; the pane was:\n{pane}")
-            await asyncio.sleep(0.05)
+        """`wait`, without blocking the test's event loop (servers may run on it)."""
+        return await asyncio.to_thread(self.wait, text, timeout)
 
     def kill(self) -> None:
         """Close the terminal at once, as a dropped SSH connection does."""
