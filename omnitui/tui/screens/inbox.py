@@ -95,7 +95,7 @@ class InboxScreen(InboxBulk, Screen[None]):
         when the screen is first shown, just after the list read itself: skip that one.)"""
         if self._suspended:
             self.inbox.reload()
-        self._show_title()
+            self._show_title()  # (on_mount has counted the views the first time)
 
     @property
     def inbox(self) -> InboxList:
