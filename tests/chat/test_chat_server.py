@@ -43,7 +43,8 @@ async def test_hello_message_ack_after_commit_and_history(hub: InProcessHub, db:
     welcome = await again.ask({"type": "hello", "visitor": "v1"})
     assert [(h["from"], h["text"]) for h in welcome["history"]] == [
         ("customer", "Where is my order?")]
-    assert set(welcome["history"][0]) == {"id", "from", "text", "at"}
+    assert set(welcome["history"][0]) == {"id", "from", "text", "at", "client_id"}
+    assert welcome["history"][0]["client_id"] == "m1"
     await again.close()
 
 
