@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from textual import events
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -108,6 +108,14 @@ class OmniConsole(App[None]):
 
     def now(self) -> float:
         return float(self.clock())
+
+    @on(Driver.SignalResume)
+    def _repaint_after_resume(self) -> None:
+        """Back from a suspend (`fg`): the shell wrote over the screen, and Textual redraws only
+        what changed since, which left the title and other unchanged lines blank."""
+        self.screen.refresh(repaint=True, layout=True)
+        for widget in self.screen.walk_children():
+            widget.refresh()
 
     # keys -----------------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
@@ -253,6 +261,8 @@ class OmniConsole(App[None]):
         self.dispatch_events(message.events)
 
     def dispatch_events(self, events: list[Event]) -> None:
+        if self._shut_down or not self.screen_stack:  # a feed batch that arrived at exit
+            return
         for screen in list(self.screen_stack):
             handler = getattr(screen, "store_changed", None)
             if handler is None or not screen.is_mounted:

@@ -16,6 +16,7 @@ from .screen_text import screen_text
 async def test_customer_typing_shows_and_fades(console: OmniConsole) -> None:
     async with console.run_test(size=(80, 24)) as pilot:
         await open_conv(pilot, KASIA)
+        await pilot.pause(0.6)  # (opening marks the conversation read a moment later)
         reads = console.store.conn.execute(
             "SELECT count(*) FROM event WHERE kind = 'read'").fetchone()[0]
         assert _customer_typing(console.store, "chat", "chat", "visitor-kasia")
