@@ -35,7 +35,6 @@ from omnitui.store.db import Store, StoreError
 from omnitui.tui import keymap, rtl
 from omnitui.tui.commands import ConsoleCommands
 from omnitui.tui.typeahead import KeyGate, KeySettled, TypedText
-from omnitui.tui.undo_list import UndoList
 
 T = TypeVar("T")
 FEED_INTERVAL = 0.05  # feed polls where inotify is missing (≤50 ms lag, ~0.4 % of a core idle)
@@ -95,7 +94,7 @@ class OmniConsole(App[None]):
         rtl.set_mode(settings.bidi)
         self.sub_title = f"{self.agent.name} · {settings.data_dir}"
         self.key_gate = KeyGate(self)
-        self.undo_list = UndoList(self.now)
+        self._undo_list: Any = None  # made on the first change (core.undo is not needed to start)
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver, except on Linux: one whose input thread sleeps while idle."""
@@ -321,6 +320,14 @@ class OmniConsole(App[None]):
         return True
 
     # undo -----------------------------------------------------------------------------------
+    @property
+    def undo_list(self) -> Any:
+        if self._undo_list is None:
+            from omnitui.tui.undo_list import UndoList
+
+            self._undo_list = UndoList(self.now)
+        return self._undo_list
+
     def offer_undo(self, event_ids: list[int], done: str) -> None:
         """Toast a change with the undo key, for as long as undo lasts."""
         from omnitui.core.undo import UNDO_WINDOW

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.message import Message
-from textual.widgets import Input, TextArea
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -75,10 +74,15 @@ class KeySettled(Message, bubble=True):
 
 
 def takes_text(widget: Widget | None) -> bool:
-    """A widget that turns printable keys into text of its own."""
-    if isinstance(widget, TextArea):
-        return not widget.read_only
-    return isinstance(widget, Input)
+    """A widget that turns printable keys into text of its own: a Textual TextArea (unless
+    read-only) or Input, told by class so that the inbox starts without importing them."""
+    for cls in type(widget).__mro__:
+        if cls.__module__.startswith("textual.widgets."):
+            if cls.__name__ == "TextArea":
+                return not getattr(widget, "read_only", False)
+            if cls.__name__ == "Input":
+                return True
+    return False
 
 
 Typed = events.Key | events.Paste | TypedText

@@ -10,7 +10,6 @@ from typing import Any
 
 from omnitui.core.agents import list_agents
 from omnitui.core.clock import to_epoch
-from omnitui.core.undo import UNDO_WINDOW
 from omnitui.store.console_queries import label_names, newest_event_id
 
 DONE = {"resolve": "Resolved", "reopen": "Reopened", "pending": "Set pending",
@@ -58,6 +57,7 @@ class InboxBulk:
 
     def action_bulk(self, operation: str) -> None:
         """Resolve, reopen or set pending: asks first (enter), as the single actions do."""
+        from omnitui.core.undo import UNDO_WINDOW  # (not at start: the inbox paints first)
         from omnitui.tui.dialogs.confirm import ConfirmDialog
 
         targets = self._targets()
