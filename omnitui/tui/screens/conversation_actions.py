@@ -142,17 +142,7 @@ class ConversationActions:
         from omnitui.tui.dialogs.pick import PickDialog
 
         now = datetime.fromtimestamp(self.app.now(), self.app.tz)
-        tomorrow = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
-        monday = (now + timedelta(days=7 - now.weekday())).replace(
-            hour=9, minute=0, second=0, microsecond=0)
-        options: list[tuple[str, Any]] = [
-            ("Until the customer replies", "reply"),
-            ("1 hour (or their reply)", now + timedelta(hours=1)),
-            ("4 hours (or their reply)", now + timedelta(hours=4)),
-            (f"Tomorrow {tomorrow:%H:%M} (or their reply)", tomorrow),
-            (f"Monday {monday:%d %b %H:%M} (or their reply)", monday),
-            ("Other time…", "ask"),
-        ]
+        options = snooze_choices(now)
 
         def picked(until: Any) -> None:
             if until == "ask":
@@ -284,6 +274,21 @@ class ConversationActions:
 
         self._ask(TextPrompt("Attach a file: path on this machine",
                              hint="An empty path removes attachments."), typed)
+
+
+def snooze_choices(now: datetime) -> list[tuple[str, Any]]:
+    """The snooze dialog's options (one conversation or many): "reply", a time, or "ask"."""
+    tomorrow = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    monday = (now + timedelta(days=7 - now.weekday())).replace(
+        hour=9, minute=0, second=0, microsecond=0)
+    return [
+        ("Until the customer replies", "reply"),
+        ("1 hour (or their reply)", now + timedelta(hours=1)),
+        ("4 hours (or their reply)", now + timedelta(hours=4)),
+        (f"Tomorrow {tomorrow:%H:%M} (or their reply)", tomorrow),
+        (f"Monday {monday:%d %b %H:%M} (or their reply)", monday),
+        ("Other time…", "ask"),
+    ]
 
 
 def parse_time(text: str, now: datetime) -> datetime | None:

@@ -5,7 +5,7 @@ same confirmation and the same undo toast as the single action in a conversation
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from omnitui.core.agents import list_agents
@@ -147,17 +147,9 @@ class InboxBulk:
         if not targets:
             return
         now = datetime.fromtimestamp(self.app.now(), self.app.tz)
-        tomorrow = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
-        monday = (now + timedelta(days=7 - now.weekday())).replace(
-            hour=9, minute=0, second=0, microsecond=0)
-        options: list[tuple[str, Any]] = [
-            ("Until the customer replies", "reply"),
-            ("1 hour (or their reply)", now + timedelta(hours=1)),
-            ("4 hours (or their reply)", now + timedelta(hours=4)),
-            (f"Tomorrow {tomorrow:%H:%M} (or their reply)", tomorrow),
-            (f"Monday {monday:%d %b %H:%M} (or their reply)", monday),
-            ("Other time…", "ask"),
-        ]
+        from omnitui.tui.screens.conversation_actions import snooze_choices
+
+        options = snooze_choices(now)
 
         def picked(until: Any) -> None:
             if until == "ask":
