@@ -14,7 +14,7 @@ from rich.text import Text
 
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.store.console_queries import StatusChange
-from omnitui.store.queries import InboxRow, MessageRow
+from omnitui.store.queries import MessageRow
 from omnitui.store.rating_queries import Rating
 from omnitui.tui import rtl
 
@@ -63,34 +63,6 @@ def pad(text: str, width: int) -> str:
     """`display(text, width)` padded with spaces to exactly `width` cells."""
     shown = display(text, width)
     return shown + " " * max(0, width - cell_len(shown))
-
-
-def inbox_line(row: InboxRow, now: float, width: int) -> Text:
-    """One inbox row: unread mark, badge, customer, subject, labels, waiting time, assignee."""
-    wait = waited(now - row.waiting_since) if row.waiting_since else ""
-    if row.status == "resolved":
-        wait = "done"
-    elif row.status in ("pending", "snoozed"):
-        wait = row.status[:4]
-    right = Text()
-    for name in row.labels[:3]:
-        right.append(f"#{safe_line(name)[:12]} ", style="magenta")
-    right.append(f"{wait:>5} ", style="bold red" if row.waiting_since and
-                 now - row.waiting_since > 3600 and row.status == "open" else "yellow")
-    right.append(f"{safe_line(row.assignee or '—')[:10]:<10}", style="dim")
-    line = Text(no_wrap=True, overflow="ellipsis", end="")
-    line.append("● " if row.unread else "  ", style="bold yellow")
-    line.append_text(badge(row.kind, row.channel))
-    line.append(" ")
-    name_w = 18 if width >= 100 else 14
-    line.append(f"{safe_line(row.customer)[:name_w]:<{name_w}} ",
-                style="bold" if row.unread else "")
-    room = max(0, width - line.cell_len - right.cell_len - 1)
-    subject = safe_line(row.subject)
-    line.append(f"{subject[:room]:<{room}} ", style="" if row.unread else "dim")
-    line.append_text(right)
-    line.truncate(width, overflow="ellipsis", pad=True)
-    return line
 
 
 def stamp(at: float, tz: tzinfo, now: float) -> str:

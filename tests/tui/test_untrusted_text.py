@@ -6,7 +6,8 @@ from datetime import UTC
 
 from omnitui.store.queries import InboxRow, MessageRow
 from omnitui.tui.app import OmniConsole
-from omnitui.tui.format import inbox_line, message_text
+from omnitui.tui.format import message_text
+from omnitui.tui.widgets.inbox_row import inbox_row
 
 from .conftest import HOSTILE_BODY, HOSTILE_NAME, HOSTILE_SUBJECT, NOW
 from .helpers import MALLORY, open_conv
@@ -26,7 +27,7 @@ def test_formatting_never_interprets_raw_text() -> None:
     """Even text that skipped ingest (an old row, a bug) is shown literally and inert."""
     row = InboxRow(1, "mail", "email", 1, HOSTILE_NAME, HOSTILE_SUBJECT, "open", NOW - 60, None,
                    NOW, "anna", True, ("[b]x[/b]",))
-    line = inbox_line(row, NOW, 120)
+    line = inbox_row(row, NOW, 120)
     assert "[@click=app.quit]M" in line.plain
     assert "[link=http://x]free[/link]" in line.plain
     assert not line.spans or all("link" not in str(s.style) for s in line.spans)
