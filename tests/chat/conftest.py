@@ -128,7 +128,28 @@ asyncio.run(serve(settings))
 """
 
 
-class HubProcess:
+class ChildProcess:
+    """A hub run as a child process (`proc`): stopped politely, or killed mid-write."""
+
+    proc: subprocess.Popen[bytes] | None = None
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def terminate(self) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(10)
+        self.kill()
+        return self.proc.returncode
+
+
+class HubProcess(ChildProcess):
     """A hub in a child process, so it can be killed with SIGKILL mid-write."""
 
     def __init__(self, root: Path, rate_limit: int = 1000) -> None:
@@ -154,20 +175,6 @@ class HubProcess:
             await asyncio.sleep(0.05)
         raise AssertionError("hub subprocess did not open its socket")
 
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-
-    def terminate(self) -> int | None:
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(10)
-        self.kill()
-        return self.proc.returncode
 
 
 def _connects(path: Path) -> bool:

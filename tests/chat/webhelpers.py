@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +14,7 @@ from typing import Any
 import aiohttp
 
 from omnitui.config import Settings, parse_settings
+from tests.chat.conftest import ChildProcess
 
 ORIGIN = "https://shop.example"
 
@@ -133,7 +131,7 @@ asyncio.run(serve(settings))
 """
 
 
-class WebHubProcess:
+class WebHubProcess(ChildProcess):
     """A hub with the gateway in a child process, so it can be killed with SIGKILL."""
 
     def __init__(self, root: Path, port: int, **chat: Any) -> None:
@@ -154,18 +152,3 @@ class WebHubProcess:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await wait_for_http(self.base, timeout=30)
         return self
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-
-    def terminate(self) -> int | None:
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(10)
-        self.kill()
-        return self.proc.returncode
