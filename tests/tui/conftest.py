@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,8 @@ from omnitui.core.ingest import ingest
 from omnitui.store.db import Store
 from omnitui.tui.app import OmniConsole, make_app
 from omnitui.tui.demo import DemoClock, build_demo, write_config
+
+from .tmux import Tmux
 
 NOW = 1_750_000_000.0  # 2025-06-15 15:06:40 UTC
 HOSTILE_NAME = "[@click=app.quit]Mallory\u202eevil[/]"
@@ -74,3 +76,11 @@ def console(shop: Settings, fixed_clock: Callable[[], float]) -> OmniConsole:
 
 def store_of(app: OmniConsole) -> Store:
     return app.store
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    """A tmux server of this test's own, killed (as a dropped terminal) at its end."""
+    t = Tmux()
+    yield t
+    t.kill()

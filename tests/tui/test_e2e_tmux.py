@@ -5,35 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
 from omnitui.channels.chat.client import ChatClient
-from omnitui.tui.demo import build_demo
 
-from .tmux import Tmux, console_command
+from .tmux import Tmux, demo_console_with_hub
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
-@pytest.fixture
-def tmux():  # type: ignore[no-untyped-def]
-    t = Tmux()
-    yield t
-    t.kill()
 
 
 async def test_chat_customer_and_agent_in_real_terminal(tmux: Tmux, tmp_path: Path) -> None:
-    settings = build_demo(tmp_path / "shop")
-    assert settings.path is not None
-    tmux.start(console_command(settings.path), width=100, height=30)
-    await tmux.wait_for("Inbox: Needs reply", timeout=20)
+    settings, _pane = await demo_console_with_hub(tmux, tmp_path / "shop")
     socket = settings.data_dir / "chat.sock"
-    deadline = time.monotonic() + 15
-    while not socket.exists():
-        assert time.monotonic() < deadline, "the embedded hub never opened the chat socket"
-        await asyncio.sleep(0.05)
 
     client = await ChatClient.connect(socket)
     try:

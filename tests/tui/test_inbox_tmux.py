@@ -4,27 +4,19 @@ pressed; space then opens that conversation."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
 from omnitui.channels.chat.client import ChatClient
-from omnitui.tui.demo import build_demo
 
-from .tmux import Tmux, console_command
+from .tmux import Tmux, demo_console_with_hub
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
 
-@pytest.fixture
-def tmux():  # type: ignore[no-untyped-def]
-    t = Tmux()
-    yield t
-    t.kill()
 
 
 def _needs_reply(pane: str) -> int:
@@ -35,16 +27,9 @@ def _needs_reply(pane: str) -> int:
 
 async def test_customer_appears_on_the_default_view_without_a_key(tmux: Tmux,
                                                                    tmp_path: Path) -> None:
-    settings = build_demo(tmp_path / "shop")
-    assert settings.path is not None
-    tmux.start(console_command(settings.path), width=100, height=30)
-    pane = await tmux.wait_for("Inbox: Needs reply", timeout=20)
+    settings, pane = await demo_console_with_hub(tmux, tmp_path / "shop")
     before = _needs_reply(pane)
     socket = settings.data_dir / "chat.sock"
-    deadline = time.monotonic() + 15
-    while not socket.exists():
-        assert time.monotonic() < deadline, "the embedded hub never opened the chat socket"
-        await asyncio.sleep(0.05)
     client = await ChatClient.connect(socket)
     try:
         await client.hello("visitor-lead", name="Vera Waiting")

@@ -13,6 +13,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from omnitui.config import Settings
+from omnitui.tui.demo import build_demo
+
 LAUNCH = ("import sys; from pathlib import Path; from omnitui.config import load_settings; "
           "from omnitui.tui.app import run_console; "
           "run_console(load_settings(Path(sys.argv[1])), sys.argv[2])")
@@ -89,3 +92,18 @@ def cpu_burner() -> Iterator[subprocess.Popen[bytes]]:
     finally:
         proc.kill()
         proc.wait(5)
+
+
+async def demo_console_with_hub(tmux: Tmux, root: Path) -> tuple[Settings, str]:
+    """The demo shop's console in `tmux` at 100×30 with its embedded hub, once the default view
+    is painted and the hub's chat socket is open; the settings and the first pane."""
+    settings = build_demo(root)
+    assert settings.path is not None
+    tmux.start(console_command(settings.path), width=100, height=30)
+    pane = await tmux.wait_for("Inbox: Needs reply", timeout=20)
+    socket = settings.data_dir / "chat.sock"
+    deadline = time.monotonic() + 15
+    while not socket.exists():
+        assert time.monotonic() < deadline, "the embedded hub never opened the chat socket"
+        await asyncio.sleep(0.05)
+    return settings, pane
