@@ -61,45 +61,42 @@ def decode_bytes(data: bytes, charset: str | None, hint: str | None = None) -> s
     while UTF-8 under a stale label (gb2312, iso-8859-1) is common."""
     if data.isascii():
         return _ascii(data, charset)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
     declared = codec_for(charset)
-    if declared and declared != "utf-8" and declared not in SEVEN_BIT:
-        try:
-            return data.decode(declared)
-        except UnicodeDecodeError:
-            pass
+    text = _strict(data, "utf-8") or _strict(data, _eight_bit(declared))
+    if text is not None:
+        return text
     if declared == "utf-8" and _mostly_utf8(data):
         return data.decode("utf-8", errors="replace")  # a few corrupt bytes in real UTF-8
     guessed = _guess(data)
     if guessed:
         return guessed
-    hinted = codec_for(hint)
-    if hinted and hinted not in (declared, "utf-8") and hinted not in SEVEN_BIT:
-        try:
-            return data.decode(hinted)
-        except UnicodeDecodeError:
-            pass
-    last = declared if declared and declared != "utf-8" and declared not in SEVEN_BIT else "cp1252"
-    return data.decode(last, errors="replace")
+    hinted = _eight_bit(codec_for(hint))
+    text = _strict(data, hinted) if hinted != declared else None
+    if text is not None:
+        return text
+    return data.decode(_eight_bit(declared) or "cp1252", errors="replace")
 
 
 def decode_header_bytes(data: bytes, hint: str | None = None) -> str:
     """Raw 8-bit bytes in a header or a file name: UTF-8, else the message's charset, else
     Windows-1252 (header text is too short for a statistical guess)."""
+    text = _strict(data, "utf-8") or _strict(data, _eight_bit(codec_for(hint)))
+    return text if text is not None else data.decode("cp1252", errors="replace")
+
+
+def _eight_bit(codec: str | None) -> str | None:
+    """`codec` when it is an 8-bit legacy charset worth trying (not UTF-8, not a 7-bit one)."""
+    return codec if codec and codec != "utf-8" and codec not in SEVEN_BIT else None
+
+
+def _strict(data: bytes, codec: str | None) -> str | None:
+    """`data` decoded by `codec` when every byte fits it, else None."""
+    if codec is None:
+        return None
     try:
-        return data.decode("utf-8")
+        return data.decode(codec)
     except UnicodeDecodeError:
-        pass
-    hinted = codec_for(hint)
-    if hinted and hinted != "utf-8" and hinted not in SEVEN_BIT:
-        try:
-            return data.decode(hinted)
-        except UnicodeDecodeError:
-            pass
-    return data.decode("cp1252", errors="replace")
+        return None
 
 
 def _ascii(data: bytes, charset: str | None) -> str:
