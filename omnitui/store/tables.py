@@ -78,6 +78,8 @@ class Conversation(SQLModel, table=True):
     transfer_message_id: int | None = None  # the open transfer note, pinned
     merged_into: int | None = Field(default=None, foreign_key="conversation.id")
     last_message_id: int | None = None
+    # The agent who wrote first, for a conversation begun from the shop's side (None: the customer).
+    started_by: int | None = Field(default=None, foreign_key="agent.id")
 
 
 class ConversationRead(SQLModel, table=True):
@@ -225,3 +227,41 @@ class CustomerMerge(SQLModel, table=True):
     linked_via_before: str | None = None
     created_at: float
     undone_at: float | None = None
+
+
+class ConversationFold(SQLModel, table=True):
+    """A live conversation folded into its customer's older one by a merge (`merge_id`): what
+    moved and both conversations' fields before and after, so `unmerge` puts them back."""
+
+    __tablename__ = "conversation_fold"
+    id: int | None = Field(default=None, primary_key=True)
+    merge_id: int = Field(foreign_key="customer_merge.id", index=True)
+    target_id: int = Field(foreign_key="conversation.id")  # the older one, which stays
+    folded_id: int = Field(foreign_key="conversation.id")
+    message_ids: str  # JSON list: the folded conversation's messages at the fold
+    labels_added: str  # JSON list of label ids the target took from the folded one
+    target_before: str  # JSON {column: value}
+    target_after: str  # JSON {column: value}: a field changed since is left as it is
+    folded_before: str  # JSON {column: value}
+    created_at: float
+    undone_at: float | None = None
+
+
+class AgentSignature(SQLModel, table=True):
+    """An agent's own signature: for every signing channel (`channel` '') or for one channel."""
+
+    __tablename__ = "agent_signature"
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True)
+    channel: str = Field(primary_key=True)
+    text: str
+    updated_at: float
+
+
+class ChatPresence(SQLModel, table=True):
+    """A chat visitor connected to the hub now (the hub clears them all when the channel starts
+    or stops), so other processes can tell whether a new chat conversation reaches them."""
+
+    __tablename__ = "chat_presence"
+    channel: str = Field(primary_key=True)
+    visitor: str = Field(primary_key=True)
+    since: float
