@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from omnitui.config_files import ConsoleFiles, parse_console_files
 from omnitui.config_inbox import InboxSettings, parse_inbox
 
 
@@ -110,6 +111,7 @@ class EmailSettings:
     auto_ack_text: str | None = None  # sla: the after-hours acknowledgement; None = default
     tls_ca_file: str | None = None  # email: also trust this CA (a self-hosted server's own cert)
     reply_token: str = "plus"  # "plus": Reply-To support+TOKEN@ and [ref:TOKEN]; "off": neither
+    attachment_max: int | str = "20MB"  # the largest file an agent sends on this channel
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ class Settings:
     keys: dict[str, str] = field(default_factory=dict)
     bidi: str = "auto"  # [console] bidi: who reorders right-to-left text (omnitui/tui/rtl.py)
     inbox: InboxSettings = field(default_factory=InboxSettings)  # [inbox] and [views.*]
+    files: ConsoleFiles = field(default_factory=ConsoleFiles)  # [console] files_dir, open_command
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -180,7 +183,7 @@ class Settings:
 
 TOP_LEVEL_TABLES = {"omnitui", "channels", "hours", "sla", "keys", "console", "inbox", "views"}
 OMNITUI_KEYS = {"data_dir", "timezone", "shared"}
-CONSOLE_KEYS = {"bidi"}
+CONSOLE_KEYS = {"bidi", "files_dir", "open_command"}
 BIDI_MODES = ("auto", "app", "terminal")
 
 
@@ -282,10 +285,18 @@ def parse_settings(
         keys=keys,
         bidi=bidi,
         inbox=_inbox(raw, where, set(channels)),
+        files=_console_files(console, where),
         raw=raw,
     )
     _validate_hours_and_sla(settings, where)
     return settings
+
+
+def _console_files(console: dict[str, Any], where: str) -> ConsoleFiles:
+    try:
+        return parse_console_files(console, where)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _inbox(raw: dict[str, Any], where: str, channels: set[str]) -> InboxSettings:
@@ -373,6 +384,10 @@ def _check_channel(name: str, ch: ChannelSettings, where: str) -> None:
             raise ConfigError(f"'{prefix}' in {where} needs password_env or password_cmd.")
         if ch.reply_token not in ("plus", "off"):
             raise ConfigError(f"'{prefix}.reply_token' in {where} must be plus or off.")
+        try:
+            parse_size(ch.attachment_max)
+        except ValueError as exc:
+            raise ConfigError(f"'{prefix}.attachment_max' in {where}: {exc}.") from None
     if isinstance(ch, TelegramSettings) and not ch.token_env and not ch.token_cmd:
         raise ConfigError(f"'{prefix}' in {where} needs token_env or token_cmd.")
     if isinstance(ch, ChatSettings) and ch.tcp:

@@ -15,6 +15,7 @@ import typer
 # Importing the command modules registers their commands on `app`.
 from omnitui.cli import (  # noqa: F401  (importing registers the commands)
     admin,
+    attachment_cmd,
     canned_cmd,
     channel_cmd,
     console_cmd,

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
+from omnitui.agent_files import file_limits
 from omnitui.cli.app import (
     AGENT_OPTION,
     JSON_OPTION,
@@ -115,6 +116,7 @@ def reply(
         via_identity=via,
         attachments=attach,
         attachments_dir=s.attachments_dir,
+        file_limits=file_limits(s),
     )
     out.print(Text(f"Queued reply {queued.message_id} on {queued.channel}."))
 

@@ -7,18 +7,18 @@ customer's latest inbound message unless the agent picks another identity of the
 from __future__ import annotations
 
 import json
-import mimetypes
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from omnitui.core.agents import AgentRow
 from omnitui.core.errors import ActionError, NotFound, StaleConversation
+from omnitui.core.outgoing_files import FileLimits, read_outgoing
 from omnitui.core.permissions import agent_write
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.store.db import Store, Tx
-from omnitui.store.files import store_bytes
+from omnitui.store.files import store_many
 
 MAX_REPLY_CHARS = 100_000
 
@@ -51,6 +51,7 @@ def reply(
     via_identity: int | None = None,
     attachments: Sequence[Path] = (),
     attachments_dir: Path | None = None,
+    file_limits: FileLimits | None = None,
     expect_last_inbound: int | None = None,
     automatic: bool = False,
     extra_meta: Mapping[str, object] | None = None,
@@ -65,15 +66,23 @@ def reply(
         raise ActionError("A reply needs some text or an attachment.")
     if len(text) > MAX_REPLY_CHARS:
         raise ActionError(f"A reply can be at most {MAX_REPLY_CHARS} characters.")
-    files = [
-        StoredFile(clean_line(path.name) or "attachment",
-                   mimetypes.guess_type(path.name)[0] or "application/octet-stream", size, digest)
-        for path, digest, size in (_stash(path, attachments_dir) for path in attachments)
-    ]
+    # Files are checked and read first, checked against the limit of the channel the reply
+    # leaves on inside the transaction, and their blobs written before it commits: a refused
+    # file leaves nothing behind.
+    limits = file_limits or FileLimits()
+    outgoing = [read_outgoing(path, ceiling=limits.largest) for path in attachments]
+    if outgoing and attachments_dir is None:
+        raise ActionError("Attachments need a data directory to be stored in.")
     with agent_write(store, agent) as tx:
-        return queue_reply_in(tx, conversation_id, text, agent, via_identity=via_identity,
-                              files=files, expect_last_inbound=expect_last_inbound,
-                              automatic=automatic, extra_meta=extra_meta)
+        queued = queue_reply_in(tx, conversation_id, text, agent, via_identity=via_identity,
+                                files=[StoredFile(f.filename, f.content_type, f.size,
+                                                  f.sha256) for f in outgoing],
+                                expect_last_inbound=expect_last_inbound,
+                                automatic=automatic, extra_meta=extra_meta,
+                                check_files=limits.checker(outgoing) if outgoing else None)
+        if outgoing:
+            store_many(attachments_dir, [f.data for f in outgoing])  # type: ignore[arg-type]
+        return queued
 
 
 def queue_reply_in(
@@ -89,6 +98,7 @@ def queue_reply_in(
     default_channel: str | None = None,
     extra_meta: Mapping[str, object] | None = None,
     not_before: float | None = None,
+    check_files: Callable[[str, str], None] | None = None,
 ) -> QueuedReply:
     """The body of `reply` inside the caller's transaction, for work that must commit together
     with the queued reply (a chat reply rerouted to email). `text` is already clean.
@@ -111,6 +121,8 @@ def queue_reply_in(
     identity = _pick_identity(tx, conv["customer_id"], via_identity)
     if default_channel and identity["channel"] in ("", f"@{identity['kind']}"):
         identity["channel"] = default_channel
+    if check_files is not None:  # may refuse the files for this channel (a size limit)
+        check_files(identity["channel"], identity["kind"])
     parent = tx.one(
         "SELECT wire_id, meta, subject FROM message WHERE conversation_id = ? "
         "AND kind = 'inbound' AND channel = ? ORDER BY id DESC LIMIT 1",
@@ -194,17 +206,6 @@ def queue_reply_in(
         channel=identity["channel"],
     )
     return QueuedReply(message_id, conversation_id, identity["channel"], identity["id"])
-
-
-def _stash(path: Path, root: Path | None) -> tuple[Path, str, int]:
-    path = Path(path).expanduser()
-    if root is None:
-        raise ActionError("Attachments need a data directory to be stored in.")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ActionError(f"Cannot attach {path}: {exc.strerror or exc}.") from None
-    return path, store_bytes(root, data), len(data)
 
 
 def _conversation(tx: Tx, conversation_id: int):  # type: ignore[no-untyped-def]
