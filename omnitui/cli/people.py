@@ -18,7 +18,7 @@ from omnitui.cli.app import (
 )
 from omnitui.core import agents as agent_ops
 from omnitui.core.clock import iso
-from omnitui.core.identities import unverified_note
+from omnitui.core.identity_trust import identity_warning
 from omnitui.core.merge import link_token, merge_customers, preview_merge, unmerge_customer
 from omnitui.store import queries
 
@@ -102,7 +102,7 @@ def customer_show(customer_id: int, as_json: bool = JSON_OPTION) -> None:
     out.print(Text(f"Customer {data['id']}: {data['name']}"))
     for ident in data["identities"]:
         line = Text(f"  {ident['kind']}: {ident['address']}")
-        note = unverified_note(ident["linked_via"])
+        note = identity_warning(ident)
         if note:
             line.append(f"  ⚠ {note}", style="bold yellow")
         out.print(line)
@@ -116,21 +116,36 @@ def customer_merge(
     survivor: int = typer.Argument(..., help="The customer that stays."),
     merged: int = typer.Argument(..., help="The customer folded into it."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Merge without showing the preview."),
+    fold: bool = typer.Option(
+        True, "--fold/--no-fold",
+        help="When both have a live conversation, fold the newer into the older one, which "
+             "keeps its assignee and transfer note (one case, in the inbox once)."),
     agent: str | None = AGENT_OPTION,
 ) -> None:
     """Merge two customers who are one person (undo with 'customer unmerge')."""
     store = open_store()
     who = acting_agent(store, agent)
     preview = preview_merge(store, survivor, merged)
+    plan = preview.fold_plan if fold else None
     if not yes:
         out.print(Text(
             f"Merge {preview.merged_name} (#{merged}) into {preview.survivor_name} (#{survivor}): "
             f"{len(preview.identities)} identities ({', '.join(preview.identities)}), "
             f"{preview.conversations} conversations, {preview.messages} messages move."))
+        if plan is not None:
+            out.print(Text(f"Fold: {plan.describe()}"))
+        elif preview.fold_plan is not None:
+            out.print(Text("Both keep their live conversation (--no-fold)."))
         if not typer.confirm("Merge?"):
             raise typer.Exit(1)
-    merge_id = merge_customers(store, survivor, merged, who)
-    out.print(Text(f"Merged customer {merged} into {survivor} (merge {merge_id})."))
+    merge_id = merge_customers(store, survivor, merged, who, fold_cases=fold)
+    said = f"Merged customer {merged} into {survivor} (merge {merge_id})."
+    if plan is not None:
+        folded = ", ".join(f"#{c.id}" for c in plan.folded)
+        many = len(plan.folded) > 1
+        said += (f" Conversation{'s' if many else ''} {folded} {'are' if many else 'is'} now "
+                 f"part of #{plan.target_id}.")
+    out.print(Text(said))
 
 
 @customer_app.command("unmerge")

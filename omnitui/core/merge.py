@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from omnitui.core.agents import AgentRow
 from omnitui.core.errors import ActionError, NotFound
+from omnitui.core.fold import FoldPlan, fold, plan_fold, unfold
 from omnitui.core.identities import move_customer, restore_linked_via
 from omnitui.core.permissions import agent_write
 from omnitui.store.db import Store, Tx
@@ -25,6 +26,7 @@ class MergePreview:
     identities: list[str]  # "kind:address" that move
     conversations: int
     messages: int
+    fold_plan: FoldPlan | None = None  # what `fold_cases=True` would fold (both have a live case)
 
 
 def _customer(tx: Tx, customer_id: int):  # type: ignore[no-untyped-def]
@@ -44,12 +46,15 @@ def preview_merge(store: Store, survivor_id: int, merged_id: int) -> MergePrevie
             "SELECT kind, address FROM identity WHERE customer_id = ? ORDER BY id", (merged_id,))]
         convs = tx.scalar("SELECT count(*) FROM conversation WHERE customer_id = ?", (merged_id,))
         msgs = tx.scalar("SELECT count(*) FROM message WHERE customer_id = ?", (merged_id,))
+        plan = plan_fold(tx, survivor_id, merged_id) if survivor_id != merged_id else None
     return MergePreview(survivor_id, merged_id, survivor["name"], merged["name"], idents,
-                        int(convs or 0), int(msgs or 0))
+                        int(convs or 0), int(msgs or 0), plan)
 
 
-def merge_customers(store: Store, survivor_id: int, merged_id: int, agent: AgentRow) -> int:
-    """Move `merged`'s identities and conversations to `survivor`; returns the merge id."""
+def merge_customers(store: Store, survivor_id: int, merged_id: int, agent: AgentRow, *,
+                    fold_cases: bool = False) -> int:
+    """Move `merged`'s identities and conversations to `survivor`; returns the merge id.
+    `fold_cases`: when both have a live conversation, fold them into one (core.fold)."""
     if survivor_id == merged_id:
         raise ActionError("A customer cannot be merged into itself.")
     with agent_write(store, agent) as tx:
@@ -59,13 +64,16 @@ def merge_customers(store: Store, survivor_id: int, merged_id: int, agent: Agent
             "SELECT id FROM identity WHERE customer_id = ?", (merged_id,))]
         conversation_ids = [r[0] for r in tx.all(
             "SELECT id FROM conversation WHERE customer_id = ?", (merged_id,))]
+        plan = plan_fold(tx, survivor_id, merged_id) if fold_cases else None
         move_customer(tx, survivor=survivor_id, merged=merged_id)
         merge_id = tx.insert("customer_merge", {
             "survivor_id": survivor_id, "merged_id": merged_id,
             "identity_ids": json.dumps(identity_ids),
             "conversation_ids": json.dumps(conversation_ids), "created_at": tx.now})
         tx.event("customer_merged", customer_id=survivor_id, merged=merged_id,
-                 merge_id=merge_id)
+                 merge_id=merge_id, folded=[c.id for c in plan.folded] if plan else [])
+        if plan is not None:
+            fold(tx, merge_id, plan)
     return merge_id
 
 
@@ -80,6 +88,7 @@ def unmerge_customer(store: Store, merged_id: int, agent: AgentRow) -> int:
             raise ActionError(f"Customer {merged_id} is not merged into anyone.")
         identity_ids = json.loads(row["identity_ids"])
         conversation_ids = json.loads(row["conversation_ids"])
+        unfold(tx, row["id"])  # first: the folded messages go back to their conversation
         for ident in identity_ids:
             tx.execute("UPDATE identity SET customer_id = ? WHERE id = ?", (merged_id, ident))
         restore_linked_via(tx, row["linked_via_before"])

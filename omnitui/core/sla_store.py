@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from omnitui.core.hours import BusinessHours
-from omnitui.core.sla import Activity, Breach, SlaPolicy, SlaStatus, evaluate
+from omnitui.core.sla import OPEN, Activity, Breach, SlaPolicy, SlaStatus, evaluate
 from omnitui.store.db import Store, Tx
 
 AUTOMATIC_FLAGS = frozenset({"auto_reply", "bounce", "bulk"})
 BREACH_EVENT = "sla_breach"
 ACTOR = "hub:sla"
 STATUS_KINDS = frozenset({"open", "pending", "snoozed", "resolved"})
-TOUCHING_EVENTS = ("message_in", "message_out", "status", "conversation_merged", "rating", "undo")
+TOUCHING_EVENTS = ("message_in", "message_out", "status", "conversation_merged", "rating", "undo",
+                   "conversation_unfolded")
 _CHUNK = 400
 RECENT_SECONDS = 7 * 86400  # how far back a first timer run looks at resolved cases
 
@@ -43,12 +44,18 @@ class DueState:
     """What the hub's timer remembers between runs so each run stays cheap.
 
     `after_event`: the last event id seen, so conversations changed since are re-read.
+    `feed_after`: the last event id the hub's feed follower has already handled (its
+    conversations were refreshed then), so the timer does not replay them a second time.
     `next_check`: per conversation, the earliest deadline not yet breached (epoch seconds);
     nothing else can change until then or until the conversation is touched again.
+    `waiting`: conversations whose last replay found them open with a customer waiting: one
+    more customer message there changes no clock (`ServiceLevels.on_events` skips the replay).
     """
 
     after_event: int | None = None
+    feed_after: int = 0
     next_check: dict[int, float] = field(default_factory=dict)
+    waiting: set[int] = field(default_factory=set)
 
 
 def _epoch(at: datetime | None) -> float | None:
@@ -189,6 +196,10 @@ def refresh_many(
                 state.next_check.pop(cid, None)
             else:
                 state.next_check[cid] = check
+            if status.status == OPEN and status.waiting_since is not None:
+                state.waiting.add(cid)
+            else:
+                state.waiting.discard(cid)
     return recorded
 
 
@@ -223,8 +234,10 @@ def refresh_due(
     """The timer's pass: find breaches that happened by the passing of time alone.
 
     Without `state` every live conversation is replayed (correct, and what a first run does).
-    With `state`, only conversations changed since the last run (by event id) and those whose
-    next deadline has come are replayed, so a quiet shop costs two small queries per run.
+    With `state`, only conversations changed since the last run (by event id; not those the
+    feed follower already refreshed, see `DueState.feed_after`) and those whose next deadline
+    has come are replayed, so a quiet shop costs two small queries per run, and a busy one does
+    not replay every conversation written in the last few seconds a second time.
     """
     with store.read() as tx:
         last_event = int(tx.scalar("SELECT coalesce(max(id), 0) FROM event"))
@@ -242,7 +255,7 @@ def refresh_due(
             touched = {r[0] for r in tx.all(
                 f"SELECT DISTINCT conversation_id FROM event WHERE id > ? AND kind IN ({marks}) "
                 "AND conversation_id IS NOT NULL",
-                (state.after_event, *TOUCHING_EVENTS),
+                (max(state.after_event, state.feed_after), *TOUCHING_EVENTS),
             )}
             stamp = now.timestamp()
             ids = sorted(touched | {c for c, at in state.next_check.items() if at <= stamp})

@@ -16,6 +16,7 @@ class MergeRecord:
     by: str  # who merged them (agent name), "" when the event is gone
     identities: tuple[str, ...]  # "kind:address" that go back with an unmerge
     conversations: int
+    folds: tuple[tuple[int, int], ...] = ()  # (surviving, folded) conversations split again
 
 
 def merges_into(store: Store, survivor_id: int) -> list[MergeRecord]:
@@ -23,7 +24,7 @@ def merges_into(store: Store, survivor_id: int) -> list[MergeRecord]:
     `unmerge_customer(merged_id)` would undo)."""
     with store.read():
         rows = store.conn.execute(
-            "SELECT m.merged_id, c.name, m.created_at, m.identity_ids, m.conversation_ids, "
+            "SELECT m.id, m.merged_id, c.name, m.created_at, m.identity_ids, m.conversation_ids, "
             "(SELECT coalesce(a.name, e.actor) FROM event e LEFT JOIN agent a "
             " ON a.username = e.actor WHERE e.kind = 'customer_merged' AND e.customer_id = "
             " m.survivor_id AND json_extract(e.data, '$.merge_id') = m.id LIMIT 1) "
@@ -32,13 +33,17 @@ def merges_into(store: Store, survivor_id: int) -> list[MergeRecord]:
             "FROM customer_merge x WHERE x.merged_id = m.merged_id) ORDER BY m.id DESC",
             (survivor_id,)).fetchall()
         out = []
-        for merged_id, name, at, identity_ids, conversation_ids, by in rows:
+        for merge_id, merged_id, name, at, identity_ids, conversation_ids, by in rows:
             ids = json.loads(identity_ids or "[]")
             marks = ",".join("?" * len(ids))
             idents = store.conn.execute(
                 f"SELECT kind, address FROM identity WHERE id IN ({marks}) ORDER BY id",
                 ids).fetchall() if ids else []
+            folds = store.conn.execute(
+                "SELECT target_id, folded_id FROM conversation_fold WHERE merge_id = ? AND "
+                "undone_at IS NULL ORDER BY id", (merge_id,)).fetchall()
             out.append(MergeRecord(merged_id, name, float(at), by or "",
                                    tuple(f"{k}:{a}" for k, a in idents),
-                                   len(json.loads(conversation_ids or "[]"))))
+                                   len(json.loads(conversation_ids or "[]")),
+                                   tuple((t, f) for t, f in folds)))
     return out

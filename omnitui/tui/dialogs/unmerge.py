@@ -66,6 +66,9 @@ class UnmergeDialog(ModalScreen[int | None]):
             out.append("  identities that go back: ")
             out.append(", ".join(display(i, 40) for i in m.identities) or "none")
             out.append(f"\n  {m.conversations} conversation(s) go back with them.")
+            for target, folded in m.folds:
+                out.append(f"\n  #{folded} is split out of #{target} again, with its "
+                           "messages, state and agent as before.")
         self.query_one("#unmerge-preview", Static).update(out)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:

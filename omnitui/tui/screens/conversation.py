@@ -19,10 +19,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
+from omnitui.agent_files import file_limits
 from omnitui.core import actions
 from omnitui.core.errors import StaleConversation
 from omnitui.core.feed import Event
-from omnitui.core.identities import unverified_note
+from omnitui.core.identity_trust import identity_warning
 from omnitui.store.console_queries import (
     TYPING_ANNOUNCE,
     TYPING_MAX_AGE,
@@ -43,6 +44,9 @@ from omnitui.tui.format import display, merge_changes, safe_line
 from omnitui.tui.screens.conversation_actions import ConversationActions
 from omnitui.tui.screens.conversation_lines import hints_line, title_line
 from omnitui.tui.screens.customer_actions import CustomerActions
+from omnitui.tui.screens.file_actions import FileActions
+from omnitui.tui.screens.recognition_actions import RecognitionActions
+from omnitui.tui.widgets.attached_files import AttachedFiles
 from omnitui.tui.widgets.composer import Composer, ComposerPreview
 from omnitui.tui.widgets.key_bar import KeyBar
 from omnitui.tui.widgets.side_panel import SidePanel, side_text
@@ -61,7 +65,8 @@ OPEN_HINTS = (("composer.send", "send"), ("composer.leave", "close"),
               ("composer.attach", "attach"))
 
 
-class ConversationScreen(ConversationActions, CustomerActions, Screen[None]):
+class ConversationScreen(FileActions, ConversationActions, CustomerActions, RecognitionActions,
+                         Screen[None]):
     """Timeline + side panel + reply composer for one conversation."""
 
     SCOPES = ("conversation", "composer")
@@ -89,6 +94,9 @@ class ConversationScreen(ConversationActions, CustomerActions, Screen[None]):
             yield Timeline(id="timeline")
             yield SidePanel(id="side")
         yield Static(id="composer-label")
+        attached = AttachedFiles(id="attached-files")
+        attached.display = False  # the reply's files, when it has any (ctrl+t)
+        yield attached
         preview = ComposerPreview(id="composer-preview")
         preview.display = False
         yield preview
@@ -226,7 +234,7 @@ class ConversationScreen(ConversationActions, CustomerActions, Screen[None]):
             channel = self._latest_channel()
             targets = [i for i in (self.detail.identities if self.detail else ())
                        if i.get("channel") == channel]
-        return any(unverified_note(i.get("linked_via")) for i in targets)
+        return any(identity_warning(i) for i in targets)
 
     @property
     def composing(self) -> bool:
@@ -258,8 +266,6 @@ class ConversationScreen(ConversationActions, CustomerActions, Screen[None]):
         label.append(target, style="bold")
         if self._target_unverified():
             label.append("  ⚠ unverified", style="bold yellow")  # the side panel says why
-        for path in self.attachments:
-            label.append(f"  + {display(path.name, 24)}", style="cyan")
         hints = [(self._key(i), w) for i, w in OPEN_HINTS]
         self._update("#composer-label", hints_line(label, hints, width))
 
@@ -405,7 +411,8 @@ class ConversationScreen(ConversationActions, CustomerActions, Screen[None]):
         chosen = self.chosen_identity()
         kwargs = {"via_identity": None if chosen is None else chosen["id"],
                   "attachments": list(self.attachments),
-                  "attachments_dir": self.app.settings.attachments_dir}  # type: ignore[attr-defined]
+                  "attachments_dir": self.app.settings.attachments_dir,  # type: ignore[attr-defined]
+                  "file_limits": file_limits(self.app.settings)}  # type: ignore[attr-defined]
         try:
             actions.reply(self.store, self.conversation_id, text, self.agent,
                           expect_last_inbound=None if force else self.seen_inbound, **kwargs)
@@ -418,7 +425,7 @@ class ConversationScreen(ConversationActions, CustomerActions, Screen[None]):
             self.app.notify(str(exc), severity="error", markup=False)
             return
         self.composer.clear()
-        self.attachments.clear()
+        self.set_attachments([])
         self.close_composer()
         self.reload()
         self.app.notify("Reply queued.", timeout=2)

@@ -12,7 +12,6 @@ from typing import Any
 
 from omnitui.core import actions, canned
 from omnitui.core.agents import list_agents
-from omnitui.core.merge import merge_customers
 from omnitui.core.undo import UNDO_WINDOW
 from omnitui.store.console_queries import label_names, last_inbound_text, transfer_draft
 
@@ -92,7 +91,8 @@ class ConversationActions:
                              tell_customer=choice.tell_customer,
                              done=f"Transferred #{self.conversation_id} to {choice.username}.")
 
-        self._ask(TransferDialog(agents, transfer_draft(self.store, self.conversation_id)),
+        self._ask(TransferDialog(agents, transfer_draft(self.store, self.conversation_id,
+                                                        self.app.tz)),
                   save)
 
     def action_assign(self) -> None:
@@ -207,16 +207,15 @@ class ConversationActions:
         self._ask(TextPrompt("Label", hint=hint, suggestions=known), save)
 
     def action_merge(self) -> None:
-        from omnitui.tui.dialogs.merge import MergeDialog
+        from omnitui.tui.dialogs.merge import MergeChoice, MergeDialog
 
         if self.detail is None:
             return
         customer_id = self.detail.customer_id
 
-        def save(merged: int | None) -> None:
-            if merged is not None:
-                self._do(merge_customers, self.store, customer_id, merged, self.agent,
-                         done="Customers merged.")
+        def save(choice: MergeChoice | None) -> None:
+            if choice is not None:
+                self.merge_chosen(customer_id, choice)  # type: ignore[attr-defined]
 
         self._ask(MergeDialog(customer_id, self.detail.customer), save)
 
@@ -255,26 +254,6 @@ class ConversationActions:
         if text is not None:
             self.composer.insert(text)
             self.action_reply()
-
-    def action_attach(self) -> None:
-        from omnitui.tui.dialogs.text_prompt import TextPrompt
-
-        def typed(text: str | None) -> None:
-            if text is None:
-                return
-            if not text.strip():
-                self.attachments.clear()
-            else:
-                path = Path(text.strip()).expanduser()
-                if not path.is_file():
-                    self.app.notify(f"There is no file {path}.", severity="error", markup=False)
-                    return
-                self.attachments.append(path)
-            self._show_composer_label()
-
-        self._ask(TextPrompt("Attach a file: path on this machine",
-                             hint="An empty path removes attachments."), typed)
-
 
 def snooze_choices(now: datetime) -> list[tuple[str, Any]]:
     """The snooze dialog's options (one conversation or many): "reply", a time, or "ask"."""
