@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ PRESENCE_MAX_AGE = 120.0  # seconds; an agent who left without saying so fades o
 # than TYPING_MAX_AGE is shown as plain viewing (a console killed mid-word cannot say so).
 TYPING_ANNOUNCE = 2.0
 TYPING_MAX_AGE = 5.0
+DRAFT_CALLS = 5  # the latest logged calls a transfer draft names
 ORDER_NUMBER = re.compile(r"(?:#|№|order\s*(?:no\.?|number)?\s*:?\s*|заказ\w*\s*№?\s*|"
                           r"zamówieni\w*\s*(?:nr\.?)?\s*|طلب\s*)(\d{3,}[\w-]*)",
                           re.IGNORECASE | re.UNICODE)
@@ -86,8 +88,9 @@ def find_customers(store: Store, text: str, *, exclude: int | None = None,
     return [CustomerHit(r[0], r[1] or "", r[2] or "", r[3]) for r in rows]
 
 
-def transfer_draft(store: Store, conversation_id: int) -> str:
-    """A warm-transfer intro: who, on which channels, order numbers seen, the last question."""
+def transfer_draft(store: Store, conversation_id: int, tz: tzinfo = UTC) -> str:
+    """A warm-transfer intro: who, on which channels, order numbers seen, the calls logged and
+    the latest question on each channel, so the colleague taking over asks nothing again."""
     conv = store.conn.execute(
         "SELECT c.customer_id, cu.name, c.subject FROM conversation c JOIN customer cu "
         "ON cu.id = c.customer_id WHERE c.id = ?", (conversation_id,)).fetchone()
@@ -96,15 +99,18 @@ def transfer_draft(store: Store, conversation_id: int) -> str:
     channels = [r[0] for r in store.conn.execute(
         "SELECT channel FROM message WHERE customer_id = ? AND channel IS NOT NULL "
         "GROUP BY channel ORDER BY min(id)", (conv[0],))]
-    texts = [r[0] or "" for r in store.conn.execute(
-        "SELECT text FROM message WHERE customer_id = ? AND kind = 'inbound' "
+    inbound = [(r[0] or "", r[1] or "") for r in store.conn.execute(
+        "SELECT text, channel FROM message WHERE customer_id = ? AND kind = 'inbound' "
         "ORDER BY id DESC LIMIT 200", (conv[0],))]
+    calls = store.conn.execute(
+        "SELECT m.text, m.created_at, coalesce(a.name, ''), m.meta FROM message m "
+        "LEFT JOIN agent a ON a.id = m.agent_id WHERE m.customer_id = ? AND m.kind = 'call' "
+        "ORDER BY m.id DESC LIMIT ?", (conv[0], DRAFT_CALLS)).fetchall()[::-1]
     orders: list[str] = []
-    for text in reversed(texts):
+    for text in [t for t, _ in reversed(inbound)] + [c[0] or "" for c in calls]:
         for m in ORDER_NUMBER.finditer(text):
             if m.group(1) not in orders:
                 orders.append(m.group(1))
-    question = _last_question(texts)
     lines = [f"Customer: {conv[1]}"]
     if conv[2]:
         lines.append(f"Subject: {conv[2]}")
@@ -112,8 +118,19 @@ def transfer_draft(store: Store, conversation_id: int) -> str:
         lines.append("Channels used: " + ", ".join(channels))
     if orders:
         lines.append("Order numbers: " + ", ".join(orders[:5]))
-    if question:
-        lines.append(f"Last question: {question}")
+    for text, at, agent, meta in calls:
+        when = datetime.fromtimestamp(at, tz).strftime("%d %b %H:%M")
+        phone = json.loads(meta or "{}").get("phone")
+        by = f" ({agent}{', ' + phone if phone else ''})" if agent or phone else ""
+        lines.append(f"Call {when}{by}: {' '.join((text or '').split())[:300]}")
+    by_channel: dict[str, list[str]] = {}
+    for text, channel in inbound:
+        by_channel.setdefault(channel, []).append(text)
+    asked = [(channel, _last_question(texts)) for channel, texts in by_channel.items()]
+    asked = [(channel, question) for channel, question in asked if question]
+    for channel, question in reversed(asked):  # the channel written on longest ago first
+        label = f" ({channel})" if len(asked) > 1 else ""
+        lines.append(f"Last question{label}: {question}")
     lines.append("Where we are: ")
     return "\n".join(lines)
 

@@ -178,13 +178,17 @@ def conversation_detail(store: Store, conversation_id: int) -> ConversationDetai
 
 
 def identities_of(store: Store, customer_id: int) -> tuple[dict[str, Any], ...]:
-    """A customer's identities; `linked_via` says how each joined (None: on its own)."""
+    """A customer's identities; `linked_via` says how each joined (None: on its own), and
+    `has_written` whether the customer wrote to the shop from it (asked of linked ones only,
+    through the customer's own messages)."""
     return tuple(
         {"id": x[0], "kind": x[1], "address": x[2], "channel": x[3], "display_name": x[4],
-         "linked_via": x[5]}
+         "linked_via": x[5], "has_written": bool(x[6])}
         for x in store.conn.execute(
-            "SELECT id, kind, address, channel, display_name, linked_via FROM identity "
-            "WHERE customer_id = ? ORDER BY id",
+            "SELECT i.id, i.kind, i.address, i.channel, i.display_name, i.linked_via, "
+            "i.linked_via IS NOT NULL AND EXISTS (SELECT 1 FROM message m WHERE "
+            "m.customer_id = i.customer_id AND m.identity_id = i.id AND m.kind = 'inbound') "
+            "FROM identity i WHERE i.customer_id = ? ORDER BY i.id",
             (customer_id,),
         )
     )

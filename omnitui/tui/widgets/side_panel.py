@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from omnitui.core.identities import unverified_note
+from omnitui.core.identity_trust import identity_warning
 from omnitui.store.queries import ConversationDetail
 from omnitui.tui.format import KIND_BADGES, display, safe_line, text_block
 
@@ -38,7 +38,7 @@ def side_text(detail: ConversationDetail, past: list[dict[str, Any]], tz: tzinfo
         if cell_len(address) + cell_len(channel) <= PANEL_TEXT_WIDTH - 2:
             out.append(channel, style="dim")
         out.append("\n")
-        out.append(_unverified(ident.get("linked_via")), style="bold yellow")
+        out.append(_unverified(ident), style="bold yellow")
     out.append("\nLabels: ", style="bold")
     out.append(" ".join(f"#{display(x, PANEL_TEXT_WIDTH - 1)}" for x in detail.labels) or "none",
                style="magenta" if detail.labels else "dim")
@@ -53,10 +53,10 @@ def side_text(detail: ConversationDetail, past: list[dict[str, Any]], tz: tzinfo
     return out
 
 
-def _unverified(linked_via: str | None) -> str:
+def _unverified(ident: dict[str, Any]) -> str:
     """A warning under an identity tied to this customer by nothing but a claim, wrapped to the
     panel so that it reads as its own indented note ("" when there is nothing to warn of)."""
-    note = unverified_note(linked_via)
+    note = identity_warning(ident)
     if note is None:
         return ""
     return "\n".join(textwrap.wrap(note, PANEL_TEXT_WIDTH, initial_indent="  ⚠ ",
