@@ -20,6 +20,8 @@ import platformdirs
 
 from omnitui.config_files import ConsoleFiles, parse_console_files
 from omnitui.config_inbox import InboxSettings, parse_inbox
+from omnitui.config_recognition import parse_recognition
+from omnitui.core.recognition_options import RecognitionSettings
 
 
 class ConfigError(Exception):
@@ -153,6 +155,7 @@ class Settings:
     keys: dict[str, str] = field(default_factory=dict)
     bidi: str = "auto"  # [console] bidi: who reorders right-to-left text (omnitui/tui/rtl.py)
     inbox: InboxSettings = field(default_factory=InboxSettings)  # [inbox] and [views.*]
+    recognition: RecognitionSettings = field(default_factory=RecognitionSettings)
     files: ConsoleFiles = field(default_factory=ConsoleFiles)  # [console] files_dir, open_command
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -181,7 +184,8 @@ class Settings:
         return path if path.is_absolute() else self.data_dir / path
 
 
-TOP_LEVEL_TABLES = {"omnitui", "channels", "hours", "sla", "keys", "console", "inbox", "views"}
+TOP_LEVEL_TABLES = {"omnitui", "channels", "hours", "sla", "keys", "console", "inbox", "views",
+                    "recognition"}
 OMNITUI_KEYS = {"data_dir", "timezone", "shared"}
 CONSOLE_KEYS = {"bidi", "files_dir", "open_command"}
 BIDI_MODES = ("auto", "app", "terminal")
@@ -285,6 +289,7 @@ def parse_settings(
         keys=keys,
         bidi=bidi,
         inbox=_inbox(raw, where, set(channels)),
+        recognition=_recognition(raw, where),
         files=_console_files(console, where),
         raw=raw,
     )
@@ -302,6 +307,13 @@ def _console_files(console: dict[str, Any], where: str) -> ConsoleFiles:
 def _inbox(raw: dict[str, Any], where: str, channels: set[str]) -> InboxSettings:
     try:
         return parse_inbox(raw.get("inbox", {}), raw.get("views", {}), where, channels)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _recognition(raw: dict[str, Any], where: str) -> RecognitionSettings:
+    try:
+        return parse_recognition(raw.get("recognition", {}), where)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 

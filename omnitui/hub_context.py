@@ -62,7 +62,8 @@ class HubContext:
         results = await self.db.run(
             ingest_batch, self.db.store, batch,
             cursor=(self.channel, cursor) if cursor is not None else None,
-            attachments_dir=self.settings.attachments_dir)
+            attachments_dir=self.settings.attachments_dir,
+            recognition=self.settings.recognition)
         created = sum(1 for r in results if r.created)
         if created:
             self._log.info("%s: stored %d new message(s)", self.channel, created)

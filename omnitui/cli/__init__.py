@@ -21,6 +21,7 @@ from omnitui.cli import (  # noqa: F401  (importing registers the commands)
     console_cmd,
     conversations,
     people,
+    recognition_cmd,
     report_cmd,
 )
 from omnitui.cli.app import app, fail, settings

@@ -239,11 +239,14 @@ def log_call(
     text: str,
     agent: str | None = AGENT_OPTION,
     medium: str = typer.Option("phone", "--medium", help="phone or visit."),
+    phone: str | None = typer.Option(None, "--phone", help="The caller's number; it becomes "
+                                     "a phone identity of the customer."),
 ) -> None:
     """Record a phone call or shop visit in the timeline."""
     store = open_store()
     message_id = actions.log_call(
-        store, conversation_id, text, acting_agent(store, agent), medium=medium
+        store, conversation_id, text, acting_agent(store, agent), medium=medium, phone=phone,
+        phone_region=settings().recognition.phone_region,
     )
     out.print(Text(f"Logged {medium} {message_id}."))
 

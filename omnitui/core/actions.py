@@ -88,14 +88,24 @@ def note(store: Store, conversation_id: int, text: str, agent: AgentRow) -> int:
 
 
 def log_call(store: Store, conversation_id: int, text: str, agent: AgentRow,
-             *, medium: str = "phone") -> int:
-    """A phone call or shop visit typed in by the agent, kept in the timeline like a message."""
+             *, medium: str = "phone", phone: str | None = None,
+             phone_region: str | None = None) -> int:
+    """A phone call or shop visit typed in by the agent, kept in the timeline like a message.
+    `phone`: the caller's number, which becomes a phone identity of the customer (refused in one
+    sentence, and nothing logged, when it is not a number or is another customer's)."""
     text = clean_text(text).strip()
     if not text:
         raise ActionError("Describe the call in a few words.")
     with agent_write(store, agent) as tx:
         conv = _conv(tx, conversation_id)
-        message_id = _add_message(tx, conv, "call", text, agent, {"medium": medium})
+        meta: dict[str, object] = {"medium": medium}
+        if phone:
+            from omnitui.core.added_identities import add_identity_in
+
+            meta["phone"] = clean_line(phone)
+            meta["identity"] = add_identity_in(tx, conv["customer_id"], "phone", phone,
+                                               phone_region=phone_region)[0]
+        message_id = _add_message(tx, conv, "call", text, agent, meta)
         tx.event("call", conversation_id=conversation_id, customer_id=conv["customer_id"],
                  message_id=message_id, medium=medium)
     return message_id

@@ -23,6 +23,9 @@ from omnitui.store.db import Tx
 LINKED_BY_EMAIL = "email"  # an address given in a chat `hello`: anybody can claim any address
 LINKED_BY_TOKEN = "link"  # a deep-link token the shop made and sent to the customer
 LINKED_BY_PHONE = "phone"  # the sender's own Telegram contact
+# Added by an agent (core.added_identities), or a Telegram account joined because its username
+# is one an agent added: an agent vouched for it, so it is not shown as unverified.
+LINKED_BY_AGENT = "agent"
 # An email identity made from an address a chat visitor gave: mail from that address later
 # joins this customer, though nothing showed the visitor owns the mailbox.
 CLAIMED_IN_CHAT = "claimed"
@@ -138,6 +141,13 @@ def _linked_customer(tx: Tx, item: Inbound) -> tuple[int, str] | None:
             )
         if found is not None:
             return _survivor(tx, found), LINKED_BY_EMAIL
+    if item.kind == "telegram" and item.meta.get("username"):
+        found = tx.scalar(
+            "SELECT customer_id FROM identity WHERE kind = 'telegram_username' AND address = ?",
+            (str(item.meta["username"]).lower(),),
+        )
+        if found is not None:
+            return _survivor(tx, found), LINKED_BY_AGENT
     if item.link_phone:
         phone = normalise_phone(item.link_phone)
         found = tx.scalar(
@@ -226,6 +236,9 @@ def move_customer(tx: Tx, *, survivor: int, merged: int) -> None:
     tx.execute("UPDATE conversation SET customer_id = ? WHERE customer_id = ?", (survivor, merged))
     tx.execute("UPDATE message SET customer_id = ? WHERE customer_id = ?", (survivor, merged))
     tx.execute("UPDATE customer SET merged_into = ? WHERE id = ?", (survivor, merged))
+    from omnitui.core.suggestions import mark_pair_merged
+
+    mark_pair_merged(tx, survivor, merged)
 
 
 def normalise_phone(phone: str) -> str:

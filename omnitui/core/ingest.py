@@ -22,6 +22,7 @@ from omnitui.channels.base import (
 )
 from omnitui.core.clock import to_epoch
 from omnitui.core.identities import customer_for
+from omnitui.core.recognition_options import RecognitionSettings
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.store.db import PendingEvent, Store, Tx
 from omnitui.store.files import store_many
@@ -39,9 +40,11 @@ class IngestResult:
     created: bool  # False when this (channel, external_id) was stored before
 
 
-def ingest(store: Store, item: Inbound, *, attachments_dir: Path | None = None) -> IngestResult:
+def ingest(store: Store, item: Inbound, *, attachments_dir: Path | None = None,
+           recognition: RecognitionSettings | None = None) -> IngestResult:
     """Store one inbound message (see `ingest_batch`)."""
-    return ingest_batch(store, [item], attachments_dir=attachments_dir)[0]
+    return ingest_batch(store, [item], attachments_dir=attachments_dir,
+                        recognition=recognition)[0]
 
 
 def ingest_batch(
@@ -50,16 +53,19 @@ def ingest_batch(
     *,
     cursor: tuple[str, str] | None = None,
     attachments_dir: Path | None = None,
+    recognition: RecognitionSettings | None = None,
 ) -> list[IngestResult]:
     """Store a batch of inbound messages and, optionally, a channel cursor, atomically.
 
     Idempotent on (channel, external_id): a message seen before returns its stored ids with
-    `created=False` and changes nothing.
+    `created=False` and changes nothing. `recognition` (`[recognition]`, defaults when None):
+    whether a message's evidence is kept and known customers it points at are suggested
+    (core.recognition).
     """
     blobs = _write_blobs(batch, attachments_dir)
     actor = f"channel:{batch[0].channel}" if batch else "system"
     with store.write(actor) as tx:
-        results = _ingest_in(tx, batch, blobs)
+        results = _ingest_in(tx, batch, blobs, recognition or RecognitionSettings())
         if cursor is not None:
             tx.execute(
                 "INSERT INTO cursor (channel, value, updated_at) VALUES (?, ?, ?) "
@@ -111,7 +117,8 @@ def _existing(tx: Tx, batch: Sequence[Inbound]) -> dict[tuple[str, str], tuple[i
     return found
 
 
-def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str]) -> list[IngestResult]:
+def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str],
+               recognition: RecognitionSettings) -> list[IngestResult]:
     existing = _existing(tx, batch)
     identities: dict[tuple[str, str], tuple[int, int]] = {}
     live_conv: dict[int, int] = {}
@@ -129,6 +136,11 @@ def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str]) -> list[
         conv_id, conv_created, reopened = _route(tx, item, customer_id, live_conv)
         message_id = _insert_message(tx, item, conv_id, customer_id, identity_id, blobs)
         _touch(touched, item, conv_id, message_id)
+        if recognition.suggestions:
+            from omnitui.core.recognition import recognise_in
+
+            recognise_in(tx, recognition, customer_id=customer_id, item=item,
+                         conversation_id=conv_id, new_customer=new_customer)
         if FLAG_BOUNCE in item.flags and item.meta.get("bounce_of"):
             _fail_bounced(tx, item, events)
         data: dict[str, object] = {"channel": item.channel}

@@ -198,6 +198,10 @@ def queue_reply_in(
         ),
     )
     mark_read_in(tx, conversation_id, agent.id, message_id)
+    if not automatic:  # its opening identifies it when quoted from another address
+        from omnitui.core.recognition import index_sent_reply
+
+        index_sent_reply(tx, conv["customer_id"], text)
     tx.event(
         "message_out",
         conversation_id=conversation_id,

@@ -229,6 +229,41 @@ class CustomerMerge(SQLModel, table=True):
     undone_at: float | None = None
 
 
+class MatchKey(SQLModel, table=True):
+    """Evidence about who a customer is, normalised for an indexed lookup (core.match_keys):
+    a name word (`detail` the whole folded name), a phone in E.164, an address local part, an
+    order number mentioned in a conversation, the opening of a reply the shop sent."""
+
+    __tablename__ = "match_key"
+    # Unique on (kind, key, customer_id, coalesce(conversation_id, 0)), an expression index.
+    __table_args__ = (Index("ix_match_key_customer", "customer_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    kind: str  # name | phone | local | ref | sent
+    key: str
+    detail: str | None = None
+    conversation_id: int | None = None  # ref: where it was mentioned
+    created_at: float
+
+
+class MatchSuggestion(SQLModel, table=True):
+    """That two customers are probably one person (core.suggestions); one row per pair."""
+
+    __tablename__ = "match_suggestion"
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")  # the new one
+    candidate_id: int = Field(foreign_key="customer.id")  # the known one it probably is
+    reasons: str  # JSON [{kind, detail, hint}]
+    label: str  # "probably Anna Kowalska: same name, order 4412"
+    score: float
+    state: str = "open"  # open | dismissed | merged
+    dismissed_kinds: str | None = None  # JSON: reason kinds when decided
+    decided_by: str | None = None
+    decided_at: float | None = None
+    created_at: float
+    updated_at: float
+
+
 class ConversationFold(SQLModel, table=True):
     """A live conversation folded into its customer's older one by a merge (`merge_id`): what
     moved and both conversations' fields before and after, so `unmerge` puts them back."""

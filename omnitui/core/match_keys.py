@@ -1,0 +1,256 @@
+"""Evidence about who a customer is, normalised into keys that an index can look up.
+
+Recognising a customer among tens of thousands must cost milliseconds, so nothing is compared at
+lookup time that could be normalised once: each customer's names, phone numbers, address local
+parts, order numbers and the openings of the shop's replies become `match_key` rows, found by
+`(kind, key)`. What the customer or agent wrote is never changed; keys are for matching only.
+
+Names are compared across scripts: `anyascii` turns "Анна Ковальская" into "Anna Koval'skaya",
+then each word is folded so that spellings of one name meet:
+- lower case, apostrophes dropped, other marks split words;
+- Russian-style surname endings become the Polish/Czech ones they are written as in Latin letters:
+  -skaya/-skaia → -ska, -tskaya/-ckaya → -cka, -skiy/-skii/-skij/-sky → -ski, -tskiy/-tsky → -cki
+  (the feminine and masculine forms stay apart: Kowalska is not Kowalski);
+- sz → sh; cz, ch and kh → h; ts → c; w → v; j and y → i; ci → c; a doubled letter → one.
+So "Анна Ковальская", "Anna Kowalska" and "anna kowalska" all become "ana kovalska", and
+"Войцеховская" and "Wojciechowska" both "voicehovska".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+KIND_NAME = "name"  # key: one folded word of a name; detail: the whole folded name
+KIND_PHONE = "phone"  # key: E.164
+KIND_LOCAL = "local"  # key: an email address's local part (before @, without +tag)
+KIND_REF = "ref"  # key: an order or reference number; detail: its word; with conversation_id
+KIND_SENT = "sent"  # key: hash of the opening of a reply the shop sent to this customer
+
+_ENDINGS = (
+    ("tskaya", "cka"), ("tskaia", "cka"), ("ckaya", "cka"), ("skaya", "ska"), ("skaia", "ska"),
+    ("tskiy", "cki"), ("tskii", "cki"), ("tsky", "cki"),
+    ("skiy", "ski"), ("skii", "ski"), ("skij", "ski"), ("sky", "ski"),
+)
+_LETTERS = (("sch", "sh"), ("sz", "sh"), ("cz", "ch"), ("kh", "h"), ("ch", "h"), ("ts", "c"),
+            ("w", "v"), ("j", "i"), ("y", "i"), ("ci", "c"))
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+_DOUBLE = re.compile(r"(.)\1+")
+
+# Mailboxes that many people share or that say nothing about who writes.
+GENERIC_LOCAL_PARTS = frozenset({
+    "admin", "billing", "biuro", "contact", "email", "hello", "help", "info", "kontakt", "mail",
+    "noreply", "no-reply", "office", "orders", "post", "postmaster", "sales", "shop", "sklep",
+    "support", "team", "webmaster", "zakaz", "service", "customer", "account", "accounts",
+})
+LOCAL_PART_MIN = 8  # a shorter local part counts only with a dot, dash, underscore or digit
+
+# An order or reference number: a word that announces it, then letters and at least 4 digits.
+_REF_WORDS = {
+    "order": "order", "zamowienie": "order", "zamowienia": "order", "zamówienie": "order",
+    "zamówienia": "order", "заказ": "order", "заказа": "order", "заказу": "order",
+    "заказом": "order", "заказе": "order", "bestellung": "order", "commande": "order",
+    "pedido": "order", "ordine": "order", "#": "order", "nr": "order", "no": "order",
+    "№": "order", "invoice": "invoice", "faktura": "invoice", "faktury": "invoice",
+    "счет": "invoice", "счёт": "invoice", "ref": "reference", "reference": "reference",
+    "ticket": "reference", "tracking": "tracking",
+}
+_REF = re.compile(
+    r"(?:(?<![\w#№])(" + "|".join(sorted((re.escape(w) for w in _REF_WORDS if w not in "#№"),
+                                       key=len, reverse=True)) + r")\b\.?|([#№]))"
+    r"\s*(?:(?:no|nr|number|numer|номер|n°)\b\.?\s*)?[:#№]?\s*"
+    r"([A-Za-z]{0,4}-?\d(?:[\d-]{2,18})\d)(?![\w-])",
+    re.IGNORECASE,
+)
+_PHONEISH = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d \-().]{5,18}\d(?!\w)")
+QUOTE_PREFIX = 40  # normalised characters of a reply's opening that identify it
+QUOTE_LINES = 12  # line starts of a quote tried as the opening of the shop's reply
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    kind: str
+    key: str
+    detail: str | None = None
+    conversation_id: int | None = None
+
+
+def fold_word(word: str) -> str:
+    for ending, replacement in _ENDINGS:
+        if word.endswith(ending) and len(word) > len(ending) + 1:
+            word = word[: -len(ending)] + replacement
+            break
+    for old, new in _LETTERS:
+        word = word.replace(old, new)
+    return _DOUBLE.sub(r"\1", word)
+
+
+def name_words(name: str | None) -> list[str]:
+    """The folded words of a name, in order ("Анна Ковальская" → ["ana", "kovalska"])."""
+    if not name:
+        return []
+    from anyascii import anyascii
+
+    text = anyascii(name).lower().replace("'", "").replace("`", "")
+    return [fold_word(w) for w in _NOT_WORD.split(text) if w and not w.isdigit()]
+
+
+def name_keys(name: str | None) -> list[Key]:
+    """One key per word of two letters or more, each carrying the whole folded name."""
+    words = [w for w in name_words(name) if len(w) >= 2]
+    if len(words) < 2 or "@" in (name or ""):
+        return []  # a first name alone, or an address used as a name, says nothing
+    whole = " ".join(words)
+    return [Key(KIND_NAME, w, whole) for w in dict.fromkeys(words)]
+
+
+def phone_e164(text: str | None, region: str | None) -> str | None:
+    """`text` as an E.164 number when it is a valid phone number, else None. Without a region
+    only international numbers (+48…, 0048…) are understood."""
+    import phonenumbers
+
+    if not text:
+        return None
+    raw = text.strip()
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    if not raw.startswith("+") and region is None:
+        return None
+    try:
+        number = phonenumbers.parse(raw, None if raw.startswith("+") else region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phones_in(text: str | None, region: str | None) -> list[Key]:
+    """Phone numbers written anywhere in a message, in any common format."""
+    if not text or not any(ch.isdigit() for ch in text):
+        return []
+    found: dict[str, str] = {}
+    for match in _PHONEISH.finditer(text):
+        written = match.group(0).strip()
+        if sum(ch.isdigit() for ch in written) < 7:
+            continue
+        e164 = phone_e164(written, region)
+        if e164 is not None:
+            found.setdefault(e164, written)
+    return [Key(KIND_PHONE, e164, written) for e164, written in found.items()]
+
+
+def refs_in(text: str | None, conversation_id: int | None) -> list[Key]:
+    """Order, invoice and reference numbers a message mentions ("order 4412", "#A-1093")."""
+    if not text or not any(ch.isdigit() for ch in text):
+        return []
+    found: dict[str, str] = {}
+    for match in _REF.finditer(text):
+        word = (match.group(1) or match.group(2) or "").lower()
+        number = match.group(3).upper().replace("-", "")
+        if sum(ch.isdigit() for ch in number) < 4:
+            continue
+        found.setdefault(number, _REF_WORDS.get(word, "reference"))
+    return [Key(KIND_REF, number, word, conversation_id) for number, word in found.items()]
+
+
+def local_part(address: str | None) -> str | None:
+    """The part of an email address that names a person, when it could name only one."""
+    if not address or "@" not in address:
+        return None
+    local = address.rsplit("@", 1)[0].strip().lower().split("+", 1)[0]
+    if local in GENERIC_LOCAL_PARTS:
+        return None
+    telling = any(ch in ".-_" or ch.isdigit() for ch in local)
+    if len(local) < LOCAL_PART_MIN and not (telling and len(local) >= 5):
+        return None
+    return local
+
+
+def local_keys(address: str | None) -> list[Key]:
+    local = local_part(address)
+    return [Key(KIND_LOCAL, local, address)] if local else []
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+def sent_key(text: str | None) -> Key | None:
+    """The key of a reply the shop sent, when its opening is long enough to tell it apart."""
+    letters = _letters(text or "")
+    if len(letters) < QUOTE_PREFIX:
+        return None
+    return Key(KIND_SENT, _hash(letters[:QUOTE_PREFIX]))
+
+
+def quote_keys(quoted: str | None) -> list[str]:
+    """Keys a quote would have if the shop's reply started at one of its first lines (the
+    attribution line "On Monday … wrote:" and blank lines come before it)."""
+    if not quoted:
+        return []
+    lines = [line.lstrip("> \t") for line in quoted.splitlines()]
+    lines = [line for line in lines if line.strip()]
+    keys: list[str] = []
+    for start in range(min(QUOTE_LINES, len(lines))):
+        letters = _letters(" ".join(lines[start : start + 8]))
+        if len(letters) >= QUOTE_PREFIX:
+            keys.append(_hash(letters[:QUOTE_PREFIX]))
+    return list(dict.fromkeys(keys))
+
+
+def add_keys(conn: sqlite3.Connection, customer_id: int, keys: Iterable[Key],
+             now: float) -> list[Key]:
+    """Store keys for a customer; returns those it did not have (the new evidence)."""
+    added = []
+    for key in keys:
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO match_key (customer_id, kind, key, detail, conversation_id,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (customer_id, key.kind, key.key, key.detail, key.conversation_id, now))
+        if cur.rowcount:
+            added.append(key)
+    return added
+
+
+def backfill(conn: Any, region: str | None = None, *, sent_days: float = 90.0) -> None:
+    """Keys for the customers a database already holds (run once, by the migration): names,
+    phones, address local parts, numbers mentioned in live conversations, and the openings of
+    replies sent in the last `sent_days`."""
+    import time
+
+    now = time.time()
+    rows = conn.execute("SELECT id, name, phone FROM customer").fetchall()
+    for customer_id, name, phone in rows:
+        keys = name_keys(name)
+        e164 = phone_e164(phone, region)
+        if e164:
+            keys.append(Key(KIND_PHONE, e164, phone))
+        add_keys(conn, customer_id, keys, now)
+    for customer_id, kind, address, display_name in conn.execute(
+            "SELECT customer_id, kind, address, display_name FROM identity").fetchall():
+        keys = name_keys(display_name)
+        if kind == "email":
+            keys += local_keys(address)
+        add_keys(conn, customer_id, keys, now)
+    for customer_id, conversation_id, text, subject in conn.execute(
+            "SELECT m.customer_id, m.conversation_id, m.text, m.subject FROM message m "
+            "JOIN conversation c ON c.id = m.conversation_id WHERE m.kind = 'inbound' "
+            "AND c.status IN ('open', 'pending', 'snoozed') AND c.merged_into IS NULL"
+    ).fetchall():
+        body = f"{subject or ''}\n{text or ''}"
+        add_keys(conn, customer_id, refs_in(body, conversation_id) + phones_in(text, region), now)
+    for customer_id, text in conn.execute(
+            "SELECT customer_id, text FROM message WHERE kind = 'outbound' AND created_at > ?",
+            (now - sent_days * 86400,)).fetchall():
+        key = sent_key(text)
+        if key is not None:
+            add_keys(conn, customer_id, [key], now)
