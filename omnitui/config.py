@@ -60,6 +60,10 @@ class ChatSettings:
     web_consent_text: str = ""  # empty: the pre-chat form has no consent checkbox
     web_language: str = "en"
     web_strings: dict[str, str] = field(default_factory=dict)
+    # signatures (core/signatures.py): the default signature of agents without their own and a
+    # footer added to every agent reply; placeholders such as {agent_display_name}
+    signature: str | None = None
+    footer: str | None = None
 
     @property
     def web_upload_bytes(self) -> int:
@@ -114,6 +118,10 @@ class EmailSettings:
     tls_ca_file: str | None = None  # email: also trust this CA (a self-hosted server's own cert)
     reply_token: str = "plus"  # "plus": Reply-To support+TOKEN@ and [ref:TOKEN]; "off": neither
     attachment_max: int | str = "20MB"  # the largest file an agent sends on this channel
+    # signatures (core/signatures.py): the default signature of agents without their own and a
+    # footer added to every agent reply; placeholders such as {agent_display_name}
+    signature: str | None = None
+    footer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,10 @@ class TelegramSettings:
     csat: bool = True
     auto_ack: bool = False
     auto_ack_text: str | None = None  # sla: the after-hours acknowledgement; None = default
+    # signatures (core/signatures.py): the default signature of agents without their own and a
+    # footer added to every agent reply; placeholders such as {agent_display_name}
+    signature: str | None = None
+    footer: str | None = None
 
 
 CHANNEL_KINDS: dict[str, type] = {
@@ -146,6 +158,7 @@ class Settings:
     path: Path | None
     data_dir: Path
     timezone: str = "UTC"
+    shop_name: str = ""  # {shop_name} in signatures and footers
     # A data dir shared by several Unix users (agents) and a service hub. None: decided by the
     # data dir itself (see omnitui.install.is_shared_install).
     shared: bool | None = None
@@ -186,7 +199,7 @@ class Settings:
 
 TOP_LEVEL_TABLES = {"omnitui", "channels", "hours", "sla", "keys", "console", "inbox", "views",
                     "recognition"}
-OMNITUI_KEYS = {"data_dir", "timezone", "shared"}
+OMNITUI_KEYS = {"data_dir", "timezone", "shared", "shop_name"}
 CONSOLE_KEYS = {"bidi", "files_dir", "open_command"}
 BIDI_MODES = ("auto", "app", "terminal")
 
@@ -254,6 +267,9 @@ def parse_settings(
     shared = top.get("shared")
     if shared is not None and not isinstance(shared, bool):
         raise ConfigError(f"'omnitui.shared' in {where} must be true or false.")
+    shop_name = top.get("shop_name", "")
+    if not isinstance(shop_name, str):
+        raise ConfigError(f"'omnitui.shop_name' in {where} must be a string.")
     channels: dict[str, ChannelSettings] = {}
     for name, table in raw.get("channels", {}).items():
         if not isinstance(table, dict):
@@ -282,6 +298,7 @@ def parse_settings(
         path=cfg_path,
         data_dir=data_dir,
         timezone=tz,
+        shop_name=shop_name,
         shared=shared,
         channels=channels,
         hours=raw.get("hours", {}),
@@ -388,6 +405,7 @@ def _type_name(hint: Any) -> str:
 
 def _check_channel(name: str, ch: ChannelSettings, where: str) -> None:
     prefix = f"channels.{name}"
+    _check_signature(prefix, ch, where)
     if isinstance(ch, EmailSettings):
         for key in ("imap_security", "smtp_security"):
             if getattr(ch, key) not in ("tls", "starttls", "none"):
@@ -416,6 +434,20 @@ def _check_channel(name: str, ch: ChannelSettings, where: str) -> None:
         except ValueError as exc:
             raise ConfigError(f"'{prefix}.email_fallback_after' in {where}: {exc}") from None
         _check_web(prefix, ch, where)
+
+
+def _check_signature(prefix: str, ch: ChannelSettings, where: str) -> None:
+    """`signature` and `footer`: placeholders are checked now, not at the first reply."""
+    from omnitui.core.signatures import placeholders_in
+
+    for key in ("signature", "footer"):
+        value = getattr(ch, key)
+        if value is None:
+            continue
+        try:
+            placeholders_in(value)
+        except ValueError as exc:
+            raise ConfigError(f"'{prefix}.{key}' in {where}: {exc}.") from None
 
 
 def _check_web(prefix: str, ch: ChatSettings, where: str) -> None:

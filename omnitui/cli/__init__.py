@@ -18,11 +18,13 @@ from omnitui.cli import (  # noqa: F401  (importing registers the commands)
     attachment_cmd,
     canned_cmd,
     channel_cmd,
+    compose_cmd,
     console_cmd,
     conversations,
     people,
     recognition_cmd,
     report_cmd,
+    signature_cmd,
 )
 from omnitui.cli.app import app, fail, settings
 from omnitui.config import ConfigError

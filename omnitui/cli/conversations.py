@@ -25,6 +25,7 @@ from omnitui.cli.app import (
 from omnitui.core import actions
 from omnitui.core.clock import iso
 from omnitui.core.hours import parse_duration
+from omnitui.core.signatures import Signing
 from omnitui.store import queries
 
 conversation_app = typer.Typer(help="List and show conversations.", no_args_is_help=True)
@@ -104,8 +105,10 @@ def reply(
         None, "--via", help="Identity id to reply on (see 'customer show')."
     ),
     attach: list[Path] = typer.Option([], "--attach", help="A file to attach (repeatable)."),
+    no_signature: bool = typer.Option(False, "--no-signature", help="Leave the signature out "
+                                      "(a channel's footer is always added)."),
 ) -> None:
-    """Queue a reply; the hub delivers it on the customer's latest channel."""
+    """Queue a reply; the hub delivers it on the customer's latest channel, signed."""
     store = open_store()
     s = settings()
     queued = actions.reply(
@@ -114,6 +117,8 @@ def reply(
         text,
         acting_agent(store, agent),
         via_identity=via,
+        signing=Signing.from_settings(s),
+        signature="" if no_signature else None,
         attachments=attach,
         attachments_dir=s.attachments_dir,
         file_limits=file_limits(s),

@@ -17,6 +17,7 @@ from omnitui.core.errors import ActionError, NotFound, StaleConversation
 from omnitui.core.outgoing_files import FileLimits, read_outgoing
 from omnitui.core.permissions import agent_write
 from omnitui.core.sanitize import clean_line, clean_text
+from omnitui.core.signatures import Signing, signature_for_in, signed
 from omnitui.store.db import Store, Tx
 from omnitui.store.files import store_many
 
@@ -55,11 +56,15 @@ def reply(
     expect_last_inbound: int | None = None,
     automatic: bool = False,
     extra_meta: Mapping[str, object] | None = None,
+    signing: Signing | None = None,
+    signature: str | None = None,
 ) -> QueuedReply:
     """Queue `text` to the customer of `conversation_id`.
 
     `expect_last_inbound` is the newest inbound message id the agent had seen; if the customer
-    wrote since, `StaleConversation` asks the caller to confirm.
+    wrote since, `StaleConversation` asks the caller to confirm. With `signing` the agent's
+    signature for the reply's channel (or `signature`, edited for this reply; "" for none) and
+    the channel's footer are added below the text.
     """
     text = clean_text(text).strip("\n")
     if not text.strip() and not attachments:
@@ -78,7 +83,8 @@ def reply(
                                 files=[StoredFile(f.filename, f.content_type, f.size,
                                                   f.sha256) for f in outgoing],
                                 expect_last_inbound=expect_last_inbound,
-                                automatic=automatic, extra_meta=extra_meta,
+                                automatic=automatic, extra_meta=extra_meta, signing=signing,
+                                signature=signature,
                                 check_files=limits.checker(outgoing) if outgoing else None)
         if outgoing:
             store_many(attachments_dir, [f.data for f in outgoing])  # type: ignore[arg-type]
@@ -99,6 +105,9 @@ def queue_reply_in(
     extra_meta: Mapping[str, object] | None = None,
     not_before: float | None = None,
     check_files: Callable[[str, str], None] | None = None,
+    signing: Signing | None = None,
+    signature: str | None = None,
+    subject: str | None = None,
 ) -> QueuedReply:
     """The body of `reply` inside the caller's transaction, for work that must commit together
     with the queued reply (a chat reply rerouted to email). `text` is already clean.
@@ -107,7 +116,8 @@ def queue_reply_in(
     `not_before`: the hub sends it no earlier (a notice that waits for an undo window).
     An email reply's Message-ID is not made here: the hub makes it from the sending channel's
     own address and stores it before the first attempt (`outbox.fix_wire_id`), so it is the
-    same whichever process queued the reply."""
+    same whichever process queued the reply. `subject`: an email's own subject (a conversation
+    the agent starts), instead of "Re:" the conversation's."""
     conv = _conversation(tx, conversation_id)
     if expect_last_inbound is not None:
         newest = tx.scalar(
@@ -118,27 +128,40 @@ def queue_reply_in(
             raise StaleConversation(
                 "The customer wrote again while you were typing; read it, then send again."
             )
-    identity = _pick_identity(tx, conv["customer_id"], via_identity)
+    identity = _pick_identity(tx, conv["customer_id"], via_identity, conversation_id)
     if default_channel and identity["channel"] in ("", f"@{identity['kind']}"):
         identity["channel"] = default_channel
     if check_files is not None:  # may refuse the files for this channel (a size limit)
         check_files(identity["channel"], identity["kind"])
+    if signing is not None and not automatic:
+        below = signature_for_in(tx, signing, agent, identity["channel"])
+        own = below.signature if signature is None else clean_text(signature)
+        text = signed(text, own, below.footer)
     parent = tx.one(
         "SELECT wire_id, meta, subject FROM message WHERE conversation_id = ? "
         "AND kind = 'inbound' AND channel = ? ORDER BY id DESC LIMIT 1",
         (conversation_id, identity["channel"]),
     )
     meta: dict[str, object] = {}
-    subject = None
     token = None
-    if identity["kind"] == "email":
+    if identity["kind"] != "email":
+        subject = None
+    else:
         token = _reply_token(tx, conversation_id)
-        subject = _reply_subject(conv["subject"] or (parent["subject"] if parent else None))
+        subject = subject or _reply_subject(
+            conv["subject"] or (parent["subject"] if parent else None))
+        ours = parent is None
+        if ours:  # a conversation the agent started: follow their own last mail
+            parent = tx.one(
+                "SELECT wire_id, meta, subject FROM message WHERE conversation_id = ? AND "
+                "kind = 'outbound' AND channel = ? AND wire_id IS NOT NULL ORDER BY id DESC "
+                "LIMIT 1", (conversation_id, identity["channel"]))
         if parent is not None and parent["wire_id"]:
             parent_refs = json.loads(parent["meta"] or "{}").get("references", [])
             meta["in_reply_to"] = parent["wire_id"]
             # References: oldest first, ending with the parent (RFC 5322 §3.6.4).
-            meta["references"] = [*reversed(parent_refs), parent["wire_id"]][-20:]
+            oldest_first = parent_refs if ours else list(reversed(parent_refs))
+            meta["references"] = [*oldest_first, parent["wire_id"]][-20:]
     if automatic:
         meta["automatic"] = True
     meta.update(extra_meta or {})
@@ -226,7 +249,8 @@ def _conversation(tx: Tx, conversation_id: int):  # type: ignore[no-untyped-def]
     return conv
 
 
-def _pick_identity(tx: Tx, customer_id: int, via: int | None):  # type: ignore[no-untyped-def]
+def _pick_identity(tx: Tx, customer_id: int, via: int | None,  # type: ignore[no-untyped-def]
+                   conversation_id: int | None = None):
     if via is not None:
         row = tx.one(
             "SELECT id, kind, address, channel FROM identity WHERE id = ? AND customer_id = ?",
@@ -241,6 +265,12 @@ def _pick_identity(tx: Tx, customer_id: int, via: int | None):  # type: ignore[n
         "WHERE m.customer_id = ? AND m.kind = 'inbound' ORDER BY m.id DESC LIMIT 1",
         (customer_id,),
     )
+    if conversation_id is not None and not _has_inbound(tx, conversation_id):
+        # A conversation the agent started, not answered yet: where it was started.
+        row = tx.one(
+            "SELECT i.id, i.kind, i.address, i.channel FROM message m JOIN identity i ON "
+            "i.id = m.identity_id WHERE m.conversation_id = ? AND m.kind = 'outbound' "
+            "ORDER BY m.id LIMIT 1", (conversation_id,)) or row
     if row is None:
         row = tx.one(
             "SELECT id, kind, address, channel FROM identity WHERE customer_id = ? "
@@ -250,6 +280,11 @@ def _pick_identity(tx: Tx, customer_id: int, via: int | None):  # type: ignore[n
     if row is None:
         raise ActionError("This customer has no address to reply to.")
     return _with_channel(tx, row)
+
+
+def _has_inbound(tx: Tx, conversation_id: int) -> bool:
+    return tx.one("SELECT 1 FROM message WHERE conversation_id = ? AND kind = 'inbound' LIMIT 1",
+                  (conversation_id,)) is not None
 
 
 def _with_channel(tx: Tx, row):  # type: ignore[no-untyped-def]
