@@ -19,11 +19,19 @@ the big store, and start-up then compared drawing 1 row with drawing 22, not sto
 
 F9 in this harness opens conversation #1 (a 500-message timeline) through the same
 `open_conversation` path that enter takes in the inbox.
+
+Both apps run as from an installed package: with bytecode caching on (under `--pycache`, so no
+`__pycache__` lands in the checkout), and one untimed start of each kind first. Without it the
+console compiled its ~40 modules from source on every start while the empty app loaded
+Textual's cached bytecode (`PYTHONDONTWRITEBYTECODE=1` in the environment did that).
+Beside wall time the bench reports the CPU time the process used (user + system, from /proc):
+on a machine shared with other work the wall time swings with the load, the CPU time much less.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import os
 import pty
@@ -63,6 +71,9 @@ KEYS = {"down": b"\x1b[B", "up": b"\x1b[A", "pagedown": b"\x1b[6~", "pageup": b"
         "end": b"\x1b[F", "home": b"\x1b[H", "enter": b"\r", "escape": b"\x1b", "f9": b"\x1b[20~"}
 
 
+PYCACHE: Path | None = None  # where children keep their bytecode (None: the environment's way)
+
+
 class Term:
     """A child process on a pty; reads everything it writes, timestamps the first byte."""
 
@@ -71,6 +82,9 @@ class Term:
         if pid == 0:
             os.environ["TERM"] = "xterm-256color"
             os.environ.pop("TEXTUAL", None)
+            if PYCACHE is not None:
+                os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+                os.environ["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
             os.execv(sys.executable, [sys.executable, "-c", code, *args])
         self.pid, self.fd = pid, fd
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
@@ -124,6 +138,18 @@ class Term:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def cpu_ms(self) -> float:
+        """CPU time its threads have run so far, in ms: the scheduler's nanosecond counts
+        (/proc/PID/task/*/schedstat), where /proc/PID/stat counts 10 ms ticks."""
+        total = 0
+        try:
+            for task in Path(f"/proc/{self.pid}/task").iterdir():
+                with contextlib.suppress(OSError):
+                    total += int((task / "schedstat").read_text().split()[0])
+        except OSError:
+            return self.cpu_seconds() * 1000
+        return total / 1e6 if total else self.cpu_seconds() * 1000
+
     def close(self) -> None:
         try:
             os.kill(self.pid, 9)
@@ -133,11 +159,22 @@ class Term:
         os.close(self.fd)
 
 
-def start(code: str, *args: str) -> tuple[Term, float]:
+def start(code: str, *args: str) -> tuple[Term, float, float]:
+    """Start a child; wall ms until its first paint, and the CPU ms it had used by then."""
     began = time.perf_counter()
     term = Term(code, *args)
     ready = term.read_until(b"Inbox")
-    return term, (ready - began) * 1000
+    cpu = term.cpu_ms()
+    return term, (ready - began) * 1000, cpu
+
+
+def keys_cpu(term: Term, names: list[str]) -> tuple[list[float], float]:
+    """Press each key (as `Term.key`); the latencies, and the console's CPU ms per key."""
+    term.settle(0.05)
+    cpu0 = term.cpu_ms()
+    took = [term.key(name) for name in names]
+    term.settle(0.05)
+    return took, (term.cpu_ms() - cpu0) / len(names)
 
 
 def size(db: Path) -> str:
@@ -155,39 +192,60 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def run(db: Path, small: Path | None, agent: str, runs: int, starts_n: int,
-        only_starts: bool = False) -> None:
-    starts: dict[str, list[float]] = {"empty textual app": [], f"console, {size(db)}": []}
+def run_starts(db: Path, small: Path | None, agent: str, starts_n: int) -> None:
+    """Cold starts of the empty app and the console(s), interleaved; medians and ratios."""
+    kinds: dict[str, tuple[str, ...]] = {"empty textual app": (EMPTY,),
+                                         f"console, {size(db)}": (CONSOLE, str(db.parent), agent)}
     if small:
-        starts[f"console, {size(small)}"] = []
-    for _ in range(starts_n):
-        for label in starts:
-            if label.startswith("empty"):
-                term, ms = start(EMPTY)
-            else:
-                path = db if label.endswith(size(db)) else small
-                term, ms = start(CONSOLE, str(path.parent), agent)  # type: ignore[union-attr]
-            starts[label].append(ms)
+        kinds[f"console, {size(small)}"] = (CONSOLE, str(small.parent), agent)
+    walls: dict[str, list[float]] = {label: [] for label in kinds}
+    cpus: dict[str, list[float]] = {label: [] for label in kinds}
+    for round_no in range(starts_n + 1):
+        for label, argv in kinds.items():
+            term, ms, cpu = start(*argv)
             term.close()
+            if round_no:  # the first round only fills the bytecode and page caches
+                walls[label].append(ms)
+                cpus[label].append(cpu)
     print(f"{'cold start to first painted inbox':<36} median of {starts_n}, ratio to empty")
-    empty = statistics.median(starts["empty textual app"])
-    for label, values in starts.items():
-        ms = statistics.median(values)
-        print(f"  {label:<34} {ms:8.0f} ms {ms / empty:6.2f}x")
+    print(f"  {'':<34} {'wall':>8}    {'ratio':>6}  {'CPU':>8}    {'ratio':>6}")
+    empty_wall = statistics.median(walls["empty textual app"])
+    empty_cpu = statistics.median(cpus["empty textual app"])
+    for label in kinds:
+        ms, cpu = statistics.median(walls[label]), statistics.median(cpus[label])
+        print(f"  {label:<34} {ms:8.0f} ms {ms / empty_wall:6.2f}x {cpu:8.0f} ms "
+              f"{cpu / empty_cpu:6.2f}x")
     if small:
-        big_ms = statistics.median(starts[f"console, {size(db)}"])
-        small_ms = statistics.median(starts[f"console, {size(small)}"])
-        print(f"  big / small: {big_ms / small_ms:.2f}")
-    if only_starts:
+        big, little = f"console, {size(db)}", f"console, {size(small)}"
+        med = statistics.median
+        print(f"  big / small: wall {med(walls[big]) / med(walls[little]):.2f}, "
+              f"CPU {med(cpus[big]) / med(cpus[little]):.2f}")
+
+
+def run_arrows(term: Term, runs: int, results: dict[str, list[float]]) -> None:
+    """Arrow down `runs` times, then up as often; the console's CPU per key beside them."""
+    for name, label in (("down", "arrow down"), ("up", "arrow up")):
+        took, cpu = keys_cpu(term, [name] * runs)
+        results.setdefault(label, []).extend(took)
+        print(f"  {label}: {cpu:.2f} ms CPU per key (console process)")
+
+
+def run(db: Path, small: Path | None, agent: str, runs: int, starts_n: int,
+        only: str | None = None) -> None:
+    if only in (None, "starts"):
+        run_starts(db, small, agent, starts_n)
+    if only == "starts":
         return
 
-    term, _ = start(CONSOLE, str(db.parent), agent)
+    term, _, _ = start(CONSOLE, str(db.parent), agent)
     term.settle(0.5)  # on the default view, Needs reply, its counts in the header
     results: dict[str, list[float]] = {}
-    for _ in range(runs):
-        results.setdefault("arrow down", []).append(term.key("down"))
-    for _ in range(runs):
-        results.setdefault("arrow up", []).append(term.key("up"))
+    print()
+    run_arrows(term, runs, results)
+    if only == "arrows":
+        report(results)
+        term.close()
+        return
     for _ in range(runs // 2):
         results.setdefault("page down", []).append(term.key("pagedown"))
         results.setdefault("page up", []).append(term.key("pageup"))
@@ -217,9 +275,7 @@ def run(db: Path, small: Path | None, agent: str, runs: int, starts_n: int,
         for ch in "deli":
             results.setdefault("search as you type (per key)", []).append(term.key(ch))
         term.key("escape")
-    print(f"\n{'keystroke → first output byte':<36} {'p50':>8} {'p95':>8}   n")
-    for label, values in results.items():
-        print(f"  {label:<34} {pct(values, 50):6.1f} ms {pct(values, 95):6.1f} ms  {len(values)}")
+    report(results)
     term.settle(0.5)
     rss = term.rss_mb()
     cpu0, t0 = term.cpu_seconds(), time.perf_counter()
@@ -230,6 +286,12 @@ def run(db: Path, small: Path | None, agent: str, runs: int, starts_n: int,
     term.close()
 
 
+def report(results: dict[str, list[float]]) -> None:
+    print(f"\n{'keystroke → first output byte':<36} {'p50':>8} {'p95':>8}   n")
+    for label, values in results.items():
+        print(f"  {label:<34} {pct(values, 50):6.1f} ms {pct(values, 95):6.1f} ms  {len(values)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)
@@ -237,9 +299,18 @@ def main() -> None:
     parser.add_argument("--agent", default="agent1")
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--starts", type=int, default=9, help="cold starts of each kind")
-    parser.add_argument("--only-starts", action="store_true")
+    parser.add_argument("--only", choices=("starts", "arrows"),
+                        help="only the cold starts, or only the starts and arrow keys")
+    parser.add_argument("--only-starts", action="store_true", help="the same as --only starts")
+    parser.add_argument("--pycache", type=Path, default=Path(__file__).parent / "out" / "pycache",
+                        help="bytecode cache of the children (default bench/out/pycache)")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="children as the environment says (PYTHONDONTWRITEBYTECODE)")
     args = parser.parse_args()
-    run(args.db, args.small, args.agent, args.runs, args.starts, args.only_starts)
+    global PYCACHE
+    PYCACHE = None if args.no_bytecode else args.pycache.resolve()
+    only = "starts" if args.only_starts else args.only
+    run(args.db, args.small, args.agent, args.runs, args.starts, only)
 
 
 if __name__ == "__main__":
