@@ -18,6 +18,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from omnitui.core.suggestions import suggestion_marks
 from omnitui.store.console_queries import newest_event_id
 from omnitui.store.db import Store
 from omnitui.store.inbox_query import InboxRow, InboxView, inbox_count, inbox_ids, inbox_page
@@ -44,7 +45,9 @@ class InboxList(ScrollView, can_focus=True):
     InboxList > .inbox-list--empty { color: $text-muted; text-style: italic; }
     """
 
-    cursor: reactive[int] = reactive(0, always_update=True)
+    # No repaint of its own: `watch_cursor` refreshes the two rows that change (a full repaint
+    # drew every visible row again on each arrow key, ~20 rows × ~1 ms).
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
 
     @dataclass
     class Opened(Message):
@@ -68,6 +71,9 @@ class InboxList(ScrollView, can_focus=True):
         self.count = 0
         self._pages: OrderedDict[int, list[InboxRow]] = OrderedDict()
         self.reads = 0  # pages read from the store; tests assert laziness with it
+        # Customer id → label of an open suggestion that they are somebody known, read with
+        # each page for that page's customers only (one indexed query).
+        self.suggested: dict[int, str] = {}
         # Marked conversations → the newest event id when each was marked: a bulk action
         # skips those someone else changed after that (core.bulk).
         self.marks: dict[int, int] = {}
@@ -88,6 +94,7 @@ class InboxList(ScrollView, can_focus=True):
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
         self._pages.clear()
+        self.suggested.clear()
         self.count = inbox_count(self.store, self.view)
         self.virtual_size = Size(self.size.width, self.count)
         if keep is not None:
@@ -112,6 +119,7 @@ class InboxList(ScrollView, can_focus=True):
         if page is None:
             page = inbox_page(self.store, self.view, page_no * PAGE, PAGE)
             self.reads += 1
+            self.suggested.update(suggestion_marks(self.store, [r.customer_id for r in page]))
             self._pages[page_no] = page
             while len(self._pages) > MAX_PAGES:
                 self._pages.popitem(last=False)
@@ -143,7 +151,8 @@ class InboxList(ScrollView, can_focus=True):
         row = self.row_at(index)
         if row is None:
             return Strip.blank(width, base)
-        text = inbox_row(row, self.now(), width, marked=row.id in self.marks)
+        text = inbox_row(row, self.now(), width, marked=row.id in self.marks,
+                         suggestion=self.suggested.get(row.customer_id))
         segments = list(text.render(self.app.console))
         strip = Strip(segments).crop_extend(0, width, base)
         if index == self.cursor:
