@@ -268,7 +268,7 @@ def _pick_identity(tx: Tx, customer_id: int, via: int | None,  # type: ignore[no
     if conversation_id is not None and not _has_inbound(tx, conversation_id):
         # A conversation the agent started, not answered yet: where it was started.
         row = tx.one(
-            "SELECT i.id, i.kind, i.address, i.channel FROM message m JOIN identity i ON "
+            "SELECT i.id, i.kind, i.address, m.channel FROM message m JOIN identity i ON "
             "i.id = m.identity_id WHERE m.conversation_id = ? AND m.kind = 'outbound' "
             "ORDER BY m.id LIMIT 1", (conversation_id,)) or row
     if row is None:

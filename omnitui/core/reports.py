@@ -155,8 +155,10 @@ def build_report(
         later: dict[int, list[float]] = defaultdict(list)
         for chunk in (customers[i:i + 400] for i in range(0, len(customers), 400)):
             marks = ",".join("?" * len(chunk))
+            # A conversation an agent started is not the customer coming back.
             for r in tx.all(f"SELECT customer_id, created_at FROM conversation WHERE "
-                            f"merged_into IS NULL AND customer_id IN ({marks})", tuple(chunk)):
+                            f"merged_into IS NULL AND started_by IS NULL AND "
+                            f"customer_id IN ({marks})", tuple(chunk)):
                 later[r[0]].append(r[1])
         histories = load_histories(tx, list(convs))
         messages = tx.all(
