@@ -75,6 +75,8 @@ def _words_match(a: str, b: str) -> bool:
         return True
     if len(a) < 5 or len(b) < 5 or a[0] != b[0] or _gendered_pair(a, b):
         return False
+    if not (a.isalpha() and b.isalpha()):
+        return False  # "anna2", "kowalska1990": digits are not typos
     from rapidfuzz.fuzz import ratio
 
     return ratio(a, b) >= FUZZY_MIN
