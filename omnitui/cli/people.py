@@ -18,7 +18,7 @@ from omnitui.cli.app import (
 )
 from omnitui.core import agents as agent_ops
 from omnitui.core.clock import iso
-from omnitui.core.identity_trust import identity_warning
+from omnitui.core.identity_trust import identity_origin, identity_warning
 from omnitui.core.merge import link_token, merge_customers, preview_merge, unmerge_customer
 from omnitui.store import queries
 
@@ -105,6 +105,8 @@ def customer_show(customer_id: int, as_json: bool = JSON_OPTION) -> None:
         note = identity_warning(ident)
         if note:
             line.append(f"  ⚠ {note}", style="bold yellow")
+        elif origin := identity_origin(ident):
+            line.append(f"  ({origin})")
         out.print(line)
     table(["conversation", "status", "channel", "subject", "last message"],
           [[c["id"], c["status"], c["channel"], c["subject"], iso(c["last_message_at"])]

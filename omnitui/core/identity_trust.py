@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from omnitui.core.identities import CLAIMED_IN_CHAT, unverified_note
+from omnitui.core.identities import CLAIMED_IN_CHAT, LINKED_BY_AGENT, unverified_note
+
+ADDED_BY_AGENT = "added by an agent"
+
+
+def identity_origin(identity: Mapping[str, Any]) -> str | None:
+    """How an identity that is not in doubt came to the customer, when worth saying: an agent
+    added it (what the customer told them), which is neither the customer's own message nor an
+    unverified claim."""
+    return ADDED_BY_AGENT if identity.get("linked_via") == LINKED_BY_AGENT else None
 
 
 def identity_warning(identity: Mapping[str, Any]) -> str | None:

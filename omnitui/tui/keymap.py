@@ -88,6 +88,13 @@ REGISTRY: tuple[KeySpec, ...] = (
             show=False),
     KeySpec("conversation.link", "L", "telegram_link", "Telegram link", "conversation",
             show=False),
+    # A suggestion that this customer is somebody known (side panel): merge preview or not them.
+    KeySpec("conversation.merge_suggested", "s", "merge_suggested", "Merge suggested customer",
+            "conversation", show=False),
+    KeySpec("conversation.dismiss_suggestion", "D", "dismiss_suggestion",
+            "Dismiss suggestion (not them)", "conversation", show=False),
+    KeySpec("conversation.add_identity", "I", "add_identity", "Add identity to customer",
+            "conversation", show=False),
     KeySpec("conversation.older", "u", "older", "Older messages", "conversation", show=False),
     KeySpec("conversation.down", "j", "scroll_timeline(1)", "Scroll down", "conversation",
             show=False, palette=False),

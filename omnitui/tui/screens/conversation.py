@@ -157,7 +157,8 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
             messages = merge_changes(messages, changes, app.tz, ratings)  # type: ignore[attr-defined]
             self.timeline.show(messages, app.tz, now, self.conversation_id)  # type: ignore[attr-defined]
         past = customer_detail(self.store, detail.customer_id)["conversations"]
-        self._update("side", side_text(detail, past, app.tz))  # type: ignore[attr-defined]
+        self._update("side", side_text(detail, past, app.tz,  # type: ignore[attr-defined]
+                                       *self.suggestion_lines(detail.customer_id)))
         self._show_title()
         self._show_composer_label()
         newest = max((m.id for m in messages if m.conversation_id == detail.id), default=0)
@@ -281,7 +282,8 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         if d is None:
             return
         mine = [e for e in events if e.conversation_id == d.id or e.customer_id == d.customer_id
-                or (e.kind == "conversation_merged" and e.data.get("source") == d.id)]
+                or (e.kind == "conversation_merged" and e.data.get("source") == d.id)
+                or (e.kind == "suggestion" and e.data.get("candidate") == d.customer_id)]
         changes = [e for e in mine if e.kind not in ("presence", "read", "customer_typing")]
         if any(e.kind == "customer_typing" for e in mine):
             self._customer_typing()

@@ -66,14 +66,19 @@ class ConversationActions:
         self._ask(TextPrompt("Private note (only agents see it)", multiline=True), save)
 
     def action_log_call(self) -> None:
-        from omnitui.tui.dialogs.text_prompt import TextPrompt
+        from omnitui.tui.dialogs.call_log import CallLogDialog, LoggedCall
 
-        def save(text: str | None) -> None:
-            if text and text.strip():
-                self._do(actions.log_call, self.store, self.conversation_id, text, self.agent,
-                         done="Call logged.")
+        region = self.app.settings.recognition.phone_region
 
-        self._ask(TextPrompt("Log a call: what was said?", multiline=True), save)
+        def save(call: LoggedCall | None) -> None:
+            if call is not None and not self._do(
+                    actions.log_call, self.store, self.conversation_id, call.text, self.agent,
+                    phone=call.phone, phone_region=region,
+                    done="Call logged." if call.phone is None else
+                    f"Call logged; {call.phone} added to the customer."):
+                self._ask(CallLogDialog(call), save)  # the toast said why; nothing is lost
+
+        self._ask(CallLogDialog(), save)
 
     def action_transfer(self) -> None:
         from omnitui.tui.dialogs.transfer import TransferChoice, TransferDialog

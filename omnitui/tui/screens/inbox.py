@@ -23,7 +23,7 @@ REFRESH_SECONDS = 30.0  # deadlines move even when nothing happens
 LIST_EVENTS = frozenset({"message_in", "message_out", "note", "transfer", "assign", "status",
                          "label", "unlabel", "read", "conversation_merged", "customer_merged",
                          "customer_unmerged", "call", "delivery", "message_edited", "undo",
-                         "sla_breach", "conversation_unfolded"})
+                         "sla_breach", "conversation_unfolded", "suggestion"})
 EMPTY = {"needs_reply": " Nobody waits for a reply. 4 shows every conversation.",
          "mine": " Nothing assigned to you. 1 shows who needs a reply.",
          "unassigned": " Every conversation has an agent."}

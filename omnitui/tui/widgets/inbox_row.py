@@ -14,7 +14,7 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from omnitui.store.inbox_query import InboxRow
-from omnitui.tui.format import badge, pad, safe_line, waited
+from omnitui.tui.format import badge, display, pad, safe_line, waited
 
 DEADLINE_WIDTH = 13
 SOON = 600.0  # seconds: a target this close is shown as nearly due
@@ -51,8 +51,10 @@ def deadline(row: InboxRow, now: float) -> Deadline:
     return Deadline(" ", "", "")
 
 
-def inbox_row(row: InboxRow, now: float, width: int, *, marked: bool = False) -> Text:
-    """The row, exactly `width` cells wide."""
+def inbox_row(row: InboxRow, now: float, width: int, *, marked: bool = False,
+              suggestion: str | None = None) -> Text:
+    """The row, exactly `width` cells wide. `suggestion`: the label of an open suggestion that
+    this customer is somebody known, shown before the subject ("≈ Anna Kowalska: same na…")."""
     due = deadline(row, now)
     owner_w = 10 if width >= 100 else 8
     name_w = 20 if width >= 100 else 14
@@ -68,6 +70,11 @@ def inbox_row(row: InboxRow, now: float, width: int, *, marked: bool = False) ->
     line.append(pad(row.customer, name_w), style="bold" if row.unread else "")
     line.append(" ")
     room = max(0, width - line.cell_len - right.cell_len - 1)
+    if suggestion and room > 8:
+        # "≈" says "probably": the row has room for the name and the first reasons only.
+        hint = display(suggestion.removeprefix("probably "), max(6, room // 2 - 2))
+        line.append(f"≈ {hint} ", style="cyan")
+        room = max(0, width - line.cell_len - right.cell_len - 1)
     label_w = min(cell_len(labels), room // 3) if labels else 0
     subject_w = max(0, room - (label_w + 1 if label_w else 0))
     line.append(pad(row.subject, subject_w), style="" if row.unread else "dim")

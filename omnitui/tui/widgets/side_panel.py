@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -11,14 +12,17 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from omnitui.core.identity_trust import identity_warning
+from omnitui.core.identity_trust import identity_origin, identity_warning
 from omnitui.store.queries import ConversationDetail
 from omnitui.tui.format import KIND_BADGES, display, safe_line, text_block
 
 PANEL_TEXT_WIDTH = 25  # the panel's 30 columns less border, padding and a scrollbar
 
 
-def side_text(detail: ConversationDetail, past: list[dict[str, Any]], tz: tzinfo) -> Text:
+def side_text(detail: ConversationDetail, past: list[dict[str, Any]], tz: tzinfo,
+              suggested: Sequence[str] = (), suggestion_keys: str = "") -> Text:
+    """`suggested`: labels of open suggestions that this customer is somebody known (hints,
+    never proof), with `suggestion_keys` saying how to act on the first."""
     out = Text(end="")
     note = detail.transfer_note
     if note is not None:
@@ -29,6 +33,10 @@ def side_text(detail: ConversationDetail, past: list[dict[str, Any]], tz: tzinfo
     out.append(display(detail.customer, PANEL_TEXT_WIDTH) + "\n", style="bold")
     if detail.rating is not None:
         out.append(f"★ rated {detail.rating}/5\n", style="bold yellow")
+    for label in suggested[:2]:
+        out.append(_wrapped(label, "≈ "), style="bold cyan")
+    if suggested and suggestion_keys:
+        out.append(_wrapped(suggestion_keys, "  "), style="dim")
     for ident in detail.identities:
         symbol = KIND_BADGES.get(ident["kind"], ("•", ""))[0]
         out.append(f"{symbol} ", style="bold")
@@ -39,6 +47,9 @@ def side_text(detail: ConversationDetail, past: list[dict[str, Any]], tz: tzinfo
             out.append(channel, style="dim")
         out.append("\n")
         out.append(_unverified(ident), style="bold yellow")
+        origin = identity_origin(ident)
+        if origin:
+            out.append(f"  {origin}\n", style="dim")
     out.append("\nLabels: ", style="bold")
     out.append(" ".join(f"#{display(x, PANEL_TEXT_WIDTH - 1)}" for x in detail.labels) or "none",
                style="magenta" if detail.labels else "dim")
@@ -51,6 +62,13 @@ def side_text(detail: ConversationDetail, past: list[dict[str, Any]], tz: tzinfo
         subject = conv.get("subject") or conv.get("channel") or ""
         out.append("  " + display(subject, PANEL_TEXT_WIDTH - 2) + "\n")
     return out
+
+
+def _wrapped(text: str, first: str) -> str:
+    """Untrusted one-line text (a customer's name) wrapped to the panel, indented under
+    `first`."""
+    return "\n".join(textwrap.wrap(safe_line(text), PANEL_TEXT_WIDTH, initial_indent=first,
+                                    subsequent_indent="  ")) + "\n"
 
 
 def _unverified(ident: dict[str, Any]) -> str:
