@@ -19,7 +19,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
-from omnitui.agent_files import file_limits
 from omnitui.core import actions
 from omnitui.core.errors import StaleConversation
 from omnitui.core.feed import Event
@@ -44,9 +43,7 @@ from omnitui.tui.format import display, merge_changes, safe_line
 from omnitui.tui.screens.conversation_actions import ConversationActions
 from omnitui.tui.screens.conversation_lines import hints_line, title_line
 from omnitui.tui.screens.customer_actions import CustomerActions
-from omnitui.tui.screens.file_actions import FileActions
 from omnitui.tui.screens.recognition_actions import RecognitionActions
-from omnitui.tui.widgets.attached_files import AttachedFiles
 from omnitui.tui.widgets.composer import Composer, ComposerPreview
 from omnitui.tui.widgets.key_bar import KeyBar
 from omnitui.tui.widgets.side_panel import SidePanel, side_text
@@ -65,7 +62,7 @@ OPEN_HINTS = (("composer.send", "send"), ("composer.leave", "close"),
               ("composer.attach", "attach"))
 
 
-class ConversationScreen(FileActions, ConversationActions, CustomerActions, RecognitionActions,
+class ConversationScreen(ConversationActions, CustomerActions, RecognitionActions,
                          Screen[None]):
     """Timeline + side panel + reply composer for one conversation."""
 
@@ -94,9 +91,6 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
             yield Timeline(id="timeline")
             yield SidePanel(id="side")
         yield Static(id="composer-label")
-        attached = AttachedFiles(id="attached-files")
-        attached.display = False  # the reply's files, when it has any (ctrl+t)
-        yield attached
         preview = ComposerPreview(id="composer-preview")
         preview.display = False
         yield preview
@@ -267,6 +261,8 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         label.append(target, style="bold")
         if self._target_unverified():
             label.append("  ⚠ unverified", style="bold yellow")  # the side panel says why
+        for path in self.attachments:
+            label.append(f"  + {display(path.name, 24)}", style="cyan")
         hints = [(self._key(i), w) for i, w in OPEN_HINTS]
         self._update("#composer-label", hints_line(label, hints, width))
 
@@ -413,8 +409,7 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         chosen = self.chosen_identity()
         kwargs = {"via_identity": None if chosen is None else chosen["id"],
                   "attachments": list(self.attachments),
-                  "attachments_dir": self.app.settings.attachments_dir,  # type: ignore[attr-defined]
-                  "file_limits": file_limits(self.app.settings)}  # type: ignore[attr-defined]
+                  "attachments_dir": self.app.settings.attachments_dir}  # type: ignore[attr-defined]
         try:
             actions.reply(self.store, self.conversation_id, text, self.agent,
                           expect_last_inbound=None if force else self.seen_inbound, **kwargs)
@@ -427,7 +422,7 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
             self.app.notify(str(exc), severity="error", markup=False)
             return
         self.composer.clear()
-        self.set_attachments([])
+        self.attachments.clear()
         self.close_composer()
         self.reload()
         self.app.notify("Reply queued.", timeout=2)
