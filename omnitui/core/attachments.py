@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -104,16 +105,22 @@ def _file_row(r: Any) -> FileRow:
     )
 
 
-def save_file(store: Store, attachment_id: int, attachments_dir: Path, folder: Path) -> Path:
+def save_file(store: Store, attachment_id: int, attachments_dir: Path, folder: Path, *,
+              reuse_identical: bool = False) -> Path:
     """Copy one attachment into `folder` under its safe name, or "name (2).ext" when that is
     taken (a file already there is never overwritten). The copy is checked against the
-    stored digest, so what lands is byte for byte what was received."""
+    stored digest, so what lands is byte for byte what was received. `reuse_identical`:
+    a copy with the same bytes already there is the answer (opening a file twice makes one)."""
     row, digest = file_by_id(store, attachment_id)
     if digest is None:
         raise ActionError(f"{row.filename} was never downloaded"
                           + (f" ({row.note})." if row.note else "."))
     source = blob_path(attachments_dir, digest)
     folder = ensure_folder(folder)
+    if reuse_identical:
+        same = _identical_copy(folder, row.filename, row.size, digest)
+        if same is not None:
+            return same
     try:
         src = open(source, "rb")  # noqa: SIM115 - closed below, after the target is made
     except OSError as exc:
@@ -150,6 +157,29 @@ def unique_name(name: str, attempt: int) -> str:
     if not dot or not stem:
         return f"{name} ({attempt})"
     return f"{stem} ({attempt}).{ext}"
+
+
+def _identical_copy(folder: Path, name: str, size: int, digest: str) -> Path | None:
+    """The first of `name`, `name (2)`, … that holds exactly these bytes; None at the first gap."""
+    for attempt in range(1, 100):
+        candidate = folder / unique_name(name, attempt)
+        try:
+            st = candidate.lstat()
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return None
+        if stat.S_ISREG(st.st_mode) and st.st_size == size and _digest(candidate) == digest:
+            return candidate
+    return None
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(COPY_CHUNK):
+            sha.update(chunk)
+    return sha.hexdigest()
 
 
 def _create_unique(folder: Path, name: str) -> tuple[Path, int]:

@@ -12,6 +12,7 @@ from datetime import datetime, tzinfo
 from rich.cells import cell_len
 from rich.text import Text
 
+from omnitui.core.attachments import human_size, safe_filename
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.store.console_queries import StatusChange
 from omnitui.store.queries import MessageRow
@@ -135,10 +136,12 @@ def message_parts(msg: MessageRow, tz: tzinfo, now: float, current_conversation:
     body_style = {"note": "yellow", "transfer": "magenta", "call": "cyan",
                   "system": "dim"}.get(msg.kind, "")
     body.append_text(text_block(clean_text(msg.text or "").rstrip(), width, body_style))
-    for att in msg.attachments:
-        body.append("\nattachment: ", style="dim")
-        body.append(display(str(att.get("filename", ""))), style="underline")
-        body.append(f" ({att.get('size', 0)} bytes)", style="dim")
+    for att in msg.attachments:  # names made safe (no separators) and drawn as data
+        body.append("\n📎 ", style="dim")
+        body.append(display(safe_filename(str(att.get("filename", "")))), style="underline")
+        body.append(f"  {safe_line(str(att.get('content_type') or ''))} · "
+                    f"{human_size(int(att.get('size') or 0))}"
+                    + ("" if att.get("sha256") else " · not downloaded"), style="dim")
     return out, body
 
 

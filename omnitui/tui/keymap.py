@@ -17,6 +17,7 @@ SCOPES = {
     "inbox": "Inbox",
     "conversation": "Conversation",
     "composer": "Reply composer",
+    "files": "Files of a conversation",
     "report": "Report",
 }
 
@@ -57,6 +58,7 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("inbox.unassigned", "3", "view('unassigned')", "Unassigned", "inbox", show=False),
     KeySpec("inbox.all", "4", "view('all')", "All", "inbox", show=False),
     KeySpec("inbox.views", "v", "pick_view", "Views", "inbox", show=False),
+    KeySpec("inbox.compose", "C", "compose", "New conversation", "inbox", show=False),
     # Marks: the actions below change every marked conversation, or the highlighted one.
     KeySpec("inbox.mark", "x", "toggle_mark", "Mark", "inbox"),
     KeySpec("inbox.mark_all", "asterisk", "mark_all", "Mark all in view", "inbox", show=False),
@@ -75,6 +77,8 @@ REGISTRY: tuple[KeySpec, ...] = (
     # letter until sent (ctrl+j) or closed (esc). Keys typed ahead wait (tui/typeahead.py).
     KeySpec("conversation.reply", "r", "reply", "Reply", "conversation"),
     KeySpec("conversation.note", "n", "note", "Note", "conversation"),
+    KeySpec("conversation.compose", "C", "compose", "New conversation with this customer",
+            "conversation", show=False),
     KeySpec("conversation.transfer", "t", "transfer", "Transfer", "conversation"),
     KeySpec("conversation.assign", "a", "assign", "Assign", "conversation"),
     KeySpec("conversation.resolve", "e", "resolve", "Resolve", "conversation"),
@@ -96,6 +100,7 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("conversation.add_identity", "I", "add_identity", "Add identity to customer",
             "conversation", show=False),
     KeySpec("conversation.older", "u", "older", "Older messages", "conversation", show=False),
+    KeySpec("conversation.files", "f", "files", "Files", "conversation", show=False),
     KeySpec("conversation.down", "j", "scroll_timeline(1)", "Scroll down", "conversation",
             show=False, palette=False),
     KeySpec("conversation.up", "k", "scroll_timeline(-1)", "Scroll up", "conversation",
@@ -108,6 +113,10 @@ REGISTRY: tuple[KeySpec, ...] = (
     KeySpec("composer.identity", "ctrl+n", "next_identity", "Switch to", "composer"),
     KeySpec("composer.attach", "ctrl+t", "attach", "Attach", "composer"),
     KeySpec("composer.leave", "escape", "leave", "Close box (keeps the draft)", "composer"),
+    # Files dialog (f)
+    KeySpec("files.save", "enter,s", "save", "Save to my files folder", "files"),
+    KeySpec("files.open", "o", "open", "Open with the viewer", "files"),
+    KeySpec("files.close", "escape", "close", "Close", "files"),
     # Report
     KeySpec("report.back", "escape,q", "back", "Back", "report"),
     KeySpec("report.period", "p", "next_period", "Period", "report"),
