@@ -97,8 +97,8 @@ class MergeDialog(ModalScreen[MergeChoice | None]):
             except StoreError as exc:
                 out.append(str(exc), style="red")
             else:
-                out.append(f"{display(p.merged_name, 30)} becomes part of "
-                           f"{display(p.survivor_name, 30)}:\n", style="bold")
+                out.append(f"{display(p.merged_name, 30)} (#{p.merged_id}) becomes part of "
+                           f"{display(p.survivor_name, 30)} (#{p.survivor_id}):\n", style="bold")
                 out.append(f"  identities that move: {', '.join(p.identities) or 'none'}\n")
                 out.append(f"  {p.conversations} conversation(s), {p.messages} message(s)\n")
                 self._fold_lines(out, p)
