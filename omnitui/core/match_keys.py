@@ -23,9 +23,11 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-KIND_NAME = "name"  # key: one folded word of a name; detail: the whole folded name
+KIND_NAME = "name"  # key: the starts of two words of a name; detail: the whole folded name
+NAME_START = 4  # letters of a word's start in a name key (a typo later on still meets)
 KIND_PHONE = "phone"  # key: E.164
 KIND_LOCAL = "local"  # key: an email address's local part (before @, without +tag)
 KIND_REF = "ref"  # key: an order or reference number; detail: its word; with conversation_id
@@ -66,6 +68,7 @@ _REF = re.compile(
     r"([A-Za-z]{0,4}-?\d(?:[\d-]{2,18})\d)(?![\w-])",
     re.IGNORECASE,
 )
+_DIGITS = re.compile(r"\d\d\d")  # fewer digits in a row: neither a phone nor an order number
 _PHONEISH = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d \-().]{5,18}\d(?!\w)")
 QUOTE_PREFIX = 40  # normalised characters of a reply's opening that identify it
 QUOTE_LINES = 12  # line starts of a quote tried as the opening of the shop's reply
@@ -93,21 +96,33 @@ def name_words(name: str | None) -> list[str]:
     """The folded words of a name, in order ("Анна Ковальская" → ["ana", "kovalska"])."""
     if not name:
         return []
-    from anyascii import anyascii
+    if name.isascii():
+        text = name.lower()
+    else:
+        from anyascii import anyascii
 
-    text = anyascii(name).lower().replace("'", "").replace("`", "")
+        text = anyascii(name).lower()
+    text = text.replace("'", "").replace("`", "")
     return [fold_word(w) for w in _NOT_WORD.split(text) if w and not w.isdigit()]
 
 
 def name_keys(name: str | None) -> list[Key]:
-    """One key per word of two letters or more, each carrying the whole folded name."""
-    words = [w for w in name_words(name) if len(w) >= 2]
+    """One key per pair of words (of two letters or more): their first letters, in alphabetical
+    order, so "Kowalska Anna", "Анна Ковальская" and the typo "Anna Kowalksa" all have the key
+    "ana kova". Each carries the whole folded name, which decides (core.recognition)."""
+    words = list(dict.fromkeys(w for w in name_words(name) if len(w) >= 2))
     if len(words) < 2 or "@" in (name or ""):
         return []  # a first name alone, or an address used as a name, says nothing
-    whole = " ".join(words)
-    return [Key(KIND_NAME, w, whole) for w in dict.fromkeys(words)]
+    return [Key(KIND_NAME, key, " ".join(words)) for key in pair_keys(words)]
 
 
+def pair_keys(words: list[str]) -> list[str]:
+    starts = [w[:NAME_START] for w in words]
+    keys = {" ".join(sorted((a, b))) for i, a in enumerate(starts) for b in starts[i + 1:]}
+    return sorted(keys)
+
+
+@lru_cache(maxsize=4096)
 def phone_e164(text: str | None, region: str | None) -> str | None:
     """`text` as an E.164 number when it is a valid phone number, else None. Without a region
     only international numbers (+48…, 0048…) are understood."""
@@ -131,7 +146,7 @@ def phone_e164(text: str | None, region: str | None) -> str | None:
 
 def phones_in(text: str | None, region: str | None) -> list[Key]:
     """Phone numbers written anywhere in a message, in any common format."""
-    if not text or not any(ch.isdigit() for ch in text):
+    if not text or not _DIGITS.search(text):
         return []
     found: dict[str, str] = {}
     for match in _PHONEISH.finditer(text):
@@ -146,7 +161,7 @@ def phones_in(text: str | None, region: str | None) -> list[Key]:
 
 def refs_in(text: str | None, conversation_id: int | None) -> list[Key]:
     """Order, invoice and reference numbers a message mentions ("order 4412", "#A-1093")."""
-    if not text or not any(ch.isdigit() for ch in text):
+    if not text or not _DIGITS.search(text):
         return []
     found: dict[str, str] = {}
     for match in _REF.finditer(text):

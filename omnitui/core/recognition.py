@@ -37,6 +37,7 @@ from omnitui.core.match_keys import (
     add_keys,
     local_keys,
     name_keys,
+    pair_keys,
     phone_e164,
     phones_in,
     quote_keys,
@@ -47,7 +48,7 @@ from omnitui.core.suggestions import Reason, save_suggestion
 from omnitui.store.db import Tx
 
 SHARED_BY_MANY = 3
-NAME_ROWS_PER_WORD = 5000  # bound on a common word's candidates (at 25,000 customers ~ 600)
+NAME_ROWS = 500  # at most this many customers sharing a name key are compared
 FUZZY_MIN = 85
 LIVE_SQL = "('open', 'pending', 'snoozed')"
 
@@ -139,22 +140,8 @@ def candidates_for(conn: sqlite3.Connection, family: set[int],
                    evidence: Iterable[Key]) -> set[int]:
     """Customers outside `family` that some of `evidence` points at (names already verified)."""
     found: set[int] = set()
-    names = {k.detail for k in evidence if k.kind == KIND_NAME and k.detail}
-    words = {k.key for k in evidence if k.kind == KIND_NAME}
-    verdicts: dict[tuple[str, str], bool] = {}
-    for word in words:
-        for customer_id, detail in conn.execute(
-                "SELECT customer_id, detail FROM match_key WHERE kind = 'name' AND key = ?"
-                " LIMIT ?", (word, NAME_ROWS_PER_WORD)):
-            if customer_id in family or customer_id in found:
-                continue
-            for name in names:
-                verdict = verdicts.get((name, detail))
-                if verdict is None:
-                    verdict = verdicts[(name, detail)] = names_match(name, detail)
-                if verdict:
-                    found.add(customer_id)
-                    break
+    for name in {k.detail for k in evidence if k.kind == KIND_NAME and k.detail}:
+        found |= _same_name(conn, name) - family
     for key in evidence:
         if key.kind in (KIND_PHONE, KIND_LOCAL):
             rows = conn.execute("SELECT DISTINCT customer_id FROM match_key WHERE kind = ?"
@@ -172,6 +159,16 @@ def candidates_for(conn: sqlite3.Connection, family: set[int],
         if len(_survivors(conn, owners)) <= SHARED_BY_MANY:
             found |= others
     return found
+
+
+def _same_name(conn: sqlite3.Connection, name: str) -> set[int]:
+    """Customers whose name matches `name` (folded): one indexed lookup per pair of words, so
+    only names that share the starts of two words are compared, however common the first name."""
+    rows: set[tuple[int, str]] = set()
+    for key in pair_keys([w for w in name.split() if len(w) >= 2]):
+        rows.update(conn.execute("SELECT customer_id, detail FROM match_key WHERE kind = 'name'"
+                                 " AND key = ? LIMIT ?", (key, NAME_ROWS)))
+    return {customer_id for customer_id, detail in rows if names_match(name, detail)}
 
 
 def pair_reasons(conn: sqlite3.Connection, ours: set[int], theirs: set[int]) -> list[Reason]:
@@ -200,9 +197,9 @@ def _keys_of(conn: sqlite3.Connection, family: set[int]) -> dict[str, dict[str, 
     keys: dict[str, dict[str, str]] = {}
     for kind, key, detail in conn.execute(
             f"SELECT k.kind, k.key, k.detail FROM match_key k WHERE k.customer_id IN ({marks})"
-            f" AND k.kind != '{KIND_SENT}' AND (k.kind != 'ref' OR EXISTS (SELECT 1 FROM"
-            " conversation c WHERE c.id = k.conversation_id AND c.merged_into IS NULL AND"
-            f" c.status IN {LIVE_SQL}))", tuple(family)):
+            f" AND k.kind != '{KIND_SENT}' AND (k.kind != 'ref' OR EXISTS"
+            " (SELECT 1 FROM conversation c WHERE c.id = k.conversation_id AND"
+            f" c.merged_into IS NULL AND c.status IN {LIVE_SQL}))", tuple(family)):
         keys.setdefault(kind, {})[key if kind != KIND_NAME else detail] = detail
     return keys
 

@@ -54,7 +54,10 @@ def test_names(known: str, new: str, same: bool) -> None:
 def test_name_keys_need_two_words_and_are_not_addresses() -> None:
     assert name_keys("Anna") == []
     assert name_keys("anna.k@example.org") == []
-    assert [k.key for k in name_keys("Анна Ковальская")] == ["ana", "kovalska"]
+    assert [(k.kind, k.key) for k in name_keys("Анна Ковальская")] == [("name", "ana kova")]
+    assert [k.key for k in name_keys("Kowalksa Anna")] == ["ana kova"]  # typo, surname first
+    assert [k.key for k in name_keys("Anna Maria Kowalska")] == [
+        "ana kova", "ana mari", "kova mari"]
     assert {k.detail for k in name_keys("Anna Kowalska")} == {"ana kovalska"}
 
 
