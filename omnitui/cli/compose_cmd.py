@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 from rich.text import Text
 
+from omnitui.agent_files import file_limits
 from omnitui.cli.app import (
     AGENT_OPTION,
     JSON_OPTION,
@@ -39,6 +41,7 @@ def compose(
                                    "customer was last heard)."),
     no_signature: bool = typer.Option(False, "--no-signature", help="Leave the signature out "
                                       "(a channel's footer is always added)."),
+    attach: list[Path] = typer.Option([], "--attach", help="A file to attach (repeatable)."),
     agent: str | None = AGENT_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -50,6 +53,7 @@ def compose(
         channels={name: ch.kind for name, ch in s.channels.items()}, via=via, subject=subject,
         signing=Signing.from_settings(s), signature="" if no_signature else None,
         hub_running=running_hub(s.lock_path) is not None,
+        attachments=attach, attachments_dir=s.attachments_dir, file_limits=file_limits(s),
     )
     if as_json:
         print_json({"conversation_id": started.conversation_id,

@@ -13,16 +13,19 @@ visitor whose browser is connected now.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from omnitui.core.agents import AgentRow
 from omnitui.core.errors import ActionError, NotFound
+from omnitui.core.outgoing_files import FileLimits, read_all
 from omnitui.core.permissions import agent_write
 from omnitui.core.reply import MAX_REPLY_CHARS, queue_reply_in
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.core.signatures import Signing
 from omnitui.store.db import Store, Tx
+from omnitui.store.files import store_many
 
 KINDS = ("email", "telegram", "chat")
 KIND_WORDS = {"email": "email", "telegram": "Telegram", "chat": "website chat"}
@@ -154,13 +157,17 @@ def start_conversation(
     signing: Signing | None = None,
     signature: str | None = None,
     hub_running: bool = True,
+    attachments: Sequence[Path] = (),
+    attachments_dir: Path | None = None,
+    file_limits: FileLimits | None = None,
 ) -> Started:
     """Start a conversation with `to` (an email address, or a customer: id, address or name)
     and queue `text` as its first message; nothing is stored when any check fails.
 
     `via`: a channel kind (email, telegram, chat) or a configured channel's name; without it,
     email for an address, else the channel the customer was last heard on. `hub_running`: chat
-    visitors are online only while a hub serves them.
+    visitors are online only while a hub serves them. `attachments` are checked as a reply's
+    are (core/reply.py).
     """
     text = clean_text(text).strip("\n")
     if not text.strip():
@@ -171,6 +178,8 @@ def start_conversation(
     if not to:
         raise ActionError("Say whom to write to: an email address or a customer.")
     want_kind, want_channel = _wanted(via, channels)
+    limits = file_limits or FileLimits()
+    outgoing = read_all(attachments, attachments_dir, limits)
     with agent_write(store, agent) as tx:
         customer_id, target, new_customer = _resolve(tx, to, want_kind, want_channel, channels)
         if target.kind == "chat" and (not hub_running or not target.online):
@@ -195,7 +204,11 @@ def start_conversation(
                  new_customer=new_customer)
         queued = queue_reply_in(tx, conversation_id, text, agent, via_identity=identity_id,
                                 default_channel=target.channel, signing=signing,
-                                signature=signature, subject=subject)
+                                signature=signature, subject=subject,
+                                files=outgoing,  # each has StoredFile's fields
+                                check_files=limits.checker(outgoing) if outgoing else None)
+        if outgoing:
+            store_many(attachments_dir, [f.data for f in outgoing])  # type: ignore[arg-type]
     return Started(conversation_id, queued.message_id, customer_id, identity_id,
                    queued.channel, new_customer)
 

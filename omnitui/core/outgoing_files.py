@@ -11,7 +11,7 @@ import hashlib
 import mimetypes
 import os
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +65,15 @@ class OutgoingFile:
     size: int
     sha256: str
     data: bytes
+
+
+def read_all(paths: Sequence[Path], attachments_dir: Path | None,
+             limits: FileLimits) -> list[OutgoingFile]:
+    """Every file of one message checked and read, before its transaction begins."""
+    files = [read_outgoing(path, ceiling=limits.largest) for path in paths]
+    if files and attachments_dir is None:
+        raise ActionError("Attachments need a data directory to be stored in.")
+    return files
 
 
 def read_outgoing(path: Path | str, *, ceiling: int) -> OutgoingFile:
