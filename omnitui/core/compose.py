@@ -21,7 +21,7 @@ from omnitui.core.agents import AgentRow
 from omnitui.core.errors import ActionError, NotFound
 from omnitui.core.outgoing_files import FileLimits, read_all
 from omnitui.core.permissions import agent_write
-from omnitui.core.reply import MAX_REPLY_CHARS, queue_reply_in
+from omnitui.core.reply import MAX_REPLY_CHARS, queue_reply_in, target_identity_in
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.core.signatures import Signing
 from omnitui.store.db import Store, Tx
@@ -69,10 +69,9 @@ def target_label(kind: str, address: str, display_name: str | None) -> str:
     address = clean_line(address) or ""
     name = clean_line(display_name) or ""
     if kind == "email":
-        return address
+        return f"email {address}"
     if kind == "telegram":
-        return f"Telegram {name} ({address})" if name and name != address else \
-            f"Telegram {address}"
+        return f"Telegram {name or address}"
     return f"website chat {name}".rstrip() if name and name != address else "website chat"
 
 
@@ -133,6 +132,20 @@ def targets_in(tx: Tx, customer_id: int, channels: Mapping[str, str]) -> list[Ta
     return out
 
 
+def reply_target(store: Store, conversation_id: int,
+                 via_identity: int | None = None) -> Target:
+    """Where a reply to this conversation goes now (the composer says it before sending)."""
+    with store.read() as tx:
+        ident = target_identity_in(tx, conversation_id, via_identity)
+        name = tx.scalar("SELECT display_name FROM identity WHERE id = ?", (ident["id"],))
+        online = ident["kind"] != "chat" or tx.one(
+            "SELECT 1 FROM chat_presence WHERE channel = ? AND visitor = ?",
+            (ident["channel"], ident["address"])) is not None
+    kind, address = str(ident["kind"]), str(ident["address"])
+    return Target(kind, str(ident["channel"]), int(ident["id"]),  # type: ignore[call-overload]
+                  address, target_label(kind, address, name), online)
+
+
 def targets(store: Store, customer_id: int, channels: Mapping[str, str]) -> list[Target]:
     with store.read() as tx:
         return targets_in(tx, customer_id, channels)
@@ -157,6 +170,7 @@ def start_conversation(
     signing: Signing | None = None,
     signature: str | None = None,
     hub_running: bool = True,
+    via_identity: int | None = None,
     attachments: Sequence[Path] = (),
     attachments_dir: Path | None = None,
     file_limits: FileLimits | None = None,
@@ -165,9 +179,9 @@ def start_conversation(
     and queue `text` as its first message; nothing is stored when any check fails.
 
     `via`: a channel kind (email, telegram, chat) or a configured channel's name; without it,
-    email for an address, else the channel the customer was last heard on. `hub_running`: chat
-    visitors are online only while a hub serves them. `attachments` are checked as a reply's
-    are (core/reply.py).
+    email for an address, else the channel the customer was last heard on; `via_identity`: one
+    identity of the customer's (the console's pick). `hub_running`: chat visitors are online
+    only while a hub serves them. `attachments` are checked as a reply's are (core/reply.py).
     """
     text = clean_text(text).strip("\n")
     if not text.strip():
@@ -181,7 +195,8 @@ def start_conversation(
     limits = file_limits or FileLimits()
     outgoing = read_all(attachments, attachments_dir, limits)
     with agent_write(store, agent) as tx:
-        customer_id, target, new_customer = _resolve(tx, to, want_kind, want_channel, channels)
+        customer_id, target, new_customer = _resolve(tx, to, want_kind, want_channel, channels,
+                                                     via_identity)
         if target.kind == "chat" and (not hub_running or not target.online):
             raise ActionError(f"{_name(tx, customer_id)} is not on the website chat now, and a "
                               "chat message only reaches a visitor who is online"
@@ -230,7 +245,8 @@ def _wanted(via: str | None, channels: Mapping[str, str]) -> tuple[str | None, s
 
 
 def _resolve(tx: Tx, to: str, kind: str | None, channel: str | None,
-             channels: Mapping[str, str]) -> tuple[int, Target, bool]:
+             channels: Mapping[str, str], via_identity: int | None = None,
+             ) -> tuple[int, Target, bool]:
     """(customer id, where to write, whether the customer is new)."""
     address = to.lower() if "@" in to and not to.lstrip("#").isdigit() else None
     if address is not None and not is_email(address):
@@ -256,7 +272,8 @@ def _resolve(tx: Tx, to: str, kind: str | None, channel: str | None,
     if address is not None:  # the very address asked for, before the customer's others
         options.sort(key=lambda t: t.address != address)
     chosen = [t for t in options if (kind is None or t.kind == kind)
-              and (channel is None or t.channel == channel)]
+              and (channel is None or t.channel == channel)
+              and (via_identity is None or t.identity_id == via_identity)]
     if not chosen:
         name = _name(tx, customer_id)
         if kind == "telegram":
@@ -299,3 +316,48 @@ def _subject_from(text: str) -> str:
         return first
     cut = first[:60].rsplit(" ", 1)[0]
     return f"{cut}…"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerMatch:
+    customer_id: int
+    name: str
+    addresses: tuple[str, ...]  # "email olga@example.org", "Telegram 5512", …
+
+
+def customer_matches(store: Store, query: str, limit: int = 8) -> list[CustomerMatch]:
+    """Customers for the console's "To" box, best first: fuzzy over names and addresses (typos
+    forgiven), among those whose name or address contains a word typed and the most recently
+    active ones, so a large shop is never read whole."""
+    from rapidfuzz import fuzz, process, utils
+
+    words = [w for w in query.lower().split() if len(w) >= 2]
+    with store.read() as tx:
+        ids = {r[0] for r in tx.all(
+            "SELECT customer_id FROM conversation WHERE merged_into IS NULL "
+            "ORDER BY last_message_at DESC LIMIT 1000")}
+        for word in words[:3]:
+            like = f"%{word}%"
+            ids.update(r[0] for r in tx.all(
+                "SELECT id FROM customer WHERE lower(name) LIKE ? LIMIT 300", (like,)))
+            ids.update(r[0] for r in tx.all(
+                "SELECT customer_id FROM identity WHERE address LIKE ? LIMIT 300", (like,)))
+        found: dict[int, CustomerMatch] = {}
+        chunk = sorted(ids)
+        for start in range(0, len(chunk), 400):
+            part = chunk[start:start + 400]
+            marks = ",".join("?" * len(part))
+            for r in tx.all(
+                    "SELECT c.id, c.name, group_concat(i.kind || ' ' || i.address, char(10)) "
+                    "FROM customer c LEFT JOIN identity i ON i.customer_id = c.id WHERE c.id IN "
+                    f"({marks}) AND c.merged_into IS NULL GROUP BY c.id", tuple(part)):
+                found[r[0]] = CustomerMatch(r[0], clean_line(r[1]) or f"Customer {r[0]}",
+                                            tuple(clean_line(a) or "" for a in
+                                                  (r[2] or "").split("\n") if a))
+    matches = list(found.values())
+    if not query.strip():
+        return matches[:limit]
+    keys = [f"{m.name} {' '.join(a.split(' ', 1)[-1] for a in m.addresses)}" for m in matches]
+    ranked = process.extract(query, keys, scorer=fuzz.WRatio, limit=limit,
+                             processor=utils.default_process, score_cutoff=50)
+    return [matches[i] for _key, _score, i in ranked]

@@ -235,6 +235,14 @@ def queue_reply_in(
     return QueuedReply(message_id, conversation_id, identity["channel"], identity["id"])
 
 
+def target_identity_in(tx: Tx, conversation_id: int,
+                       via_identity: int | None = None) -> dict[str, object]:
+    """The identity (id, kind, address, channel) a reply to this conversation goes to now:
+    what the composer names before the agent sends."""
+    conv = _conversation(tx, conversation_id)
+    return dict(_pick_identity(tx, conv["customer_id"], via_identity, conversation_id))
+
+
 def _conversation(tx: Tx, conversation_id: int):  # type: ignore[no-untyped-def]
     conv = tx.one(
         "SELECT id, customer_id, subject, status, merged_into FROM conversation WHERE id = ?",

@@ -117,5 +117,5 @@ def test_config_keys_are_validated(key: str, value: object, sentence: str) -> No
     with pytest.raises(ConfigError) as exc:
         parse_settings({"channels": {"chat": {"kind": "chat", key: value}}}, None)
     assert sentence in str(exc.value)
-    with pytest.raises(ConfigError, match="'omnitui.shop_name' in the config must be a string"):
+    with pytest.raises(ConfigError, match=r"'omnitui\.shop_name' in the config must be a string"):
         parse_settings({"omnitui": {"shop_name": 3}}, None)

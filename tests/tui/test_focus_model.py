@@ -32,7 +32,7 @@ async def test_the_box_is_closed_until_r_and_closes_after_sending(console: OmniC
     async with console.run_test(size=(80, 24)) as pilot:
         screen = await open_conv(pilot, EMMA)
         assert not screen.composer.display
-        assert "r reply to latest channel (bot)" in screen_text(console)
+        assert "r reply to Telegram Emma Johnson (bot)" in screen_text(console)
         await pilot.press("r")
         assert screen.composer.display and screen.composer.has_focus
         await type_text(pilot, "resolve? no: every letter is text here")

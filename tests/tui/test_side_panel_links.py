@@ -67,7 +67,7 @@ async def test_composer_says_when_the_reply_goes_to_an_unverified_identity(
         assert unverified, "the demo's Emma has a Telegram identity linked by a claimed email"
         label = screen.query_one("#composer-label")
         # by default the reply goes where she wrote last: Telegram, the unverified side
-        assert "latest channel (bot)  ⚠ unverified" in str(label.render())
+        assert "Telegram Emma Johnson (bot)  ⚠ unverified" in str(label.render())
         await pilot.press("r")  # into the reply box, where ctrl+n switches the identity
         verified = next(n for n, i in enumerate(identities) if i["linked_via"] is None)
         for _ in range(verified + 1):

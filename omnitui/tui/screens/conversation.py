@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
+from omnitui.agent_files import file_limits
 from omnitui.core import actions
 from omnitui.core.errors import StaleConversation
 from omnitui.core.feed import Event
@@ -40,13 +41,17 @@ from omnitui.store.queries import (
 from omnitui.store.rating_queries import ratings_of_customer
 from omnitui.tui import keymap
 from omnitui.tui.format import display, merge_changes, safe_line
+from omnitui.tui.screens.compose_actions import ComposeActions
 from omnitui.tui.screens.conversation_actions import ConversationActions
 from omnitui.tui.screens.conversation_lines import hints_line, title_line
 from omnitui.tui.screens.customer_actions import CustomerActions
+from omnitui.tui.screens.file_actions import FileActions
 from omnitui.tui.screens.recognition_actions import RecognitionActions
+from omnitui.tui.widgets.attached_files import AttachedFiles
 from omnitui.tui.widgets.composer import Composer, ComposerPreview
 from omnitui.tui.widgets.key_bar import KeyBar
 from omnitui.tui.widgets.side_panel import SidePanel, side_text
+from omnitui.tui.widgets.signature_box import SignatureBox
 from omnitui.tui.widgets.status_line import StatusLine
 from omnitui.tui.widgets.timeline import Timeline
 
@@ -62,8 +67,8 @@ OPEN_HINTS = (("composer.send", "send"), ("composer.leave", "close"),
               ("composer.attach", "attach"))
 
 
-class ConversationScreen(ConversationActions, CustomerActions, RecognitionActions,
-                         Screen[None]):
+class ConversationScreen(FileActions, ConversationActions, CustomerActions, RecognitionActions,
+                         ComposeActions, Screen[None]):
     """Timeline + side panel + reply composer for one conversation."""
 
     SCOPES = ("conversation", "composer")
@@ -91,12 +96,18 @@ class ConversationScreen(ConversationActions, CustomerActions, RecognitionAction
             yield Timeline(id="timeline")
             yield SidePanel(id="side")
         yield Static(id="composer-label")
+        attached = AttachedFiles(id="attached-files")
+        attached.display = False  # the reply's files, when it has any (ctrl+t)
+        yield attached
         preview = ComposerPreview(id="composer-preview")
         preview.display = False
         yield preview
         composer = Composer(id="composer")
         composer.display = False  # closed until `r`: letters are commands only while it is
         yield composer
+        signature = SignatureBox(id="signature-box")
+        signature.display = False  # with the box: what is added below the reply
+        yield signature
         yield StatusLine(id="status-line")
         yield KeyBar()
 
@@ -215,10 +226,7 @@ class ConversationScreen(ConversationActions, CustomerActions, RecognitionAction
     def reply_target(self) -> str:
         if self.detail is None:
             return ""
-        ident = self.chosen_identity()
-        if ident is None:
-            return f"latest channel ({safe_line(self._latest_channel())})"
-        return f"{safe_line(ident['channel'] or ident['kind'])}: {safe_line(ident['address'])}"
+        return self.target_words()  # where it goes, by name (compose_actions.py)
 
     def _target_unverified(self) -> bool:
         """Whether the reply would go to an identity tied to this customer only by a claim."""
@@ -261,8 +269,6 @@ class ConversationScreen(ConversationActions, CustomerActions, RecognitionAction
         label.append(target, style="bold")
         if self._target_unverified():
             label.append("  ⚠ unverified", style="bold yellow")  # the side panel says why
-        for path in self.attachments:
-            label.append(f"  + {display(path.name, 24)}", style="cyan")
         hints = [(self._key(i), w) for i, w in OPEN_HINTS]
         self._update("#composer-label", hints_line(label, hints, width))
 
@@ -336,6 +342,7 @@ class ConversationScreen(ConversationActions, CustomerActions, RecognitionAction
             composer.display = True
             self.opened_at_event = newest_event_id(self.store)
             self._show_preview()
+        self.show_signature()
         self.set_focus(composer)
         self._show_composer_label()
 
@@ -343,6 +350,7 @@ class ConversationScreen(ConversationActions, CustomerActions, RecognitionAction
         """Close the box (a draft stays, shown in the line above) and give letters back to the
         screen's commands. Other agents stop seeing 'typing…' at once."""
         self.composer.display = False
+        self.query_one(SignatureBox).hide()
         self.set_focus(self.timeline)
         self._stop_typing()
         self.query_one(ComposerPreview).display = False
@@ -372,6 +380,7 @@ class ConversationScreen(ConversationActions, CustomerActions, RecognitionAction
         self.identity_index += 1
         if self.identity_index >= len(self.detail.identities):
             self.identity_index = -1
+        self.show_signature()  # the new channel's signature and footer
         self._show_composer_label()
 
     def action_send(self) -> None:
@@ -409,7 +418,9 @@ class ConversationScreen(ConversationActions, CustomerActions, RecognitionAction
         chosen = self.chosen_identity()
         kwargs = {"via_identity": None if chosen is None else chosen["id"],
                   "attachments": list(self.attachments),
-                  "attachments_dir": self.app.settings.attachments_dir}  # type: ignore[attr-defined]
+                  "attachments_dir": self.app.settings.attachments_dir,  # type: ignore[attr-defined]
+                  "file_limits": file_limits(self.app.settings),  # type: ignore[attr-defined]
+                  **self.signing_kwargs()}
         try:
             actions.reply(self.store, self.conversation_id, text, self.agent,
                           expect_last_inbound=None if force else self.seen_inbound, **kwargs)
@@ -422,7 +433,8 @@ class ConversationScreen(ConversationActions, CustomerActions, RecognitionAction
             self.app.notify(str(exc), severity="error", markup=False)
             return
         self.composer.clear()
-        self.attachments.clear()
+        self.query_one(SignatureBox).forget()
+        self.set_attachments([])
         self.close_composer()
         self.reload()
         self.app.notify("Reply queued.", timeout=2)

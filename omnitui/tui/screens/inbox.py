@@ -15,6 +15,7 @@ from omnitui.store.inbox_query import InboxView
 from omnitui.store.inbox_views import NamedView, header_views, more_views, view_counts
 from omnitui.tui import keymap
 from omnitui.tui.format import display
+from omnitui.tui.screens.compose_actions import ComposeActions
 from omnitui.tui.screens.inbox_bulk import InboxBulk
 from omnitui.tui.widgets.inbox_list import LIST_ACTIONS, InboxList
 from omnitui.tui.widgets.status_line import StatusLine
@@ -35,7 +36,7 @@ def configured_view(view: ViewSettings, agent_id: int) -> NamedView:
         label=view.label, unread=view.unread, failed=view.failed))
 
 
-class InboxScreen(InboxBulk, Screen[None]):
+class InboxScreen(InboxBulk, ComposeActions, Screen[None]):
     """Every conversation from every channel, most urgent first."""
 
     SCOPES = ("inbox",)
