@@ -119,6 +119,7 @@ async def test_i_adds_an_identity_the_customer_gave(console: OmniConsole) -> Non
         await pilot.pause()
         assert isinstance(console.screen, AddIdentityDialog)
         await type_text(pilot, "+48 601 234 567")
+        assert "Adds: phone number" in screen_text(console)
         await pilot.press("enter")
         await pilot.pause()
         kasia = one(console, "SELECT customer_id FROM conversation WHERE id = ?", KASIA)[0]

@@ -62,10 +62,12 @@ class AddIdentityDialog(ModalScreen[NewIdentity | None]):
                         id="identity-value")
             yield OptionList(*[Option(label, id=kind) for kind, label in KINDS],
                              id="identity-kind")
+            yield Static(id="identity-kind-line")  # the kind in words (16 colours, NO_COLOR)
             yield Static(Text("↑↓ kind · enter add · esc cancel", style="dim"))
 
     def on_mount(self) -> None:
         self.query_one(OptionList).highlighted = 0
+        self._say_kind()
         value = self.query_one(Input)
         value.cursor_blink = False
         value.focus()
@@ -74,6 +76,14 @@ class AddIdentityDialog(ModalScreen[NewIdentity | None]):
         kind = guess_kind(event.value)
         if kind is not None and not self.picked:
             self.query_one(OptionList).highlighted = [k for k, _ in KINDS].index(kind)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._say_kind()
+
+    def _say_kind(self) -> None:
+        label = KINDS[self.query_one(OptionList).highlighted or 0][1]
+        self.query_one("#identity-kind-line", Static).update(
+            Text(f"Adds: {label.lower()}", style="bold"))
 
     def action_move(self, delta: int) -> None:
         kinds = self.query_one(OptionList)
