@@ -5,7 +5,9 @@ identity) and the call-log dialog's phone number, each checked in the store afte
 from __future__ import annotations
 
 from omnitui.channels.base import Inbound
+from omnitui.core.agents import get_agent
 from omnitui.core.ingest import ingest
+from omnitui.core.merge import merge_customers
 from omnitui.tui import keymap
 from omnitui.tui.app import OmniConsole
 from omnitui.tui.dialogs.add_identity import AddIdentityDialog, guess_kind
@@ -81,6 +83,24 @@ async def test_fold_can_be_turned_off_in_the_preview(console: OmniConsole) -> No
         assert one(console, "SELECT merged_into FROM conversation WHERE id = ?", new) == (None,)
         emma = one(console, "SELECT customer_id FROM conversation WHERE id = ?", EMMA)[0]
         assert one(console, "SELECT customer_id FROM conversation WHERE id = ?", new) == (emma,)
+
+
+async def test_unmerge_splits_the_folded_case_again(console: OmniConsole) -> None:
+    new = emma_from_a_new_address(console)
+    anna = get_agent(console.store, "anna")
+    customer = one(console, "SELECT customer_id FROM conversation WHERE id = ?", new)[0]
+    emma = one(console, "SELECT customer_id FROM conversation WHERE id = ?", EMMA)[0]
+    merge_customers(console.store, emma, customer, anna, fold_cases=True)
+    async with console.run_test(size=(100, 30)) as pilot:
+        await open_conv(pilot, EMMA)
+        await pilot.press("M")
+        await pilot.pause()
+        assert f"#{new} is split out of #{EMMA} again" in flat(screen_text(console))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert one(console, "SELECT merged_into, customer_id FROM conversation WHERE id = ?",
+                   new) == (None, customer)
+        assert "Any news about order #10482?" not in console.screen.timeline.plain()  # type: ignore[attr-defined]
 
 
 async def test_d_dismisses_the_suggestion_for_good(console: OmniConsole) -> None:
