@@ -12,10 +12,12 @@ Kept apart from the server so the rules are small, testable and the server stays
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from omnitui.config import ChatSettings
 from omnitui.core.hours import parse_duration
@@ -73,3 +75,38 @@ class Presence:
         if last is None:
             return True
         return self.clock() - last > self.fallback_after
+
+
+class OnlineRecord:
+    """Tells the store which visitors are connected (core/chat_presence.py), so a console or the
+    CLI can start a chat conversation only with a visitor who is online. A visitor's arrival
+    and departure are written in the background, in order (the hub's one database thread):
+    nobody's hello waits for it, and a store fault never costs a visitor their chat."""
+
+    def __init__(self) -> None:
+        self._pending: set[asyncio.Future[None]] = set()
+
+    def mark(self, ctx: Any, visitor: str, online: bool) -> None:
+        if ctx is None or not hasattr(ctx, "visitor_online"):
+            return
+        task = asyncio.ensure_future(self._write(ctx, visitor, online))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def clear(self, ctx: Any) -> None:
+        """The channel starts or stops: nobody is connected."""
+        if ctx is None or not hasattr(ctx, "clear_visitors"):
+            return
+        if self._pending:  # arrivals written after this would outlive the channel
+            await asyncio.wait(list(self._pending), timeout=2.0)
+        try:
+            await asyncio.shield(ctx.clear_visitors())
+        except Exception as exc:
+            ctx.log(f"could not record that no visitor is online: {exc}")
+
+    @staticmethod
+    async def _write(ctx: Any, visitor: str, online: bool) -> None:
+        try:
+            await ctx.visitor_online(visitor, online)
+        except Exception as exc:
+            ctx.log(f"could not record whether a visitor is online: {exc}")
