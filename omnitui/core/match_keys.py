@@ -61,14 +61,18 @@ _REF_WORDS = {
     "счет": "invoice", "счёт": "invoice", "ref": "reference", "reference": "reference",
     "ticket": "reference", "tracking": "tracking",
 }
-_REF = re.compile(
+_REF_NUMBER = re.compile(r"(?<![\w-])([A-Za-z]{0,4}-?\d[\d-]{2,18}\d)(?![\w-])")
+# What stands before a number that makes it an order number: its word, then "no."/"nr"/"номер"
+# and a colon or "#" as people write them ("order 4412", "Zamówienie nr 4412", "заказ №4412").
+_REF_BEFORE = re.compile(
     r"(?:(?<![\w#№])(" + "|".join(sorted((re.escape(w) for w in _REF_WORDS if w not in "#№"),
-                                       key=len, reverse=True)) + r")\b\.?|([#№]))"
-    r"\s*(?:(?:no|nr|number|numer|номер|n°)\b\.?\s*)?[:#№]?\s*"
-    r"([A-Za-z]{0,4}-?\d(?:[\d-]{2,18})\d)(?![\w-])",
+                                        key=len, reverse=True)) + r")\b\.?|([#№]))"
+    r"\s*(?:(?:no|nr|number|numer|номер|n°)\b\.?\s*)?[:#№]?\s*$",
     re.IGNORECASE,
 )
-_DIGITS = re.compile(r"\d\d\d")  # fewer digits in a row: neither a phone nor an order number
+REF_LOOKBEHIND = 32  # characters before a number searched for its word
+_DIGIT_RUN = re.compile(r"\d{3,}")  # fewer digits in a row: neither a phone nor an order number
+WINDOW_BEFORE, WINDOW_AFTER = 40, 24  # text around digit runs that the patterns read
 _PHONEISH = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d \-().]{5,18}\d(?!\w)")
 QUOTE_PREFIX = 40  # normalised characters of a reply's opening that identify it
 QUOTE_LINES = 12  # line starts of a quote tried as the opening of the shop's reply
@@ -144,11 +148,32 @@ def phone_e164(text: str | None, region: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def phones_in(text: str | None, region: str | None) -> list[Key]:
-    """Phone numbers written anywhere in a message, in any common format."""
-    if not text or not _DIGITS.search(text):
+def digit_windows(text: str | None) -> list[str]:
+    """The parts of a text around its runs of 3+ digits, overlapping ones joined: the patterns
+    below read only these, so a long mail costs one fast scan, not a pattern at every letter."""
+    if not text:
         return []
+    windows: list[list[int]] = []
+    for run in _DIGIT_RUN.finditer(text):
+        start, end = max(0, run.start() - WINDOW_BEFORE), run.end() + WINDOW_AFTER
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = end
+        else:
+            windows.append([start, end])
+    return [text[start:end] for start, end in windows]
+
+
+def phones_in(text: str | None, region: str | None,
+              windows: list[str] | None = None) -> list[Key]:
+    """Phone numbers written anywhere in a message, in any common format (`windows`: its
+    `digit_windows`, when the caller has them)."""
     found: dict[str, str] = {}
+    for window in digit_windows(text) if windows is None else windows:
+        _phones_into(found, window, region)
+    return [Key(KIND_PHONE, e164, written) for e164, written in found.items()]
+
+
+def _phones_into(found: dict[str, str], text: str, region: str | None) -> None:
     for match in _PHONEISH.finditer(text):
         written = match.group(0).strip()
         if sum(ch.isdigit() for ch in written) < 7:
@@ -156,20 +181,22 @@ def phones_in(text: str | None, region: str | None) -> list[Key]:
         e164 = phone_e164(written, region)
         if e164 is not None:
             found.setdefault(e164, written)
-    return [Key(KIND_PHONE, e164, written) for e164, written in found.items()]
 
 
-def refs_in(text: str | None, conversation_id: int | None) -> list[Key]:
+def refs_in(text: str | None, conversation_id: int | None,
+            windows: list[str] | None = None) -> list[Key]:
     """Order, invoice and reference numbers a message mentions ("order 4412", "#A-1093")."""
-    if not text or not _DIGITS.search(text):
-        return []
     found: dict[str, str] = {}
-    for match in _REF.finditer(text):
-        word = (match.group(1) or match.group(2) or "").lower()
-        number = match.group(3).upper().replace("-", "")
-        if sum(ch.isdigit() for ch in number) < 4:
-            continue
-        found.setdefault(number, _REF_WORDS.get(word, "reference"))
+    for window in digit_windows(text) if windows is None else windows:
+        for match in _REF_NUMBER.finditer(window):
+            number = match.group(1).upper().replace("-", "")
+            if sum(ch.isdigit() for ch in number) < 4:
+                continue
+            before = _REF_BEFORE.search(window, max(0, match.start() - REF_LOOKBEHIND),
+                                        match.start())
+            if before is not None:
+                word = (before.group(1) or before.group(2) or "").lower()
+                found.setdefault(number, _REF_WORDS.get(word, "reference"))
     return [Key(KIND_REF, number, word, conversation_id) for number, word in found.items()]
 
 

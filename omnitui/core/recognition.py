@@ -18,7 +18,8 @@ The rules (tests/core/test_recognition_rules.py holds a table of them, near miss
 - reply: an email's In-Reply-To/References names a message the shop sent to the other customer.
 - quote: an email quotes the opening of a reply the shop sent to the other customer.
 A key that more than `SHARED_BY_MANY` customers have (the shop's own phone number in quoted
-signatures, "order 2024") is nobody's in particular and suggests nothing.
+signatures, "order 2024") is nobody's in particular and suggests nothing; likewise a name that
+many customers share ("Anna Nowak") suggests nothing by itself, though it adds to other reasons.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from omnitui.core.match_keys import (
     KIND_SENT,
     Key,
     add_keys,
+    digit_windows,
     local_keys,
     name_keys,
     pair_keys,
@@ -103,8 +105,10 @@ def evidence_of(item: Inbound, conversation_id: int, new_customer: bool,
             "+"), None)
         if e164:
             keys.append(Key(KIND_PHONE, e164, item.link_phone))
-    keys += phones_in(item.text, region)
-    keys += refs_in(f"{item.subject or ''}\n{item.text or ''}", conversation_id)
+    windows = digit_windows(f"{item.subject or ''}\n{item.text or ''}")
+    if windows:
+        keys += phones_in(None, region, windows)
+        keys += refs_in(None, conversation_id, windows)
     return keys
 
 
@@ -125,8 +129,10 @@ def suggest_from(tx: Tx, customer_id: int, added: Sequence[Key],
     if not added and not extra:
         return []
     conn = tx.conn
+    candidates = set(extra) | candidates_for(conn, {customer_id}, added)
+    if not candidates:
+        return []
     family = _family(conn, customer_id)
-    candidates = set(extra) | candidates_for(conn, family, added)
     touched = []
     for candidate in sorted(_survivors(conn, candidates) - family):
         reasons = pair_reasons(conn, family, _family(conn, candidate)) + extra.get(candidate, [])
@@ -141,7 +147,9 @@ def candidates_for(conn: sqlite3.Connection, family: set[int],
     """Customers outside `family` that some of `evidence` points at (names already verified)."""
     found: set[int] = set()
     for name in {k.detail for k in evidence if k.kind == KIND_NAME and k.detail}:
-        found |= _same_name(conn, name) - family
+        namesakes = _same_name(conn, name) - family
+        if len(_survivors(conn, namesakes)) <= SHARED_BY_MANY:
+            found |= namesakes
     for key in evidence:
         if key.kind in (KIND_PHONE, KIND_LOCAL):
             rows = conn.execute("SELECT DISTINCT customer_id FROM match_key WHERE kind = ?"
