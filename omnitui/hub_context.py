@@ -123,6 +123,19 @@ class HubContext:
         the chat's `offline` line asks for an address and whether a typed one is linked."""
         return await self.db.run(_email_known, self.db.store, self.kind, address)
 
+    async def visitor_online(self, address: str, online: bool) -> None:
+        """A visitor's first session opened (True) or their last one closed (False): kept in
+        the store so a console can tell whether a new chat conversation reaches them."""
+        from omnitui.core.chat_presence import set_online
+
+        await self.db.run(set_online, self.db.store, self.channel, address, online)
+
+    async def clear_visitors(self) -> None:
+        """The channel starts or stops: nobody is connected to it."""
+        from omnitui.core.chat_presence import clear_channel
+
+        await self.db.run(clear_channel, self.db.store, self.channel)
+
     async def last_inbound_at(self, address: str) -> float | None:
         """When this identity last wrote (epoch seconds): the floor for "last seen" after a
         hub restart, when the channel has not seen the visitor itself."""

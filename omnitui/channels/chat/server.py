@@ -30,7 +30,7 @@ from omnitui.channels.base import (
 from omnitui.channels.chat import protocol as p
 from omnitui.channels.chat.limits import Batcher, RateLimiter, Recent
 from omnitui.channels.chat.listen import BACKLOG, bind_unix
-from omnitui.channels.chat.presence import Presence, find_email, offline_text
+from omnitui.channels.chat.presence import OnlineRecord, Presence, find_email, offline_text
 from omnitui.channels.chat.resolutions import ResolutionWatcher
 from omnitui.channels.chat.session import TOO_LONG_LINE, Session, read_lines
 from omnitui.channels.chat.web import uploads
@@ -70,6 +70,7 @@ class ChatChannel:
                                              typing=self._agent_typing)
         self.gateway: Gateway | None = None
         self.presence = Presence(cfg)  # service levels: who left, for the email fallback
+        self.online = OnlineRecord()  # who is connected, in the store for other processes
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -102,6 +103,7 @@ class ChatChannel:
                 self.gateway = Gateway(self)
                 where += f" and {await self.gateway.start()}"
             ctx.log(f"listening on {where}")
+            await self.online.clear(ctx)
             await ctx.set_state("up", f"listening on {where}")
             # Both run until cancelled; if one ever ends, the channel restarts.
             await asyncio.wait([batcher, watcher], return_when=asyncio.FIRST_COMPLETED)
@@ -128,6 +130,7 @@ class ChatChannel:
         sessions = list(self._sessions)
         self._sessions.clear()
         self._by_visitor.clear()
+        await self.online.clear(self._ctx)
         if sessions:
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(asyncio.gather(*(s.close() for s in sessions),
@@ -260,6 +263,7 @@ class ChatChannel:
                 if not peers:
                     del self._by_visitor[session.visitor]
                     self.presence.seen(session.visitor)  # left now: the fallback clock starts
+                    self.online.mark(self._ctx, session.visitor, False)
 
     async def _handle(self, session: Session, request: p.Request) -> None:
         if isinstance(request, p.Ping):
@@ -305,7 +309,10 @@ class ChatChannel:
         session.name = hello.name
         session.email = hello.email
         session.begin_hello()
-        self._by_visitor.setdefault(hello.visitor, set()).add(session)
+        peers = self._by_visitor.setdefault(hello.visitor, set())
+        if not peers:
+            self.online.mark(self._ctx, hello.visitor, True)
+        peers.add(session)
         self.presence.seen(hello.visitor)
         ctx = self._ctx
         online = bool(ctx.is_open())
