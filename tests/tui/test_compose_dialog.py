@@ -161,3 +161,23 @@ async def test_reply_box_names_the_target_and_signs_with_the_edit_and_footer(
         await pilot.press("r")
         await pilot.pause()
         assert box.area.text == "Anna Kowalska\nLamp & Co"
+
+
+async def test_palette_opens_it_and_untrusted_names_stay_text(app: OmniConsole) -> None:
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await type_text(pilot, "New conversation")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ComposeDialog)
+        await type_text(pilot, "mallory")
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "[@click=app.quit]Mallory" in shown and "\u202e" not in shown  # as typed, inert
+        await pilot.press("escape")  # nothing written yet: closes at once
+        await pilot.pause()
+        assert not isinstance(app.screen, ComposeDialog)
