@@ -76,20 +76,14 @@ def target_label(kind: str, address: str, display_name: str | None) -> str:
 
 
 def find_customer(tx: Tx, who: str) -> int:
-    """A customer by id (`12` or `#12`), by an email address of theirs, or by their exact
-    name (case-insensitive); NotFound or ActionError in one sentence otherwise."""
+    """A customer by id (`12` or `#12`) or by their exact name (case-insensitive); NotFound or
+    ActionError in one sentence otherwise (an address is `_resolve`'s)."""
     who = who.strip()
     if who.lstrip("#").isdigit():
         row = tx.one("SELECT id, merged_into FROM customer WHERE id = ?", (int(who.lstrip("#")),))
         if row is None:
             raise NotFound(f"There is no customer {who.lstrip('#')}.")
         return _survivor(tx, row[0])
-    if "@" in who and is_email(who):
-        found = tx.scalar("SELECT customer_id FROM identity WHERE kind = 'email' AND address = ?",
-                          (who.lower(),))
-        if found is None:
-            raise NotFound(f"No customer has the address {who}.")
-        return _survivor(tx, found)
     rows = tx.all("SELECT id FROM customer WHERE merged_into IS NULL AND lower(name) = lower(?) "
                   "ORDER BY id", (who,))
     if not rows:
@@ -332,6 +326,7 @@ def customer_matches(store: Store, query: str, limit: int = 8) -> list[CustomerM
     from rapidfuzz import fuzz, process, utils
 
     words = [w for w in query.lower().split() if len(w) >= 2]
+    wanted = int(query.strip().lstrip("#")) if query.strip().lstrip("#").isdigit() else None
     with store.read() as tx:
         ids = {r[0] for r in tx.all(
             "SELECT customer_id FROM conversation WHERE merged_into IS NULL "
@@ -342,6 +337,8 @@ def customer_matches(store: Store, query: str, limit: int = 8) -> list[CustomerM
                 "SELECT id FROM customer WHERE lower(name) LIKE ? LIMIT 300", (like,)))
             ids.update(r[0] for r in tx.all(
                 "SELECT customer_id FROM identity WHERE address LIKE ? LIMIT 300", (like,)))
+        if wanted is not None:
+            ids.add(wanted)
         found: dict[int, CustomerMatch] = {}
         chunk = sorted(ids)
         for start in range(0, len(chunk), 400):
@@ -355,6 +352,8 @@ def customer_matches(store: Store, query: str, limit: int = 8) -> list[CustomerM
                                             tuple(clean_line(a) or "" for a in
                                                   (r[2] or "").split("\n") if a))
     matches = list(found.values())
+    if wanted is not None:
+        return [found[wanted]] if wanted in found else []
     if not query.strip():
         return matches[:limit]
     keys = [f"{m.name} {' '.join(a.split(' ', 1)[-1] for a in m.addresses)}" for m in matches]

@@ -11,7 +11,7 @@ from omnitui.channels.base import Inbound
 from omnitui.core import actions
 from omnitui.core.agents import AgentRow
 from omnitui.core.chat_presence import clear_channel, set_online
-from omnitui.core.compose import start_conversation, targets
+from omnitui.core.compose import customer_matches, start_conversation, targets
 from omnitui.core.errors import ActionError, NotFound
 from omnitui.core.hours import BusinessHours
 from omnitui.core.ingest import ingest
@@ -171,3 +171,17 @@ def test_no_first_response_clock_and_reports_count_it_sensibly(store: Store,
     assert report.total.conversations == 3
     assert report.total.first_responses == 1  # only the customer-begun one had a first wait
     assert report.total.fcr == 2
+
+
+def test_customer_matches_forgive_typos_and_take_ids(store: Store) -> None:
+    for n, (name, address) in enumerate([("Marek Nowak", "marek@example.org"),
+                                         ("Olga Petrova", "olga@example.org"),
+                                         ("Amina Haddad", "amina@example.net")]):
+        ingest(store, Inbound(channel="mail", kind="email", external_id=f"m{n}",
+                              address=address, display_name=name, text="hi"))
+    assert [m.name for m in customer_matches(store, "marek nowk")][:1] == ["Marek Nowak"]
+    assert [m.name for m in customer_matches(store, "amina@example")][:1] == ["Amina Haddad"]
+    olga = customer_matches(store, "Olga")[0]
+    assert olga.addresses == ("email olga@example.org",)
+    assert customer_matches(store, f"#{olga.customer_id}") == [olga]
+    assert customer_matches(store, "#999") == []

@@ -2,17 +2,19 @@
 
 Kept out of the screens so they stay one idea each: the inbox and the conversation screen mix
 this in; the conversation screen also asks it for the reply's target (an address, a Telegram
-name, the website chat) and for the signature box under the reply.
+name, the website chat) and for the signature box under the reply. Core modules are imported
+when first used, not when the inbox starts.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from omnitui.core.compose import Target, reply_target
-from omnitui.core.signatures import Signing, signature_for
 from omnitui.store.db import StoreError
 from omnitui.tui.format import safe_line
+
+if TYPE_CHECKING:
+    from omnitui.core.compose import Target
 
 
 class ComposeActions:
@@ -37,6 +39,8 @@ class ComposeActions:
     # the conversation screen's reply box ------------------------------------------------------
     def current_target(self) -> Target | None:
         """Where the reply goes now; None when nowhere (the customer has no address)."""
+        from omnitui.core.compose import reply_target
+
         chosen = self.chosen_identity()  # type: ignore[attr-defined]
         try:
             return reply_target(self.app.store, self.conversation_id,  # type: ignore[attr-defined]
@@ -55,6 +59,7 @@ class ComposeActions:
 
     def show_signature(self) -> None:
         """Fill the box under the reply with what this channel adds below it."""
+        from omnitui.core.signatures import Signing, signature_for
         from omnitui.tui.widgets.signature_box import SignatureBox
 
         target = self.current_target()
@@ -72,6 +77,7 @@ class ComposeActions:
 
     def signing_kwargs(self) -> dict[str, Any]:
         """What `actions.reply` needs to sign the reply as the box shows it."""
+        from omnitui.core.signatures import Signing
         from omnitui.tui.widgets.signature_box import SignatureBox
 
         box = self.query_one(SignatureBox)  # type: ignore[attr-defined]
