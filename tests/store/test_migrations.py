@@ -95,3 +95,28 @@ def test_not_an_omnitui_database(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite at all" * 100)
     with pytest.raises(StoreError):
         Store.open(path)
+
+
+def test_upgrade_from_0009_adds_signatures_starts_and_presence(tmp_path: Path) -> None:
+    from alembic import command
+
+    path = tmp_path / "0009.db"
+    store = upgraded_from(
+        path, "0009",
+        "INSERT INTO agent (id, username, name, role, disabled, created_at)"
+        " VALUES (1, 'ann', 'Ann', 'agent', 0, 1);"
+        "INSERT INTO customer (id, name, created_at) VALUES (1, 'Olga', 1);"
+        "INSERT INTO conversation (id, customer_id, channel, created_at, last_message_at)"
+        " VALUES (1, 1, 'mail', 1, 1);")
+    assert store.conn.execute("SELECT started_by FROM conversation").fetchall()[0][0] is None
+    with store.write("test") as tx:
+        tx.execute("INSERT INTO agent_signature VALUES (1, '', 'Ann', 1)")
+        tx.execute("INSERT INTO chat_presence VALUES ('chat', 'v1', 1)")
+    store.close()
+    command.downgrade(alembic_config(path), "0009")
+    conn = sqlite3.connect(path)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(conversation)")]
+    assert conn.execute("SELECT count(*) FROM conversation").fetchone()[0] == 1
+    conn.close()
+    assert not {"agent_signature", "chat_presence"} & tables and "started_by" not in columns
