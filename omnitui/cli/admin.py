@@ -36,7 +36,7 @@ from omnitui.store.db import Store, current_revision, head_revision
 
 EXPORT_TABLES = ("agent", "customer", "identity", "conversation", "message", "message_revision",
                  "attachment", "label", "conversation_label", "canned_answer", "outbox", "cursor",
-                 "customer_merge", "event")
+                 "customer_merge", "agent_signature", "event")
 
 
 @app.command()
