@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
+from omnitui.agent_files import prepare_sftp_folder
 from omnitui.cli.app import (
     JSON_OPTION,
     acting_person,
@@ -24,7 +25,8 @@ from omnitui.cli.app import (
     print_json,
     settings,
 )
-from omnitui.config import ChatSettings, ConfigError, resolve_secret
+from omnitui.config import ChatSettings, ConfigError, Settings, resolve_secret
+from omnitui.core.agents import list_agents
 from omnitui.core.clock import iso
 from omnitui.core.permissions import require_admin_to_read
 from omnitui.file_access import data_dir_problem, describe
@@ -65,12 +67,27 @@ def init(
     if gid is not None and os.geteuid() == 0:  # root made them: they go to the owner
         _share_with_group(s.data_dir, gid)
     after = current_revision(s.db_path)
+    if gid is not None and os.geteuid() == 0:
+        store = Store.open(s.db_path)
+        try:
+            names = [a.username for a in list_agents(store) if not a.disabled]
+        finally:
+            store.close()
+        for name in names:  # each agent's SFTP files folder (README: Files over SFTP)
+            out.print(Text(_files_folder(s, name)))
     if before is None:
         out.print(Text(f"Created {s.db_path} (schema {after})."))
     elif before != after:
         out.print(Text(f"Upgraded {s.db_path} from schema {before} to {after}; nothing removed."))
     else:
         out.print(Text(f"{s.db_path} is up to date (schema {after})."))
+
+
+def _files_folder(s: Settings, agent: str) -> str:
+    try:
+        return prepare_sftp_folder(s, agent)
+    except OSError as exc:
+        fail(f"Cannot make {agent}'s files folder: {exc.strerror or exc}.")
 
 
 def _share_with_group(root: Path, gid: int) -> None:

@@ -28,6 +28,9 @@ def open_console(agent: str | None) -> None:
         who = acting_agent(store, agent)
     finally:
         store.close()
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # sftp or a command over ssh
+        fail("The console needs a terminal (ssh -t); files are copied over the SFTP login "
+             "instead (README: Files over SFTP).")
     try:
         from omnitui.tui.app import run_console
     except ImportError as exc:

@@ -5,21 +5,25 @@ from __future__ import annotations
 import typer
 from rich.text import Text
 
+from omnitui.agent_files import prepare_sftp_folder
 from omnitui.cli.app import (
     AGENT_OPTION,
     JSON_OPTION,
     acting_agent,
     acting_person,
     app,
+    fail,
     open_store,
     out,
     print_json,
+    settings,
     table,
 )
 from omnitui.core import agents as agent_ops
 from omnitui.core.clock import iso
 from omnitui.core.identity_trust import identity_origin, identity_warning
 from omnitui.core.merge import link_token, merge_customers, preview_merge, unmerge_customer
+from omnitui.install import is_shared_install
 from omnitui.store import queries
 
 agent_app = typer.Typer(help="Add, list, change and disable agents (admins only, but list).",
@@ -39,6 +43,12 @@ def agent_add(
     store = open_store()
     row = agent_ops.add_agent(store, username, name, role, by=acting_person(store))
     out.print(Text(f"Added agent {row.username} ({row.name}, {row.role})."))
+    s = settings()
+    if is_shared_install(s):  # the agent's SFTP files folder, which only root can make
+        try:
+            out.print(Text(prepare_sftp_folder(s, row.username)))
+        except OSError as exc:
+            fail(f"Cannot make {row.username}'s files folder: {exc.strerror or exc}.")
 
 
 @agent_app.command("list")
