@@ -34,7 +34,7 @@ from omnitui.config import ChatSettings, EmailSettings, Settings, TelegramSettin
 from omnitui.config import ConfigError as SettingsError
 from omnitui.core import outbox, undo
 from omnitui.core.actions import wake_snoozed
-from omnitui.core.feed import follow_events
+from omnitui.core.feed import FeedFanout, follow_events
 from omnitui.core.reroute import reroute  # sla: chat reply to a visitor who left → email
 from omnitui.core.resolve_settle import SettleState, settle_resolutions
 from omnitui.core.service_levels import ServiceLevels  # sla: due times, breaches (issue 7)
@@ -112,6 +112,7 @@ class Hub:
         self._sending: set[asyncio.Task[None]] = set()
         self._busy: set[str] = set()
         self._service = ServiceLevels(self.settings)  # sla: owned by the service-levels work
+        self._fanout = FeedFanout()  # the channels' view of this hub's one feed follower
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set, then wind down within a few seconds."""
@@ -129,6 +130,7 @@ class Hub:
         tasks = [asyncio.create_task(self._supervise(name, ch), name=f"channel:{name}")
                  for name, ch in self.channels.items()]
         tasks.append(asyncio.create_task(self._deliver(), name="outbox"))
+        tasks.append(asyncio.create_task(self._follow_service_levels(), name="sla"))
         tasks.append(asyncio.create_task(self._follow_feed(), name="feed"))
         tasks.append(asyncio.create_task(self._timers(), name="timers"))
         tasks.append(asyncio.create_task(self._settle_resolves(), name="settle"))
@@ -149,7 +151,7 @@ class Hub:
             self.log.info("hub stopped")
 
     async def _supervise(self, name: str, channel: Channel) -> None:
-        ctx = HubContext(self.settings, self.db, name, channel.kind, self.log)
+        ctx = HubContext(self.settings, self.db, name, channel.kind, self.log, self._fanout)
         delay = RESTART_MIN
         while True:
             await ctx.set_state("starting")
@@ -176,16 +178,24 @@ class Hub:
             delay = min(RESTART_MAX, delay * 2)
 
     async def _follow_feed(self) -> None:
-        """Wake the outbox as soon as any process queues a reply, and keep service levels
-        current. `follow_events` sleeps on inotify between batches: an idle hub costs nothing."""
+        """Wake the outbox as soon as any process queues a reply and hand each batch to the
+        service levels and the channels (`HubContext.follow_feed`). It never waits for the
+        database thread, so a reply is claimed as soon as it is seen. `follow_events` sleeps
+        on inotify between batches: an idle hub costs nothing."""
         async with contextlib.aclosing(follow_events(self.settings.db_path,
                                                      after=self._feed_after)) as batches:
             async for events in batches:
+                self._fanout.publish(events)
                 if any(e.kind == "message_out" for e in events):
                     self._outbox_wake.set()
                 if any(e.kind in ("status", "undo") for e in events):
                     self._settle_wake.set()  # a resolve's window starts, or a reopen was undone
-                # sla: refresh due times / auto-ack / CSAT (core.service_levels)
+
+    async def _follow_service_levels(self) -> None:
+        """sla: refresh due times / auto-ack / CSAT (core.service_levels) after each batch;
+        batches that arrived while the last refresh ran are refreshed as one."""
+        async with contextlib.aclosing(self._fanout.subscribe()) as batches:
+            async for events in batches:
                 await self._service_levels(self._service.on_events, events)
 
     async def _deliver(self) -> None:

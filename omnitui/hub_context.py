@@ -7,7 +7,7 @@ and writes from one process never contend with each other.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from omnitui.channels.base import Inbound
 from omnitui.config import Settings
 from omnitui.core import actions
 from omnitui.core.clock import iso
+from omnitui.core.feed import Event, FeedFanout, follow_events
 from omnitui.core.health import set_channel_state
 from omnitui.core.hours import BusinessHours
 from omnitui.core.ingest import ingest_batch, read_cursor
@@ -49,13 +50,14 @@ class HubContext:
     """Given to one channel; carries its name so every write is attributed to it."""
 
     def __init__(self, settings: Settings, db: Database, channel: str, kind: str,
-                 log: logging.Logger) -> None:
+                 log: logging.Logger, feed: FeedFanout | None = None) -> None:
         self.settings = settings
         self.data_dir: Path = settings.data_dir
         self.db = db
         self.channel = channel
         self.kind = kind
         self._log = log
+        self._feed = feed
         self.hours = BusinessHours.from_config(settings.hours, settings.timezone)
 
     async def ingest(self, batch: Sequence[Inbound], cursor: str | None = None) -> list[int]:
@@ -68,6 +70,13 @@ class HubContext:
         if created:
             self._log.info("%s: stored %d new message(s)", self.channel, created)
         return [r.message_id for r in results]
+
+    def follow_feed(self) -> AsyncIterator[list[Event]]:
+        """The change feed's batches, from the hub's one follower (a context made without a
+        hub follows the feed itself)."""
+        if self._feed is None:
+            return follow_events(self.settings.db_path)
+        return self._feed.subscribe()
 
     def cursor(self) -> str | None:
         return read_cursor(self.db.store, self.channel)

@@ -128,6 +128,36 @@ async def follow_events(db_path: Path, *, after: int | None = None) -> AsyncIter
         feed.close()
 
 
+class FeedFanout:
+    """One follower of the feed, many listeners in the same process.
+
+    Every follower costs a connection, an inotify wake and a query per commit; under a busy
+    chat the hub's parts (outbox and service levels, the chat channel's rating requests and
+    typing marks) would each pay that for the same events. The hub follows once and
+    `publish`es each batch; each listener iterates `subscribe()` and gets, at each step,
+    every event published since its last one (batches that waited are joined), in order.
+    """
+
+    def __init__(self) -> None:
+        self._queues: set[asyncio.Queue[list[Event]]] = set()
+
+    def publish(self, events: list[Event]) -> None:
+        for queue in self._queues:
+            queue.put_nowait(events)
+
+    async def subscribe(self) -> AsyncIterator[list[Event]]:
+        queue: asyncio.Queue[list[Event]] = asyncio.Queue()
+        self._queues.add(queue)
+        try:
+            while True:
+                events = await queue.get()
+                while not queue.empty():  # a slow listener catches up in one step
+                    events = events + queue.get_nowait()
+                yield events
+        finally:
+            self._queues.discard(queue)
+
+
 async def _open_feed(path: Path, after: int | None) -> Feed:
     """Open a `Feed` off the loop; if cancelled meanwhile, close it once it is open."""
     opening = asyncio.ensure_future(asyncio.to_thread(Feed, path, after=after))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -62,12 +62,15 @@ class ResolutionWatcher:
     def learned_conversation(self, conversation_id: int, visitor: str) -> None:
         self._conversations.put(conversation_id, visitor)
 
-    async def run(self) -> None:
-        """Follow the change feed until cancelled; it sleeps on inotify while nothing happens,
-        so a quiet chat channel costs no CPU."""
+    async def run(self, batches: AsyncIterator[list[Event]] | None = None) -> None:
+        """Follow the change feed until cancelled: `batches` (the hub's own follower, see
+        `HubContext.follow_feed`), or a follower of its own; either sleeps on inotify while
+        nothing happens, so a quiet chat channel costs no CPU."""
         from omnitui.core.feed import follow_events
 
-        async with contextlib.aclosing(follow_events(self.db_path)) as batches:
+        if batches is None:
+            batches = follow_events(self.db_path)
+        async with contextlib.aclosing(batches):
             async for events in batches:
                 for event in events:
                     self._on_event(event)

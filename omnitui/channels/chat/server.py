@@ -86,7 +86,9 @@ class ChatChannel:
         self._batcher = Batcher(ctx.ingest, ctx.log)
         servers: list[asyncio.AbstractServer] = []
         batcher = asyncio.create_task(self._batcher.run(), name=f"{self.name}:commit")
-        watcher = asyncio.create_task(self.resolutions.run(), name=f"{self.name}:resolutions")
+        follow = getattr(ctx, "follow_feed", None)  # the hub's one follower, when it has one
+        watcher = asyncio.create_task(self.resolutions.run(follow() if follow else None),
+                                      name=f"{self.name}:resolutions")
         try:
             sock = self._bind_unix()
             servers.append(await asyncio.start_unix_server(
