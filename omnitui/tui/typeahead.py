@@ -18,6 +18,7 @@ before, a moment now); anywhere else it is split back into single keys, each a p
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -98,7 +99,9 @@ class KeyGate:
         self.generation = 0
         self.rounds = 0
         self._mark_path: tuple[Any, Any] = (None, None)  # (widget, screen) the mark travels
-        self._watching = False
+        # The watchdog of a closed gate: an event-loop timer handle, cancelled when the gate
+        # opens (a Textual timer per key cost a task and a wake-up 50 ms after every arrow).
+        self._watch_handle: asyncio.TimerHandle | None = None
 
     @property
     def closed(self) -> bool:
@@ -117,9 +120,8 @@ class KeyGate:
         self.generation += 1
         self.rounds = 0
         self._send_mark(target)
-        if not self._watching:
-            self._watching = True
-            self.app.set_timer(WATCH_EVERY, self._watch)
+        if self._watch_handle is None:
+            self._watch_handle = asyncio.get_running_loop().call_later(WATCH_EVERY, self._watch)
 
     def _send_mark(self, target: Any) -> None:
         self._mark_path = (target, self.app.screen)
@@ -139,6 +141,9 @@ class KeyGate:
 
     def _open(self) -> None:
         self.closed_at = None
+        if self._watch_handle is not None:
+            self._watch_handle.cancel()
+            self._watch_handle = None
         self.app.call_later(self.flush)
 
     def _quiet(self) -> bool:
@@ -156,7 +161,7 @@ class KeyGate:
     def _watch(self) -> None:
         """While the gate is closed: a mark that died with its widget or screen (a dialog
         that closed on the very key) is sent again; past STALE_AFTER the gate opens anyway."""
-        self._watching = False
+        self._watch_handle = None
         if self.closed_at is None:
             return
         if time.monotonic() - self.closed_at >= STALE_AFTER:
@@ -166,8 +171,7 @@ class KeyGate:
         if (widget._closing or widget._closed or not widget.is_attached
                 or screen not in self.app.screen_stack):
             self._send_mark(self.app.focused or self.app.screen)
-        self._watching = True
-        self.app.set_timer(WATCH_EVERY, self._watch)
+        self._watch_handle = asyncio.get_running_loop().call_later(WATCH_EVERY, self._watch)
 
     async def flush(self) -> None:
         """Route the held keys in order until one of them closes the gate again."""

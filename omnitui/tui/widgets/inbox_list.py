@@ -2,7 +2,8 @@
 
 Only visible rows are fetched (pages of PAGE rows through `inbox_page`, a few kept in a small
 LRU) and drawn (`render_line`), so 50,000 conversations cost what 50 do. DataTable & co. would
-hold every row in memory.
+hold every row in memory. An arrow key redraws the two rows the cursor leaves and enters, each
+from a strip kept since that row was last drawn (`_row_strip`): only the cursor's colour changes.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from rich.segment import Segment
+from rich.style import Style
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -23,7 +26,7 @@ from omnitui.store.console_queries import newest_event_id
 from omnitui.store.db import Store
 from omnitui.store.inbox_query import InboxRow, InboxView, inbox_count, inbox_ids, inbox_page
 from omnitui.tui import keymap
-from omnitui.tui.widgets.inbox_row import inbox_row
+from omnitui.tui.widgets.inbox_row import deadline, inbox_row
 
 PAGE = 64
 MAX_PAGES = 8
@@ -55,10 +58,6 @@ class InboxList(ScrollView, can_focus=True):
 
         conversation_id: int
 
-    @dataclass
-    class Highlighted(Message):
-        row: InboxRow | None
-
     class MarksChanged(Message):
         """Conversations were marked or unmarked (the header counts them)."""
 
@@ -70,6 +69,8 @@ class InboxList(ScrollView, can_focus=True):
         self.now = now
         self.count = 0
         self._pages: OrderedDict[int, list[InboxRow]] = OrderedDict()
+        # conversation id → (its row, what else its drawing depends on, the strip drawn)
+        self._strips: dict[int, tuple[InboxRow, tuple[Any, ...], Strip]] = {}
         self.reads = 0  # pages read from the store; tests assert laziness with it
         # Customer id → label of an open suggestion that they are somebody known, read with
         # each page for that page's customers only (one indexed query).
@@ -94,6 +95,7 @@ class InboxList(ScrollView, can_focus=True):
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
         self._pages.clear()
+        self._strips.clear()
         self.suggested.clear()
         self.count = inbox_count(self.store, self.view)
         self.virtual_size = Size(self.size.width, self.count)
@@ -151,24 +153,38 @@ class InboxList(ScrollView, can_focus=True):
         row = self.row_at(index)
         if row is None:
             return Strip.blank(width, base)
-        text = inbox_row(row, self.now(), width, marked=row.id in self.marks,
-                         suggestion=self.suggested.get(row.customer_id))
-        segments = list(text.render(self.app.console))
-        strip = Strip(segments).crop_extend(0, width, base)
+        strip = self._row_strip(row, width, base)
         if index == self.cursor:
             strip = strip.apply_style(self.get_component_rich_style("inbox-list--cursor"))
         else:
             strip = strip.apply_style(base) if base else strip
         return strip.apply_offsets(scroll_x, index)
 
+    def _row_strip(self, row: InboxRow, width: int, base: Style) -> Strip:
+        """The row drawn without the cursor: as last time unless something it shows changed.
+        The key holds every input of `inbox_row` besides the row itself (a reload brings new
+        row objects); a new input to `inbox_row` belongs in it too."""
+        now = self.now()
+        marked = row.id in self.marks
+        suggestion = self.suggested.get(row.customer_id)
+        key = (width, marked, suggestion, deadline(row, now), base)
+        kept = self._strips.get(row.id)
+        if kept is not None and kept[0] is row and kept[1] == key:
+            return kept[2]
+        text = inbox_row(row, now, width, marked=marked, suggestion=suggestion)
+        strip = Strip(list(text.render(self.app.console))).crop_extend(0, width, base)
+        if len(self._strips) >= MAX_PAGES * PAGE:  # (rows scrolled far past)
+            self._strips.clear()
+        self._strips[row.id] = (row, key, strip)
+        return strip
+
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.count)
 
     def watch_cursor(self, old: int, new: int) -> None:
-        self.refresh(Region(0, old - int(self.scroll_y), self.size.width, 1))
-        self.refresh(Region(0, new - int(self.scroll_y), self.size.width, 1))
+        top, width = int(self.scroll_y), self.size.width
+        self.refresh(Region(0, old - top, width, 1), Region(0, new - top, width, 1))
         self.scroll_to_region(Region(0, new, 1, 1), animate=False, force=True)
-        self.post_message(self.Highlighted(self.selected if self.count else None))
 
     # actions --------------------------------------------------------------------------------
     def _move(self, delta: int) -> None:
