@@ -22,6 +22,7 @@ from omnitui.core.health import set_channel_state
 from omnitui.core.hours import BusinessHours
 from omnitui.core.ingest import ingest_batch, read_cursor
 from omnitui.core.outbox import mark_delivered
+from omnitui.core.sent_files import sent_file
 from omnitui.store.db import Store
 
 T = TypeVar("T")
@@ -145,6 +146,12 @@ class HubContext:
 
         await self.db.run(clear_channel, self.db.store, self.channel)
 
+    async def sent_file(self, address: str, message_id: int,
+                        index: int) -> tuple[str, str] | None:
+        """(name, digest) of a file an agent sent this address (core/sent_files.py)."""
+        return await self.db.run(sent_file, self.db.store, self.kind, address, message_id,
+                                 index)
+
     async def last_inbound_at(self, address: str) -> float | None:
         """When this identity last wrote (epoch seconds): the floor for "last seen" after a
         hub restart, when the channel has not seen the visitor itself."""
@@ -181,8 +188,9 @@ def _history(store: Store, kind: str, address: str, limit: int) -> list[dict[str
             entry["client_id"] = r[4].split(":", 1)[1]
         elif r[1] == "outbound":
             entry["agent"] = r[5]  # as in a live `message`
-        if r[0] in files:
-            entry["attachments"] = files[r[0]]
+        if r[0] in files:  # an agent's files carry the id the visitor fetches them by
+            entry["attachments"] = files[r[0]] if r[1] == "inbound" else [
+                {**f, "id": f"{r[0]}-{n}"} for n, f in enumerate(files[r[0]])]
         out.append(entry)
     return out
 

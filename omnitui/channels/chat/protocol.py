@@ -247,10 +247,15 @@ def rate_request(conversation: int) -> bytes:
     return encode({"type": "rate_request", "conversation": str(conversation)})
 
 
-def reply(message_id: int | str, text: str, agent: str, at: str) -> bytes:
-    """An agent's reply; may exceed MAX_LINE for very long replies (check with `fits`)."""
-    return encode({"type": "message", "id": str(message_id), "text": text, "agent": agent,
-                   "at": at})
+def reply(message_id: int | str, text: str, agent: str, at: str,
+          attachments: list[dict[str, Any]] | None = None) -> bytes:
+    """An agent's reply; may exceed MAX_LINE for very long replies (check with `fits`).
+    `attachments`: the files sent with it, `[{id, name, type, size}]` (web/files.py)."""
+    frame: dict[str, Any] = {"type": "message", "id": str(message_id), "text": text,
+                             "agent": agent, "at": at}
+    if attachments:
+        frame["attachments"] = attachments
+    return encode(frame)
 
 
 HISTORY_EXTRAS = ("client_id", "agent", "attachments")  # optional fields of a history entry

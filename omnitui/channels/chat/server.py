@@ -33,6 +33,7 @@ from omnitui.channels.chat.listen import BACKLOG, bind_unix
 from omnitui.channels.chat.presence import OnlineRecord, Presence, find_email, offline_text
 from omnitui.channels.chat.resolutions import ResolutionWatcher
 from omnitui.channels.chat.session import TOO_LONG_LINE, Session, read_lines
+from omnitui.channels.chat.web import files as visitor_files
 from omnitui.channels.chat.web import uploads
 from omnitui.channels.chat.web.gateway import Gateway
 from omnitui.config import ChatSettings, Settings, resolve_secret
@@ -164,7 +165,8 @@ class ChatChannel:
         the visitor left longer than `email_fallback_after` ago: then `Reroute` asks the hub to
         send it by email (the hub keeps this behaviour when no email address is known)."""
         line = p.reply(out.message_id, out.text, out.agent_name,
-                       out.created_at.isoformat(timespec="seconds").replace("+00:00", "Z"))
+                       out.created_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                       visitor_files.describe(out.message_id, out.attachments))
         if not p.fits(line):
             raise PermanentError("The reply is longer than one chat line allows (64 KiB); "
                                  "shorten it or send it by email.")

@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 
 from omnitui.channels.chat import protocol as p
 from omnitui.channels.chat.limits import RateLimiter
+from omnitui.channels.chat.web import files as visitor_files
 from omnitui.channels.chat.web import tokens, uploads
 from omnitui.channels.chat.web.addresses import AddressLimits, client_address
 from omnitui.channels.chat.web.websession import (
@@ -29,6 +30,7 @@ from omnitui.channels.chat.web.websession import (
     CLOSE_TOO_MANY,
     WebSession,
 )
+from omnitui.store.files import blob_path
 
 if TYPE_CHECKING:
     from omnitui.channels.chat.server import ChatChannel
@@ -89,6 +91,7 @@ class Gateway:
         app.router.add_get("/chat/config", self.config)
         app.router.add_post("/chat/session", self.new_session)
         app.router.add_post("/chat/upload", self.upload)
+        app.router.add_get("/chat/file/{file_id}", self.file)
         app.router.add_get("/chat/ws", self.websocket)
         app.router.add_route("OPTIONS", "/chat/{tail:.*}", self.preflight)
         if STATIC_DIR.is_dir():
@@ -234,6 +237,31 @@ class Gateway:
             status = {"too_long": 413, "bad_type": 415}.get(exc.code, 400)
             return _error(status, exc.code, exc.message)
         return web.json_response(result, status=201)
+
+    async def file(self, request: web.Request) -> web.Response:
+        """A file an agent sent this visitor (web/files.py). No origin check: the token is
+        the credential, and CORS keeps other pages from reading the answer anyway."""
+        if not self.limits.allow_request(self._address(request)):
+            return _error(429, p.RATE_LIMITED, "Too many requests; try again in a minute.",
+                          **{"Retry-After": "60"})
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+        if not tokens.well_formed(token):
+            return _error(401, p.AUTH, "The chat session is missing or not valid; reload.")
+        assert token is not None
+        ctx = self.channel.context
+        if ctx is None:
+            return _error(503, "unavailable", "The chat is starting; try again in a moment.")
+        ref = visitor_files.parse_id(request.match_info["file_id"])
+        found = await ctx.sent_file(tokens.visitor_of(token), *ref) if ref else None
+        data = None
+        if found is not None:
+            path = blob_path(self.channel.settings.attachments_dir, found[1])
+            with contextlib.suppress(OSError):
+                data = await asyncio.to_thread(path.read_bytes)
+        if found is None or data is None:
+            return _error(404, "not_found", "There is no such file.")
+        return web.Response(body=data, headers=visitor_files.download_headers(found[0]))
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         """Refusals open and close at once with a code, since a browser cannot read the

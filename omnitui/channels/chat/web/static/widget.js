@@ -474,6 +474,22 @@
 
   // --- the conversation --------------------------------------------------------------------
 
+  function download(file, button) {
+    fetch(ROOT + "file/" + encodeURIComponent(file.id), { credentials: "omit",
+      headers: { Authorization: "Bearer " + state.token } }).then(function (r) {
+      if (!r.ok) throw new Error(String(r.status));
+      return r.blob();
+    }).then(function (blob) {
+      var url = URL.createObjectURL(blob);
+      var link = el("a", null, { href: url, download: clean(file.name), hidden: "" });
+      ui.log.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+      button.removeAttribute("aria-invalid");
+    }).catch(function () { button.setAttribute("aria-invalid", "true"); });
+  }
+
   function addMessage(key, from, text, at, who, files, status) {
     if (shown[key]) return shown[key];
     var item = el("div", "oc-msg oc-from-" + from);
@@ -487,8 +503,14 @@
       files.forEach(function (file) {
         var li = el("li", "oc-file-item");
         li.appendChild(icon(CLIP_ICON));
-        li.appendChild(el("span", null, { dir: "auto" },
-          file.name + (file.size ? " (" + size(file.size) + ")" : "")));
+        var label = file.name + (file.size ? " (" + size(file.size) + ")" : "");
+        if (file.id) {  // a file the shop sent: fetched with this visitor's token only
+          var get = el("button", "oc-file-get", { type: "button", dir: "auto" }, label);
+          get.addEventListener("click", function () { download(file, get); });
+          li.appendChild(get);
+        } else {
+          li.appendChild(el("span", null, { dir: "auto" }, label));
+        }
         list.appendChild(li);
       });
       item.appendChild(list);
