@@ -147,9 +147,7 @@ def candidates_for(conn: sqlite3.Connection, family: set[int],
     """Customers outside `family` that some of `evidence` points at (names already verified)."""
     found: set[int] = set()
     for name in {k.detail for k in evidence if k.kind == KIND_NAME and k.detail}:
-        namesakes = _same_name(conn, name) - family
-        if len(_survivors(conn, namesakes)) <= SHARED_BY_MANY:
-            found |= namesakes
+        found |= _same_name(conn, name, family)
     for key in evidence:
         if key.kind in (KIND_PHONE, KIND_LOCAL):
             rows = conn.execute("SELECT DISTINCT customer_id FROM match_key WHERE kind = ?"
@@ -169,14 +167,26 @@ def candidates_for(conn: sqlite3.Connection, family: set[int],
     return found
 
 
-def _same_name(conn: sqlite3.Connection, name: str) -> set[int]:
-    """Customers whose name matches `name` (folded): one indexed lookup per pair of words, so
-    only names that share the starts of two words are compared, however common the first name."""
-    rows: set[tuple[int, str]] = set()
+def _same_name(conn: sqlite3.Connection, name: str, family: set[int]) -> set[int]:
+    """Customers outside `family` whose name matches `name` (folded); empty when more than
+    `SHARED_BY_MANY` do (a common name is nobody's in particular). One indexed lookup per pair
+    of words, so only names sharing the starts of two words are compared."""
+    verdicts: dict[str, bool] = {}
+    found: set[int] = set()
     for key in pair_keys([w for w in name.split() if len(w) >= 2]):
-        rows.update(conn.execute("SELECT customer_id, detail FROM match_key WHERE kind = 'name'"
-                                 " AND key = ? LIMIT ?", (key, NAME_ROWS)))
-    return {customer_id for customer_id, detail in rows if names_match(name, detail)}
+        for customer_id, detail in conn.execute(
+                "SELECT customer_id, detail FROM match_key WHERE kind = 'name' AND key = ?"
+                " LIMIT ?", (key, NAME_ROWS)):
+            if customer_id in family or customer_id in found:
+                continue
+            verdict = verdicts.get(detail)
+            if verdict is None:
+                verdict = verdicts[detail] = names_match(name, detail)
+            if verdict:
+                found.add(customer_id)
+                if len(found) > SHARED_BY_MANY and len(_survivors(conn, found)) > SHARED_BY_MANY:
+                    return set()
+    return found
 
 
 def pair_reasons(conn: sqlite3.Connection, ours: set[int], theirs: set[int]) -> list[Reason]:

@@ -186,3 +186,13 @@ def test_the_upgrade_gives_existing_customers_their_keys(tmp_path: Any) -> None:
     put(store, mail("m1", "a.k@example.org", "order 4412, tel. +48600123456", "Anna Kowalska"))
     assert labels(store) == ["probably Anna Kowalska: same name, same phone, order 4412"]
     store.close()
+
+
+def test_a_name_many_customers_share_counts_only_beside_other_evidence(store: Store) -> None:
+    for n in range(4):
+        put(store, telegram(f"{n}", f"55{n}", f"order 441{n}?", "Anna Nowak"))
+    new = put(store, mail("m1", "a.nowak@example.org", "hello", "Anna Nowak"))
+    assert open_suggestions(store, new) == []
+    put(store, mail("m2", "a.nowak@example.org", "about order 4412"))
+    assert [suggestion_label(s) for s in open_suggestions(store, new)] == [
+        "probably Anna Nowak: same name, order 4412"]
