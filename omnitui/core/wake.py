@@ -32,6 +32,15 @@ _HEADER = struct.Struct("iIII")
 RECHECK_DELAYS = (0.0, 0.005, 0.03, 0.1)
 
 
+def _libc() -> ctypes.CDLL:
+    """The C library by its usual name first: `ctypes.util.find_library` runs `ldconfig -p` in
+    a subprocess (a fork of the console while it draws its first screen)."""
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
 class DirWatch:
     """`wait(timeout)` returns True when a file named `prefix*` in `directory` changed."""
 
@@ -39,7 +48,7 @@ class DirWatch:
         self.prefix = prefix.encode()
         self.fd: int | None = None
         try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc = _libc()
             fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
             if fd < 0:
                 return

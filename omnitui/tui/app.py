@@ -156,7 +156,14 @@ class OmniConsole(App[None]):
         self.set_timer(0.3, self._warm_up)
         if self.feed_interval is None:
             return  # no live updates (snapshot tests)
-        self.feed = Feed(self.settings.db_path)
+        self.feed = Feed(self.settings.db_path)  # from here on, no event is missed
+        self.call_after_refresh(self._start_feed_thread)
+
+    def _start_feed_thread(self) -> None:
+        """The feed thread starts once the first screen is painted: its inotify watch (and
+        the thread's own start) are no part of what the agent waits for."""
+        if self._shut_down or self.feed is None:
+            return
         self._feed_thread = threading.Thread(target=self._follow_feed, name="omnitui-feed",
                                              daemon=True)
         self._feed_thread.start()
@@ -226,7 +233,7 @@ class OmniConsole(App[None]):
         """The feed thread: sleeps until the database directory changes (inotify), or polls
         every `feed_interval` where that is unavailable; the app wakes only for events."""
         watch = DirWatch(self.settings.db_path.parent, self.settings.db_path.name)
-        rechecks: list[float] = []
+        rechecks: list[float] = [0.0]  # look at once: events may have come before the watch
         try:
             while not self._feed_stop.is_set():
                 if watch.active:
