@@ -5,6 +5,8 @@ phone numbers written without a country code belong to. Kept beside config.py, w
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import Any
 
 from omnitui.core.recognition_options import RecognitionSettings
@@ -26,10 +28,17 @@ def parse_recognition(table: Any, where: str) -> RecognitionSettings:
         if not isinstance(region, str):
             raise ValueError(f"'recognition.phone_region' in {where} must be a string such as "
                              "\"PL\".")
-        from phonenumbers import SUPPORTED_REGIONS
-
-        if region.upper() not in SUPPORTED_REGIONS:
+        if not _known_region(region.upper()):
             raise ValueError(f"'recognition.phone_region' in {where} must be a two-letter "
                              f"country code such as \"PL\", not {region!r}.")
         region = region.upper()
     return RecognitionSettings(suggestions=suggestions, phone_region=region)
+
+
+def _known_region(code: str) -> bool:
+    """Whether phonenumbers has metadata for this region, asked of its files rather than by
+    importing it (that takes tens of milliseconds, and every console start reads the config)."""
+    spec = importlib.util.find_spec("phonenumbers")
+    if spec is None or spec.origin is None or not (len(code) == 2 and code.isalpha()):
+        return False
+    return (Path(spec.origin).parent / "data" / f"region_{code}.py").exists()
