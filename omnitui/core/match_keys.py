@@ -11,9 +11,11 @@ then each word is folded so that spellings of one name meet:
 - Russian-style surname endings become the Polish/Czech ones they are written as in Latin letters:
   -skaya/-skaia → -ska, -tskaya/-ckaya → -cka, -skiy/-skii/-skij/-sky → -ski, -tskiy/-tsky → -cki
   (the feminine and masculine forms stay apart: Kowalska is not Kowalski);
-- sz → sh; cz, ch and kh → h; ts → c; w → v; j and y → i; ci → c; a doubled letter → one.
-So "Анна Ковальская", "Anna Kowalska" and "anna kowalska" all become "ana kovalska", and
-"Войцеховская" and "Wojciechowska" both "voicehovska".
+- sch, sz and sh → s; zh → z; cz, ch and kh → h; ts → c; w → v; j and y → i; ci → c; ie → e;
+  a doubled letter → one.
+So "Анна Ковальская", "Anna Kowalska" and "anna kowalska" all become "ana kovalska",
+"Войцеховская" and "Wojciechowska" both "voicehovska", "Вишневская" and "Wiśniewska" both
+"visnevska".
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ _ENDINGS = (
     ("tskiy", "cki"), ("tskii", "cki"), ("tsky", "cki"),
     ("skiy", "ski"), ("skii", "ski"), ("skij", "ski"), ("sky", "ski"),
 )
-_LETTERS = (("sch", "sh"), ("sz", "sh"), ("cz", "ch"), ("kh", "h"), ("ch", "h"), ("ts", "c"),
-            ("w", "v"), ("j", "i"), ("y", "i"), ("ci", "c"))
+_LETTERS = (("sch", "s"), ("sz", "s"), ("sh", "s"), ("zh", "z"), ("cz", "ch"), ("kh", "h"),
+            ("ch", "h"), ("ts", "c"), ("w", "v"), ("j", "i"), ("y", "i"), ("ci", "c"), ("ie", "e"))
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _DOUBLE = re.compile(r"(.)\1+")
 

@@ -33,6 +33,8 @@ NAMES = [
     ("Войцеховская Анна", "Anna Wojciechowska", True),
     ("Ольга Петрова", "Olga Petrova", True),
     ("Михаил Качмарек", "Michał Kaczmarek", True),
+    ("Сергей Вишневская", "Sergei Wiśniewska", True),
+    ("Zhanna Shevchenko", "Жанна Шевченко", True),
     ("Anna Kowalska", "Anna Nowak", False),  # another Anna
     ("Anna Kowalska", "Anna", False),  # a common first name alone
     ("Anna", "Anna", False),
