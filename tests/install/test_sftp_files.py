@@ -8,6 +8,7 @@ the ForceCommand still runs the console, whatever the client asks for.
 
 from __future__ import annotations
 
+import pwd
 import shutil
 import socket
 import sqlite3
@@ -21,7 +22,7 @@ import pytest
 
 from omnitui.tui.screens.file_actions import folder_files
 from tests.tui.tmux import Tmux
-from tests.unix_users import CHECKOUT, SUFFIX, ServerInstall, need_root, run_as
+from tests.unix_users import CHECKOUT, SUFFIX, ServerInstall, make_user, need_root, run_as
 
 SSHD = "/usr/sbin/sshd"
 pytestmark = pytest.mark.skipif(
@@ -234,5 +235,38 @@ def test_the_console_login_still_runs_the_console(sshd: Sshd) -> None:
     try:
         pane = tmux.wait("Needs reply", timeout=60)
         assert "hub not running: replies are queued" in pane  # a shared install's console
+        # The file uploaded over SFTP (first test) is in the console's attach list.
+        tmux.keys("2")
+        tmux.wait("sftp-v")
+        tmux.keys("Enter")
+        tmux.wait("r reply")
+        tmux.keys("r")
+        tmux.type("From the console")
+        tmux.keys("C-t")
+        tmux.wait("Offer ü 4412.pdf")
+        tmux.type("second.bin")  # a bare name is taken from the files folder
+        tmux.keys("Enter")
+        tmux.wait("📎 1 file:")
+        tmux.keys("C-j")
+        tmux.wait("Reply queued")
     finally:
         tmux.kill()
+    db = sqlite3.connect(f"file:{install.data_dir / 'omnitui.db'}?mode=ro", uri=True)
+    names = db.execute("SELECT a.filename FROM attachment a JOIN message m ON m.id = "
+                       "a.message_id WHERE m.text LIKE 'From the console%'").fetchall()
+    db.close()
+    assert names == [("second.bin",)]
+
+
+def test_agent_add_as_root_makes_the_new_agents_files_folder(sshd: Sshd) -> None:
+    install = sshd.install
+    bea = make_user("bea", groups=[install.group])
+    done = subprocess.run([install.bin, "agent", "add", bea],
+                          env={"OMNITUI_CONFIG": str(sshd.config), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    folder = sshd.folder.parent.parent / bea / "files"
+    assert f"{bea}'s files folder is {folder} (SFTP: files/)." in done.stdout
+    assert (folder.parent.stat().st_uid, folder.parent.stat().st_mode & 0o777) == (0, 0o755)
+    assert (folder.stat().st_uid, folder.stat().st_mode & 0o777) == (pwd.getpwnam(bea).pw_uid,
+                                                                     0o700)
