@@ -260,25 +260,6 @@ class ConversationActions:
             self.composer.insert(text)
             self.action_reply()
 
-    def action_attach(self) -> None:
-        from omnitui.tui.dialogs.text_prompt import TextPrompt
-
-        def typed(text: str | None) -> None:
-            if text is None:
-                return
-            if not text.strip():
-                self.attachments.clear()
-            else:
-                path = Path(text.strip()).expanduser()
-                if not path.is_file():
-                    self.app.notify(f"There is no file {path}.", severity="error", markup=False)
-                    return
-                self.attachments.append(path)
-            self._show_composer_label()
-
-        self._ask(TextPrompt("Attach a file: path on this machine",
-                             hint="An empty path removes attachments."), typed)
-
 def snooze_choices(now: datetime) -> list[tuple[str, Any]]:
     """The snooze dialog's options (one conversation or many): "reply", a time, or "ask"."""
     tomorrow = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
