@@ -130,3 +130,15 @@ async def test_attaching_from_the_files_folder_and_sending(
         assert row[:2] == ("invoice 4412.pdf", 9 + len(ALL_BYTES))
         assert row[2].startswith("Here it is")
         assert "📎 invoice 4412.pdf" in screen.timeline.plain()
+        # Attached, then taken off again from the same list.
+        await pilot.press("r", "ctrl+t")
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert screen.attachments == [mine / "invoice 4412.pdf"] and attached.display
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert "Remove the attached files" in screen_text(app)
+        await pilot.press("down", "end", "enter")
+        await pilot.pause()
+        assert screen.attachments == [] and not attached.display
