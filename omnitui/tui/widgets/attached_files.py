@@ -34,10 +34,6 @@ class AttachedFiles(Static):
         self.update(out)
         self.display = True
 
-    def names(self) -> list[str]:
-        """What the line shows, as plain text (tests read it)."""
-        return [str(self.renderable)]
-
 
 def _size(path: Path) -> str:
     try:
