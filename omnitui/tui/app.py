@@ -34,7 +34,7 @@ from omnitui.store.console_queries import schema_is_current
 from omnitui.store.db import Store, StoreError
 from omnitui.tui import keymap, rtl
 from omnitui.tui.commands import ConsoleCommands
-from omnitui.tui.typeahead import KeyGate, KeySettled, TypedText
+from omnitui.tui.typeahead import KeyGate, KeySettled, TypedText, keys_reach_app
 
 T = TypeVar("T")
 FEED_INTERVAL = 0.05  # feed polls where inotify is missing (≤50 ms lag, ~0.4 % of a core idle)
@@ -125,6 +125,8 @@ class OmniConsole(App[None]):
                 await self.key_gate.flush()
             return
         await super().on_event(event)
+        if isinstance(event, events.Key):  # back from the widgets, its binding run
+            await self.key_gate.returned(event)
 
     async def route_key(self, event: events.Key | events.Paste) -> None:
         """Textual's own routing (priority bindings, then the focused widget), closing the
@@ -133,7 +135,8 @@ class OmniConsole(App[None]):
         gate = isinstance(event, events.Key) and self.key_gate.needs_gate(event)
         await super().on_event(event)
         if gate:
-            self.key_gate.close(target)
+            own_mark = event.is_forwarded and keys_reach_app(target)  # (not a priority key)
+            self.key_gate.close(target, event if own_mark else None)  # type: ignore[arg-type]
 
     def on_key_settled(self, message: KeySettled) -> None:
         message.stop()

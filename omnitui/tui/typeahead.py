@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from textual import events
+from textual import events, messages
 from textual.message import Message
 
 if TYPE_CHECKING:
@@ -74,6 +74,17 @@ class KeySettled(Message, bubble=True):
         self.generation = generation
 
 
+def keys_reach_app(target: Widget | Screen[object]) -> bool:
+    """Whether every key forwarded to `target` comes back up to the app's bindings: the
+    target and each node above it declare `KEYS_REACH_APP` (no key handler of their own)."""
+    node: Any = target
+    while node is not None and node.parent is not None:  # (up to the app, the root)
+        if not getattr(type(node), "KEYS_REACH_APP", False):
+            return False
+        node = node.parent
+    return True
+
+
 def takes_text(widget: Widget | None) -> bool:
     """A widget that turns printable keys into text of its own: a Textual TextArea (unless
     read-only) or Input, told by class so that the inbox starts without importing them."""
@@ -102,6 +113,7 @@ class KeyGate:
         # The watchdog of a closed gate: an event-loop timer handle, cancelled when the gate
         # opens (a Textual timer per key cost a task and a wake-up 50 ms after every arrow).
         self._watch_handle: asyncio.TimerHandle | None = None
+        self._awaited: events.Key | None = None  # a key that is its own mark (`close`)
 
     @property
     def closed(self) -> bool:
@@ -114,12 +126,19 @@ class KeyGate:
         """Whether this key may start a command (then the keys after it must wait)."""
         return not (takes_text(self.app.focused) and event.is_printable)
 
-    def close(self, target: Widget | Screen[object]) -> None:
-        """Hold what follows until the key just routed to `target` has settled."""
+    def close(self, target: Widget | Screen[object], key: events.Key | None = None) -> None:
+        """Hold what follows until the key just routed to `target` has settled. With `key`
+        (forwarded to a target that hands every key on, see `keys_reach_app`), no mark is
+        sent: the key's own return to the app is the mark (`returned`), three queue trips
+        fewer ahead of the frame that shows the key's effect."""
         self.closed_at = time.monotonic()
         self.generation += 1
         self.rounds = 0
-        self._send_mark(target)
+        self._awaited = key
+        if key is None:
+            self._send_mark(target)
+        else:
+            self._mark_path = (target, self.app.screen)
         if self._watch_handle is None:
             self._watch_handle = asyncio.get_running_loop().call_later(WATCH_EVERY, self._watch)
 
@@ -139,21 +158,39 @@ class KeyGate:
         self.rounds += 1
         self._send_mark(self.app.focused or self.app.screen)
 
-    def _open(self) -> None:
+    async def returned(self, key: events.Key) -> None:
+        """A forwarded key came back up to the app, its binding run: when the gate waits for
+        this key, it settles as a mark would (`settled`), repaint prompts aside."""
+        if key is not self._awaited or not self.closed:
+            return
+        self._awaited = None
+        if self._quiet(ignore=messages.Prompt):
+            self._open(flush=False)
+            await self.flush()
+            return
+        self.rounds += 1
+        self._send_mark(self.app.focused or self.app.screen)
+
+    def _open(self, flush: bool = True) -> None:
         self.closed_at = None
+        self._awaited = None
         if self._watch_handle is not None:
             self._watch_handle.cancel()
             self._watch_handle = None
-        self.app.call_later(self.flush)
+        if flush:
+            self.app.call_later(self.flush)
 
-    def _quiet(self) -> bool:
-        """The screen on top is mounted and nothing waits in the queues between it and focus."""
+    def _quiet(self, ignore: type[Message] | None = None) -> bool:
+        """The screen on top is mounted and nothing waits in the queues between it and focus
+        (but messages of the type `ignore`)."""
         screen = self.app.screen
         if not screen.is_mounted:
             return False
         node: Any = self.app.focused or screen
         while node is not None and node is not self.app:
-            if not node._message_queue.empty():
+            queue = node._message_queue
+            if not queue.empty() and (ignore is None or not all(  # (unknown queue: not quiet)
+                    isinstance(message, ignore) for message in getattr(queue, "values", [None]))):
                 return False
             node = node.parent
         return True
@@ -168,8 +205,9 @@ class KeyGate:
             self._open()
             return
         widget, screen = self._mark_path
-        if (widget._closing or widget._closed or not widget.is_attached
-                or screen not in self.app.screen_stack):
+        if (self._awaited is not None or widget._closing or widget._closed
+                or not widget.is_attached or screen not in self.app.screen_stack):
+            self._awaited = None  # (a key not back by now: a mark settles it instead)
             self._send_mark(self.app.focused or self.app.screen)
         self._watch_handle = asyncio.get_running_loop().call_later(WATCH_EVERY, self._watch)
 

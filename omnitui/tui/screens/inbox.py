@@ -41,6 +41,7 @@ class InboxScreen(InboxBulk, ComposeActions, Screen[None]):
 
     SCOPES = ("inbox",)
     BINDINGS = [b for b in keymap.bindings("inbox") if b.action not in LIST_ACTIONS]
+    KEYS_REACH_APP = True  # no key handler of its own (see typeahead.keys_reach_app)
     DEFAULT_CSS = "#inbox-views { height: 1; background: $boost; }"
     _suspended = False  # set once another screen has covered this one
 

@@ -39,6 +39,7 @@ class InboxList(ScrollView, can_focus=True):
     """Conversations of one `InboxView`, most urgent first, some of them marked."""
 
     BINDINGS = [b for b in keymap.bindings("inbox") if b.action in LIST_ACTIONS]
+    KEYS_REACH_APP = True  # no key handler of its own (see typeahead.keys_reach_app)
     COMPONENT_CLASSES = {"inbox-list--cursor", "inbox-list--empty"}
 
     DEFAULT_CSS = """
