@@ -207,13 +207,13 @@ def run_starts(db: Path, small: Path | None, agent: str, starts_n: int) -> None:
             if round_no:  # the first round only fills the bytecode and page caches
                 walls[label].append(ms)
                 cpus[label].append(cpu)
-    print(f"{'cold start to first painted inbox':<36} median of {starts_n}, ratio to empty")
-    print(f"  {'':<34} {'wall':>8}    {'ratio':>6}  {'CPU':>8}    {'ratio':>6}")
+    print(f"cold start to first painted inbox, median of {starts_n}, ratio to the empty app")
+    print(f"  {'':<52} {'wall':>8}    {'ratio':>6}  {'CPU':>8}    {'ratio':>6}")
     empty_wall = statistics.median(walls["empty textual app"])
     empty_cpu = statistics.median(cpus["empty textual app"])
     for label in kinds:
         ms, cpu = statistics.median(walls[label]), statistics.median(cpus[label])
-        print(f"  {label:<34} {ms:8.0f} ms {ms / empty_wall:6.2f}x {cpu:8.0f} ms "
+        print(f"  {label:<52} {ms:8.0f} ms {ms / empty_wall:6.2f}x {cpu:8.0f} ms "
               f"{cpu / empty_cpu:6.2f}x")
     if small:
         big, little = f"console, {size(db)}", f"console, {size(small)}"
