@@ -40,9 +40,9 @@ def toasts(app: OmniConsole) -> list[str]:
 
 def test_suggestion_and_identity_keys_are_in_the_registry_and_palette() -> None:
     specs = {s.id: s for s in keymap.REGISTRY if s.palette}
-    for binding_id, key in (("conversation.merge_suggested", "s"),
-                            ("conversation.dismiss_suggestion", "D"),
-                            ("conversation.add_identity", "I")):
+    for binding_id, key in (("conversation.suggestion", "s"),
+                            ("conversation.not_them", "D"),
+                            ("conversation.identity", "I")):
         assert specs[binding_id].keys == key
         assert hasattr(ConversationScreen, f"action_{specs[binding_id].action}")
 

@@ -113,6 +113,6 @@ class RecognitionActions:
         found = self.app.attempt(open_suggestions, self.store, customer_id) or []
         if not found:
             return [], ""
-        keys = (f"{self._key('conversation.merge_suggested')} merge · "  # type: ignore[attr-defined]
-                f"{self._key('conversation.dismiss_suggestion')} not them")  # type: ignore[attr-defined]
+        keys = (f"{self._key('conversation.suggestion')} merge · "  # type: ignore[attr-defined]
+                f"{self._key('conversation.not_them')} not them")  # type: ignore[attr-defined]
         return [suggestion_label(s) for s in found], keys
