@@ -267,6 +267,12 @@ async def test_tcp_on_loopback_needs_the_token(short_dir: Path,
                              token_env="OMNITUI_CHAT_TOKEN_TEST")
     hub = await InProcessHub(settings).start()
     try:
+        for _ in range(250):  # the TCP listener opens just after the Unix socket
+            with contextlib.suppress(ConnectionRefusedError):
+                _, probe_writer = await asyncio.open_connection("127.0.0.1", port)
+                probe_writer.close()
+                break
+            await asyncio.sleep(0.02)
         bad = await ChatClient.connect(tcp=f"127.0.0.1:{port}")
         with pytest.raises(ChatError) as caught:
             await bad.hello("tcp-visitor", token="wrong")
