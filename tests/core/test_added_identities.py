@@ -116,7 +116,7 @@ def test_a_logged_call_keeps_the_callers_number_as_written(store: Store, ann: Ag
 
 
 def test_a_call_from_somebody_elses_number_logs_nothing(store: Store, ann: AgentRow) -> None:
-    customer, conversation = anna(store)
+    _, conversation = anna(store)
     olga = ingest(store, Inbound(channel="mail", kind="email", external_id="m1",
                                  address="olga@example.org", text="hi",
                                  display_name="Olga Petrova")).customer_id

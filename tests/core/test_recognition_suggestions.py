@@ -69,7 +69,7 @@ def test_a_new_address_with_the_same_name_and_order_is_suggested_with_both_reaso
 
 
 NEAR_MISSES = [
-    ("another Anna", "Anna Nowak", "Where is order 4412?"),
+    ("another Anna", "Anna Nowak", "Hello"),
     ("a common first name alone", "Anna", "Hello"),
     ("a different order number", "Marta Zielińska", "Where is order 4413?"),
     ("the husband", "Jan Kowalski", "Hello"),
@@ -80,11 +80,8 @@ NEAR_MISSES = [
 @pytest.mark.parametrize(("why", "name", "text"), NEAR_MISSES)
 def test_near_misses_suggest_nothing(store: Store, why: str, name: str, text: str) -> None:
     put(store, telegram("1", "5512", "Hi, my order 4412 has not arrived", "Anna Kowalska"))
-    put(store, mail("m1", "someone@example.org", text, name if why != "another Anna" else name))
-    if why == "another Anna":  # the order number alone would be a reason: leave it out here
-        assert labels(store) == ["probably Anna Kowalska: order 4412"]
-    else:
-        assert labels(store) == [], why
+    put(store, mail("m1", "someone@example.org", text, name))
+    assert labels(store) == [], why
 
 
 def test_the_same_phone_in_another_format_and_the_same_local_part(store: Store) -> None:
