@@ -18,12 +18,14 @@ EVENT = "chat_presence"
 def set_online(store: Store, channel: str, visitor: str, online: bool) -> None:
     with store.write(f"channel:{channel}") as tx:
         if online:
-            tx.execute("INSERT INTO chat_presence (channel, visitor, since) VALUES (?, ?, ?) "
-                       "ON CONFLICT(channel, visitor) DO NOTHING", (channel, visitor, tx.now))
+            cur = tx.execute("INSERT INTO chat_presence (channel, visitor, since) VALUES "
+                             "(?, ?, ?) ON CONFLICT(channel, visitor) DO NOTHING",
+                             (channel, visitor, tx.now))
         else:
-            tx.execute("DELETE FROM chat_presence WHERE channel = ? AND visitor = ?",
-                       (channel, visitor))
-        tx.event(EVENT, visitor=visitor, online=online)
+            cur = tx.execute("DELETE FROM chat_presence WHERE channel = ? AND visitor = ?",
+                             (channel, visitor))
+        if cur.rowcount:
+            tx.event(EVENT, visitor=visitor, online=online)
 
 
 def clear_channel(store: Store, channel: str) -> int:

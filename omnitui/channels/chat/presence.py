@@ -81,17 +81,24 @@ class OnlineRecord:
     """Tells the store which visitors are connected (core/chat_presence.py), so a console or the
     CLI can start a chat conversation only with a visitor who is online. A visitor's arrival
     and departure are written in the background, in order (the hub's one database thread):
-    nobody's hello waits for it, and a store fault never costs a visitor their chat."""
+    nobody's hello waits for it, and a store fault never costs a visitor their chat. Marks made
+    before the write runs fold into one, and a visitor already recorded so is not written again
+    (a client repeating hello on one connection costs nothing)."""
 
     def __init__(self) -> None:
         self._pending: set[asyncio.Future[None]] = set()
+        self._wanted: dict[str, bool] = {}  # the latest mark per visitor, not yet written
+        self._online: set[str] = set()  # visitors recorded online (or being recorded)
 
     def mark(self, ctx: Any, visitor: str, online: bool) -> None:
         if ctx is None or not hasattr(ctx, "visitor_online"):
             return
-        task = asyncio.ensure_future(self._write(ctx, visitor, online))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        first = visitor not in self._wanted
+        self._wanted[visitor] = online
+        if first:
+            task = asyncio.ensure_future(self._write(ctx, visitor))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
 
     async def clear(self, ctx: Any) -> None:
         """The channel starts or stops: nobody is connected."""
@@ -99,14 +106,20 @@ class OnlineRecord:
             return
         if self._pending:  # arrivals written after this would outlive the channel
             await asyncio.wait(list(self._pending), timeout=2.0)
+        self._online.clear()
         try:
             await asyncio.shield(ctx.clear_visitors())
         except Exception as exc:
             ctx.log(f"could not record that no visitor is online: {exc}")
 
-    @staticmethod
-    async def _write(ctx: Any, visitor: str, online: bool) -> None:
+    async def _write(self, ctx: Any, visitor: str) -> None:
+        online = self._wanted.pop(visitor)
+        if online == (visitor in self._online):
+            return  # the store says so already
+        # Noted before the write, so a departure marked meanwhile is written after it.
+        (self._online.add if online else self._online.discard)(visitor)
         try:
             await ctx.visitor_online(visitor, online)
         except Exception as exc:
+            (self._online.discard if online else self._online.add)(visitor)
             ctx.log(f"could not record whether a visitor is online: {exc}")
