@@ -4,10 +4,11 @@ Runs the real console (`omnitui.tui.app.make_app`, hub off: the hub's cost is me
 chat benchmarks) in a pty at 80×24 against a store made by bench/make_big_store.py, and an
 empty Textual app in the same run as the start-up baseline.
 
-    python bench/make_big_store.py --out /tmp/cb/big/omnitui.db
-    python bench/make_big_store.py --out /tmp/cb/small/omnitui.db --messages 1000 \
+    python bench/make_big_store.py --out bench/out/big/omnitui.db
+    python bench/make_big_store.py --out bench/out/small/omnitui.db --messages 1000 \
         --conversations 1000 --customers 500 --long-every 0
-    python bench/console_pty.py --db /tmp/cb/big/omnitui.db --small /tmp/cb/small/omnitui.db
+    python bench/console_pty.py --db bench/out/big/omnitui.db --small bench/out/small/omnitui.db
+    python bench/console_pty.py ... --only starts      # or --only arrows: those figures alone
 
 The keys are measured on the default view (Needs reply of agent1, a few thousand waiting
 conversations at a million messages, with the header's four counts); the next-waiting key
