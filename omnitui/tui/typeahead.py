@@ -8,6 +8,9 @@ that might be a command (any key outside a text box, and any non-printing key in
 closes a gate; the keys after it are held, in order, until that key has travelled through the
 widgets, its action has run and any screen it opened is mounted with its focus set. Then the held
 keys are routed one by one as if they arrived now: into the new dialog, or as the next command.
+"Settled" is seen by a mark message sent after the key through the same queues; a key routed to
+a widget that hands every key on (the inbox list) needs none: its own return to the app is the
+mark, so the gate adds nothing between an arrow key and the frame that shows it.
 
 Letters typed into a text box pass straight through (the box's queue keeps their order). The
 terminal driver also hands over a run of printable keys read at once (a fast typist, a paste
