@@ -49,9 +49,10 @@ def reply_to_mail_and_bot(config: Path) -> None:
 
 
 def sent(settings: Settings) -> list[tuple]:
-    """The channels of the two replies that reached 'sent'."""
-    return rows(settings, "SELECT channel FROM message WHERE text IN (?, ?) AND "
-                "delivery_state = 'sent' ORDER BY channel", (MAIL_REPLY, BOT_REPLY))
+    """The channels of the two replies that reached 'sent' (the email one signed below)."""
+    return rows(settings, "SELECT channel FROM message WHERE (text = ? OR text LIKE ? || "
+                "char(10) || '%') AND delivery_state = 'sent' ORDER BY channel",
+                (BOT_REPLY, MAIL_REPLY))
 
 
 def delivered(root: Path) -> tuple[list[Path], list[Path]]:
