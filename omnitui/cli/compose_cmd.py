@@ -11,7 +11,6 @@ from rich.text import Text
 from omnitui.agent_files import file_limits
 from omnitui.cli.app import (
     AGENT_OPTION,
-    JSON_OPTION,
     acting_agent,
     app,
     open_store,
@@ -43,7 +42,7 @@ def compose(
                                       "(a channel's footer is always added)."),
     attach: list[Path] = typer.Option([], "--attach", help="A file to attach (repeatable)."),
     agent: str | None = AGENT_OPTION,
-    as_json: bool = JSON_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print the new ids as JSON."),
 ) -> None:
     """Start a new conversation: the first message is queued and the hub sends it."""
     s = load()
