@@ -26,6 +26,7 @@ from omnitui.channels.base import (
     ChannelError,
     ConfigError,
     NamesWireIds,
+    Outbound,
     PermanentError,
     Reroute,
     TemporaryError,
@@ -203,10 +204,12 @@ class Hub:
         while True:
             self._outbox_wake.clear()
             idle = names - self._busy
-            claimed = await self.db.run(outbox.claim_due, self.store, idle, 50)
-            by_channel: dict[str, list[outbox.Claimed]] = {}
+            # (no trip to the database thread while every channel is busy sending)
+            claimed = await self.db.run(outbox.claim_loaded, self.store, idle, 50,
+                                        self.settings.attachments_dir) if idle else []
+            by_channel: dict[str, list[outbox.Loaded]] = {}
             for item in claimed:
-                by_channel.setdefault(item.channel, []).append(item)
+                by_channel.setdefault(item[0].channel, []).append(item)
             for channel_name, items in by_channel.items():
                 self._busy.add(channel_name)
                 task = asyncio.create_task(self._send_all(channel_name, items))
@@ -215,24 +218,26 @@ class Hub:
             if claimed:
                 await asyncio.sleep(0)
                 continue
-            due = await self.db.run(outbox.next_due, self.store, idle)
+            due = await self.db.run(outbox.next_due, self.store, idle) if idle else None
             timeout = 1.0 if due is None else max(0.0, min(1.0, due - time.time()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._outbox_wake.wait(), timeout)
 
-    async def _send_all(self, channel_name: str, items: list[outbox.Claimed]) -> None:
+    async def _send_all(self, channel_name: str, items: list[outbox.Loaded]) -> None:
         """Sequential within a channel: a customer sees replies in the order they were written."""
         channel = self.channels[channel_name]
         try:
-            for item in items:
-                await self._send_one(channel, item)
+            for item, loaded in items:
+                await self._send_one(channel, item, loaded)
         finally:
             self._busy.discard(channel_name)
             self._outbox_wake.set()  # this channel may have more waiting
 
-    async def _send_one(self, channel: Channel, item: outbox.Claimed) -> None:
-        out = await self.db.run(outbox.load_outbound, self.store, item,
-                                self.settings.attachments_dir)
+    async def _send_one(self, channel: Channel, item: outbox.Claimed,
+                        loaded: Outbound | Exception) -> None:
+        if isinstance(loaded, Exception):
+            raise loaded  # as if reading it had failed here
+        out = loaded
         if out.wire_id is None and isinstance(channel, NamesWireIds):
             wire_id = await self.db.run(outbox.fix_wire_id, self.store, item,
                                         channel.new_wire_id(out))

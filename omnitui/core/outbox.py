@@ -135,6 +135,23 @@ def load_outbound(store: Store, claimed: Claimed, attachments_dir: Path) -> Outb
     )
 
 
+Loaded = tuple[Claimed, Outbound | Exception]
+
+
+def claim_loaded(store: Store, channels: set[str], limit: int,
+                 attachments_dir: Path) -> list[Loaded]:
+    """`claim_due`, each with its `load_outbound` (or the error reading it raised), in one call:
+    the hub makes one trip to its database thread, which under a busy chat waits behind the
+    commits queued before it."""
+    loaded: list[Loaded] = []
+    for item in claim_due(store, channels, limit):
+        try:
+            loaded.append((item, load_outbound(store, item, attachments_dir)))
+        except Exception as exc:  # the hub raises it when this reply's turn comes
+            loaded.append((item, exc))
+    return loaded
+
+
 def fix_wire_id(store: Store, claimed: Claimed, wire_id: str) -> str:
     """Store the wire identity a channel chose for a reply queued without one (an email's
     Message-ID, in the sending channel's own domain), before the first attempt; the identity
