@@ -50,12 +50,12 @@ class ComposeActions:
 
     def target_words(self) -> str:
         """'email olga@example.org (mail)', 'Telegram Olga (bot)', 'website chat Liam (chat)',
-        with '(offline: waits for the visitor)' for a chat visitor not connected now."""
+        with ', offline' for a chat visitor not connected now (the reply waits for them)."""
         target = self.current_target()
         if target is None:
             return "nobody (no address)"
         words = f"{safe_line(target.label)} ({safe_line(target.channel)})"
-        return words if target.online else f"{words} (offline: waits for the visitor)"
+        return words if target.online else f"{words}, offline"  # it waits for the visitor
 
     def show_signature(self) -> None:
         """Fill the box under the reply with what this channel adds below it."""
