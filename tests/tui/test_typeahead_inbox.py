@@ -5,10 +5,12 @@ something off (enter opens a conversation) still sends marks until that is on sc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from textual import events
+from textual.pilot import Pilot
 
 from omnitui.tui.app import OmniConsole
 from omnitui.tui.screens.conversation import ConversationScreen
@@ -18,6 +20,14 @@ from omnitui.tui.widgets.inbox_list import InboxList
 
 def key(name: str, character: str | None = None) -> events.Key:
     return events.Key(name, character)
+
+
+async def until(pilot: Pilot[None], done: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Let the console work until `done()` (a loaded machine draws slowly), at most `timeout`."""
+    for _ in range(int(timeout / 0.05)):
+        if done():
+            return
+        await pilot.pause(0.05)
 
 
 @pytest.fixture
@@ -44,14 +54,15 @@ async def test_arrows_send_no_mark_and_keep_their_order(console: OmniConsole,
         for _ in range(3):  # arrows typed at once, faster than the console draws
             console.post_message(key("down"))
         console.post_message(key("up"))
-        await pilot.pause(0.2)
+        await until(pilot, lambda: not console.key_gate.closed and not console.key_gate.held)
+        await pilot.pause(0.1)
         assert inbox.cursor == 2
         assert marks == []  # each arrow was its own mark
         assert not console.key_gate.closed and not console.key_gate.held
 
         console.post_message(key("down"))  # then enter at once: it opens the row moved to
         console.post_message(key("enter", None))
-        await pilot.pause(0.5)
+        await until(pilot, lambda: isinstance(console.screen, ConversationScreen))
         screen = console.screen
         assert isinstance(screen, ConversationScreen)
         assert screen.conversation_id == rows[3].id  # type: ignore[union-attr]
@@ -69,12 +80,20 @@ async def test_letters_after_enter_wait_for_the_conversation(console: OmniConsol
         console.post_message(key("enter", None))
         console.post_message(key("r", "r"))
         console.post_message(TypedText([key(c, c) for c in "hello"]))
-        await pilot.pause(0.8)
+
+        def typed() -> str:
+            screen = console.screen
+            if not isinstance(screen, ConversationScreen):
+                return ""
+            return str(getattr(screen.query("TextArea").first(), "text", "")) \
+                if screen.query("TextArea") else ""
+
+        await until(pilot, lambda: typed() == "hello")
+        await pilot.pause(0.1)
         screen = console.screen
         assert isinstance(screen, ConversationScreen)
         assert screen.conversation_id == target.id  # type: ignore[union-attr]
-        box = screen.query_one("TextArea")
-        assert box.text == "hello"  # type: ignore[attr-defined]
+        assert typed() == "hello"  # every letter, in the box, none taken as a command
         assert inbox.cursor == 2
 
 
@@ -89,6 +108,8 @@ async def test_a_key_that_never_comes_back_still_settles(console: OmniConsole,
         gate.close(inbox, key("down"))  # a key that will never arrive
         assert gate.closed and marks == []
         console.post_message(key("down"))  # held behind it
-        await pilot.pause(0.3)  # the watchdog (50 ms) sent a mark instead; the gate opened
+        # the watchdog (after 50 ms) sends a mark instead, and the gate opens
+        await until(pilot, lambda: not gate.closed and not gate.held)
+        await pilot.pause(0.1)
         assert marks and not gate.closed
         assert inbox.cursor == 1
