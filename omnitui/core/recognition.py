@@ -36,6 +36,7 @@ from omnitui.core.match_keys import (
     KIND_SENT,
     Key,
     add_keys,
+    add_new_keys,
     digit_windows,
     local_keys,
     name_keys,
@@ -44,6 +45,7 @@ from omnitui.core.match_keys import (
     phones_in,
     quote_keys,
     refs_in,
+    stored_keys,
 )
 from omnitui.core.recognition_options import RecognitionSettings
 from omnitui.core.suggestions import Reason, save_suggestion
@@ -93,21 +95,23 @@ def _gendered_pair(a: str, b: str) -> bool:
 
 
 def evidence_of(item: Inbound, conversation_id: int, new_customer: bool,
-                region: str | None) -> list[Key]:
-    """The keys one inbound message offers about its sender."""
+                region: str | None, known_phones: dict[str, str] | None = None) -> list[Key]:
+    """The keys one inbound message offers about its sender (`known_phones`: numbers as the
+    sender wrote them before → E.164, not parsed again)."""
+    known_phones = known_phones or {}
     keys: list[Key] = []
     if new_customer:
         keys += name_keys(item.display_name)
         if item.kind == "email":
             keys += local_keys(item.address)
     if item.link_phone:
-        e164 = phone_e164(item.link_phone, region) or phone_e164("+" + item.link_phone.lstrip(
-            "+"), None)
+        e164 = (known_phones.get(item.link_phone) or phone_e164(item.link_phone, region)
+                or phone_e164("+" + item.link_phone.lstrip("+"), None))
         if e164:
             keys.append(Key(KIND_PHONE, e164, item.link_phone))
     windows = digit_windows(f"{item.subject or ''}\n{item.text or ''}")
     if windows:
-        keys += phones_in(None, region, windows)
+        keys += phones_in(None, region, windows, known_phones)
         keys += refs_in(None, conversation_id, windows)
     return keys
 
@@ -115,9 +119,15 @@ def evidence_of(item: Inbound, conversation_id: int, new_customer: bool,
 def recognise_in(tx: Tx, settings: RecognitionSettings, *, customer_id: int, item: Inbound,
                  conversation_id: int, new_customer: bool) -> list[int]:
     """Keep the message's evidence and open or refresh suggestions for its customer; returns the
-    ids of the suggestions touched."""
-    added = add_keys(tx.conn, customer_id, evidence_of(item, conversation_id, new_customer,
-                                                       settings.phone_region), tx.now)
+    ids of the suggestions touched. The customer's stored keys are read once and compared in
+    memory, so a message repeating what is known writes nothing and parses no phone again
+    (`new_customer`: created by this message, so it has none yet)."""
+    stored = {} if new_customer else stored_keys(tx.conn, customer_id)
+    known_phones = {str(detail): key for (kind, key, _), detail in stored.items()
+                    if kind == KIND_PHONE and detail}
+    evidence = evidence_of(item, conversation_id, new_customer, settings.phone_region,
+                           known_phones)
+    added = add_new_keys(tx.conn, customer_id, evidence, stored, tx.now)
     return suggest_from(tx, customer_id, added, _message_reasons(tx.conn, customer_id, item))
 
 
@@ -276,7 +286,14 @@ def _survivor(conn: sqlite3.Connection, customer_id: int) -> int:
 
 
 def _survivors(conn: sqlite3.Connection, ids: Iterable[int]) -> set[int]:
-    return {_survivor(conn, i) for i in ids}
+    """`_survivor` of each id; one query for all, the chain followed only for merged ones."""
+    ids = set(ids)
+    if not ids:
+        return set()
+    merged = {r[0] for r in conn.execute(
+        f"SELECT id FROM customer WHERE id IN ({','.join('?' * len(ids))})"
+        " AND merged_into IS NOT NULL", tuple(ids))}
+    return (ids - merged) | {_survivor(conn, i) for i in merged}
 
 
 def _family(conn: sqlite3.Connection, customer_id: int) -> set[int]:
