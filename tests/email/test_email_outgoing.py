@@ -97,7 +97,8 @@ async def test_console_cli_and_transfer_replies_use_the_channel_domain(dovecot, 
             env = {**os.environ, "OMNITUI_CONFIG": str(cfg), "OMNITUI_AGENT": "ann"}
             done = await asyncio.to_thread(
                 subprocess.run, [sys.executable, "-m", "omnitui", "reply", str(conv),
-                                 "From the CLI."], capture_output=True, text=True, env=env,
+                                 "From the CLI.", "--no-signature"], capture_output=True,
+                text=True, env=env,
                 timeout=60)
             assert done.returncode == 0, done.stderr
             transfer(store, conv, "bob", "over to you", ann, tell_customer=True)
