@@ -49,10 +49,14 @@ def customer_add_identity(
     """Add an email address, phone number or Telegram username the customer told you about."""
     store = open_store()
     region = settings().recognition.phone_region
-    identity_id = add_identity(store, customer_id, kind, value, acting_agent(store, agent),
-                               phone_region=region)
-    out.print(Text(f"Added {kind} {clean_line(value)} to customer {customer_id} "
-                   f"(identity {identity_id})."))
+    identity_id, new = add_identity(store, customer_id, kind, value,
+                                    acting_agent(store, agent), phone_region=region)
+    shown = clean_line(value)
+    if new:
+        out.print(Text(f"Added {kind} {shown} to customer {customer_id} (identity {identity_id})."))
+    else:
+        out.print(Text(f"Customer {customer_id} already has {kind} {shown} "
+                       f"(identity {identity_id}); nothing changed."))
 
 
 @customer_app.command("suggestions")

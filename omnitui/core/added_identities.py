@@ -29,14 +29,13 @@ _TELEGRAM = re.compile(r"^[a-z][a-z0-9_]{3,31}$")
 
 
 def add_identity(store: Store, customer_id: int, kind: str, value: str, agent: AgentRow, *,
-                 phone_region: str | None = None) -> int:
+                 phone_region: str | None = None) -> tuple[int, bool]:
     """Add an email address, phone number or Telegram username to a customer; returns the
-    identity's id. Refused in one sentence when the value is not valid or belongs to another
-    customer (naming them and the merge command)."""
+    identity's id and whether it is new (the customer may have it already). Refused in one
+    sentence when the value is not valid or belongs to another customer (naming them and the
+    merge command)."""
     with agent_write(store, agent) as tx:
-        identity_id, _ = add_identity_in(tx, customer_id, kind, value,
-                                         phone_region=phone_region)
-    return identity_id
+        return add_identity_in(tx, customer_id, kind, value, phone_region=phone_region)
 
 
 def add_identity_in(tx: Tx, customer_id: int, kind: str, value: str, *,

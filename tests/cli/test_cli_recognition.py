@@ -62,6 +62,9 @@ def test_suggestions_dismiss_and_add_identity(tmp_path: Path) -> None:
 
     added = run(cfg, "customer", "add-identity", str(anna), "phone", "600 123 456").stdout
     assert added.startswith(f"Added phone 600 123 456 to customer {anna} (identity ")
+    again_added = run(cfg, "customer", "add-identity", str(anna), "phone", "+48600123456").stdout
+    assert again_added.startswith(f"Customer {anna} already has phone +48600123456 (identity ")
+    assert again_added.rstrip().endswith("nothing changed.")
     taken = run(cfg, "customer", "add-identity", str(anna), "email", "anna.k@example.org",
                 ok=False)
     assert taken.stderr.startswith("Error: anna.k@example.org already belongs to Anna Kowalska")

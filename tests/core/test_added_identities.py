@@ -94,7 +94,8 @@ def test_somebody_elses_identity_names_them_and_the_merge_command(store: Store,
     with pytest.raises(ActionError, match="600-123-456 already belongs to Olga Petrova"):
         add_identity(store, customer, "phone", "600-123-456", ann, phone_region="PL")
     # Her own number again, however written, is no error and adds nothing.
-    again = add_identity(store, olga, "phone", "600123456", ann, phone_region="PL")
+    again, new = add_identity(store, olga, "phone", "600123456", ann, phone_region="PL")
+    assert not new
     assert rows(store, "SELECT id, address FROM identity WHERE kind = 'phone'") == [
         (again, "+48 600 123 456")]
 

@@ -147,6 +147,14 @@ async def test_i_adds_an_identity_the_customer_gave(console: OmniConsole) -> Non
                    ) == (kasia, "agent")
         text = screen_text(console)
         assert "+48 601 234 567" in text and "added by an agent" in text
+        # The same number again, written another way: said so, nothing added.
+        await pilot.press("I")
+        await pilot.pause()
+        await type_text(pilot, "+48601234567")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("already has +48601234567" in t for t in toasts(console))
+        assert one(console, "SELECT count(*) FROM identity WHERE kind = 'phone'") == (1,)
 
 
 async def test_i_with_another_customers_address_is_one_sentence(console: OmniConsole) -> None:

@@ -97,11 +97,15 @@ class RecognitionActions:
         region = self.app.settings.recognition.phone_region
 
         def save(new: NewIdentity | None) -> None:
-            if new is not None and self.app.try_run(add_identity, self.store, customer_id,
-                                                    new.kind, new.value, self.agent,
-                                                    phone_region=region):
+            if new is None:
+                return
+            added = self.app.attempt(add_identity, self.store, customer_id, new.kind,
+                                     new.value, self.agent, phone_region=region)
+            if added and added[1]:
                 self.reload()  # type: ignore[attr-defined]
                 self.app.notify(f"Added {new.value} to {name}.", timeout=2, markup=False)
+            elif added:
+                self.app.notify(f"{name} already has {new.value}.", timeout=3, markup=False)
 
         self.app.push_screen(AddIdentityDialog(name), save)
 
