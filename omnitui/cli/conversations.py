@@ -163,6 +163,7 @@ def assign(
     to_agent: str = typer.Argument(..., help="Agent username, or 'nobody' to unassign."),
     agent: str | None = AGENT_OPTION,
 ) -> None:
+    """Give a conversation to an agent (or to nobody, back to the shared queue)."""
     store = open_store()
     target = None if to_agent in ("nobody", "-") else to_agent
     actions.assign(store, conversation_id, target, acting_agent(store, agent))
@@ -171,6 +172,7 @@ def assign(
 
 @app.command()
 def resolve(conversation_id: int, agent: str | None = AGENT_OPTION) -> None:
+    """Close a conversation as done (a reply from the customer reopens it)."""
     store = open_store()
     actions.resolve(store, conversation_id, acting_agent(store, agent))
     out.print(Text(f"Resolved conversation {conversation_id}."))
@@ -178,6 +180,7 @@ def resolve(conversation_id: int, agent: str | None = AGENT_OPTION) -> None:
 
 @app.command()
 def reopen(conversation_id: int, agent: str | None = AGENT_OPTION) -> None:
+    """Open a resolved or pending conversation again."""
     store = open_store()
     actions.reopen(store, conversation_id, acting_agent(store, agent))
     out.print(Text(f"Reopened conversation {conversation_id}."))
@@ -233,6 +236,7 @@ def label(
     remove: bool = typer.Option(False, "--remove"),
     agent: str | None = AGENT_OPTION,
 ) -> None:
+    """Add a label to a conversation, or take it off with --remove."""
     store = open_store()
     actions.label(store, conversation_id, name, acting_agent(store, agent), remove=remove)
     out.print(Text(f"{'Removed' if remove else 'Added'} label {name}."))
