@@ -25,7 +25,7 @@ third mentioning an order number in an open conversation, a third a phone number
    Ingest is timed in CPU seconds of this process (the machine is shared; waiting for a core
    is not ingest's cost); the lookup in wall-clock time, as an agent would wait for it.
 
-    python bench/recognition.py [--customers 25000] [--rounds 5] [--seed 17]
+    python bench/recognition.py [--customers 25000] [--rounds 5] [--seed 17] [--shares 0.25,1]
 """
 
 from __future__ import annotations
@@ -312,6 +312,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--round-size", type=int, default=400)
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--shares", default="0.25,1",
+                        help="shares of messages from new senders in the ingest runs (0: only "
+                             "known customers writing again)")
     args = parser.parse_args()
     rnd = random.Random(args.seed)
     people = [Person(rnd, n) for n in range(args.customers)]
@@ -321,7 +324,7 @@ def main() -> None:
         build(base, people)
         print(f"built {args.customers} customers in {time.perf_counter() - started:.0f} s")
         costs = {share: ingest_costs(base, people, rnd, args.rounds, args.round_size, share)
-                 for share in (0.25, 1.0)}
+                 for share in (float(x) for x in args.shares.split(","))}
         found = lookups(base, people, rnd, args.probes)
     print(f"lookup for a new sender ({args.probes} senders): p50 {found['p50_ms']:.2f} ms, "
           f"p95 {found['p95_ms']:.2f} ms, max {found['max_ms']:.2f} ms wall clock; CPU p50 "
