@@ -5,7 +5,6 @@ Dovecot mailbox, threads into that conversation."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email
 import email.policy
 import json
@@ -16,11 +15,10 @@ from pathlib import Path
 
 from mailcorpus import simple
 from mailservers import Dovecot, SmtpServer
+from test_email_hub import hub
 
-from omnitui.channels.email import EmailChannel
-from omnitui.config import Settings, load_settings
+from omnitui.config import load_settings
 from omnitui.core.agents import add_agent
-from omnitui.hub import serve
 from omnitui.store.db import Store
 from tests.hub_waits import rows, until
 
@@ -37,19 +35,6 @@ def write_config(tmp_path: Path, dovecot: Dovecot, user: str, smtp_port: int) ->
         f'username = "{user}"\npassword_env = "PW"\ntimeout = 5.0\npoll_interval = 1.0\n'
         'footer = "Shoe Shop Ltd · Registered in Gdańsk, KRS 0000123456"\n')
     return path
-
-
-@contextlib.asynccontextmanager
-async def hub(settings: Settings):  # type: ignore[no-untyped-def]
-    stop = asyncio.Event()
-    channel = EmailChannel("mail", settings.channels["mail"], backoff=(0.2, 1.0))  # type: ignore[arg-type]
-    task = asyncio.create_task(serve(settings, install_signals=False, channels={"mail": channel},
-                                     stop=stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
 
 
 def omnitui(config: Path, password: str, *args: str) -> subprocess.CompletedProcess[str]:
