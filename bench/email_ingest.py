@@ -87,7 +87,9 @@ def seed_maildir(server: Dovecot, user: str, n: int) -> tuple[Path, int]:
     return root / "cur", total
 
 
-def phase_omnitui(port: int, user: str, password: str, data_dir: Path, batch: int) -> dict:
+def phase_omnitui(port: int, user: str, password: str, data_dir: Path, batch: int,
+                  extra: dict | None = None) -> dict:
+    """`extra`: more config tables (e.g. `recognition`), for benches that compare settings."""
     from omnitui.channels.email import EmailChannel
     from omnitui.config import parse_settings
     from omnitui.hub_context import Database, HubContext
@@ -101,7 +103,8 @@ def phase_omnitui(port: int, user: str, password: str, data_dir: Path, batch: in
         "batch_size": batch, "timeout": 120.0,
     }
     settings = parse_settings(
-        {"omnitui": {"data_dir": str(data_dir)}, "channels": {"mail": table}}, None
+        {"omnitui": {"data_dir": str(data_dir)}, "channels": {"mail": table}, **(extra or {})},
+        None,
     )
     data_dir.mkdir(parents=True, exist_ok=True)
 
@@ -136,7 +139,7 @@ def phase_omnitui(port: int, user: str, password: str, data_dir: Path, batch: in
             acc = 0.0
     return {"elapsed": elapsed, "count": count, "maxrss_mb": _maxrss_mb(),
             "ingest_wait": round(sum(w for _, w in waits), 1), "ingest_wait_per_2k": per_2k,
-            "cpu_s": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 1)}
+            "cpu_s": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 2)}
 
 
 def phase_floor(cur: Path, db_path: Path) -> dict:
