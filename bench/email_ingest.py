@@ -118,18 +118,21 @@ def phase_omnitui(port: int, user: str, password: str, data_dir: Path, batch: in
             finally:
                 waits.append((len(batch), time.perf_counter() - began))
 
+    usage: list[resource.struct_rusage] = []  # around the sync only: not opening the store
+
     async def main() -> tuple[float, int]:
         db = Database(Store.open(settings.db_path))
         ctx = TimedContext(settings, db, "mail", "email", logging.getLogger("bench"))
+        usage.append(resource.getrusage(resource.RUSAGE_SELF))
         began = time.perf_counter()
         count = await EmailChannel("mail", settings.channels["mail"]).sync(ctx)  # type: ignore[arg-type]
         elapsed = time.perf_counter() - began
+        usage.append(resource.getrusage(resource.RUSAGE_SELF))
         db.close()
         return elapsed, count
 
-    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     elapsed, count = asyncio.run(main())
-    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0, cpu1 = usage
     per_2k: list[float] = []  # ingest wait per 2,000 messages, to see whether it grows
     done, acc = 0, 0.0
     for n, wait in waits:
