@@ -77,9 +77,15 @@ def follower(db: Path, until: float, out: Path) -> None:
 # --- the agent: a process queueing replies -------------------------------------------------
 
 
-def agent(db: Path, visitors: int, interval: float, start: float, until: float,
+def visitor_names(visitors: int) -> list[str]:
+    """The chat addresses this benchmark's visitors say hello with."""
+    return [f"visitor-{i:03d}" for i in range(visitors)]
+
+
+def agent(db: Path, names: list[str], interval: float, start: float, until: float,
           out: Path) -> None:
-    """Round-robin replies to visitors, one every `interval` seconds."""
+    """Round-robin replies to the visitors with these addresses, one every `interval` seconds
+    (bench/chat_web.py passes the addresses its web visitors got from the gateway)."""
     from omnitui.core.actions import reply
     from omnitui.core.agents import add_agent
     from omnitui.store.db import Store
@@ -95,7 +101,7 @@ def agent(db: Path, visitors: int, interval: float, start: float, until: float,
         if next_at >= until:
             break
         time.sleep(max(0.0, next_at - time.monotonic()))
-        visitor = f"visitor-{n % visitors:03d}"
+        visitor = names[n % len(names)]
         n += 1
         if visitor not in conversations:
             row = store.conn.execute(
@@ -164,7 +170,7 @@ class Visitor:
 
 async def visitors_main(socket: Path, n: int, rate: float, start: float,
                         until: float) -> list[Visitor]:
-    crowd = [Visitor(f"visitor-{i:03d}") for i in range(n)]
+    crowd = [Visitor(name) for name in visitor_names(n)]
     await asyncio.gather(*(v.run(socket, rate, start, until) for v in crowd))
     return crowd
 
@@ -305,7 +311,7 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--_follower":
         follower(Path(sys.argv[2]), float(sys.argv[3]), Path(sys.argv[4]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--_agent":
-        agent(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]),
-              float(sys.argv[6]), Path(sys.argv[7]))
+        agent(Path(sys.argv[2]), visitor_names(int(sys.argv[3])), float(sys.argv[4]),
+              float(sys.argv[5]), float(sys.argv[6]), Path(sys.argv[7]))
     else:
         main()

@@ -164,40 +164,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def names_agent(db: Path, names: list[str], interval: float, start: float, until: float,
-                out: Path) -> None:
-    """chat_latency's agent, round robin over the given visitor addresses."""
-    from omnitui.core.actions import reply
-    from omnitui.core.agents import add_agent
-    from omnitui.store.db import Store
-
-    store = Store(db)
-    ann = add_agent(store, "ann", "Ann")
-    conversations: dict[str, int] = {}
-    queued: dict[str, list[Any]] = {}
-    n, next_at = 0, start
-    while True:
-        next_at += interval
-        if next_at >= until:
-            break
-        time.sleep(max(0.0, next_at - time.monotonic()))
-        visitor = names[n % len(names)]
-        n += 1
-        if visitor not in conversations:
-            row = store.conn.execute(
-                "SELECT m.conversation_id FROM message m JOIN identity i ON i.id = m.identity_id"
-                " WHERE i.kind = 'chat' AND i.address = ? ORDER BY m.id DESC LIMIT 1",
-                (visitor,)).fetchone()
-            if row is None:
-                continue
-            conversations[visitor] = row[0]
-        began = time.monotonic()
-        queued_reply = reply(store, conversations[visitor], f"reply {n}", ann)
-        queued[str(queued_reply.message_id)] = [visitor, began]
-    store.close()
-    out.write_text(json.dumps(queued))
-
-
 def phase(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix=f"ocw-{kind}-", dir="/tmp"))
     port = free_port()
@@ -322,8 +288,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--_agent":
-        names_agent(Path(sys.argv[2]), json.loads(Path(sys.argv[3]).read_text()),
-                    float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]),
-                    Path(sys.argv[7]))
+        base.agent(Path(sys.argv[2]), json.loads(Path(sys.argv[3]).read_text()),
+                   float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]), Path(sys.argv[7]))
     else:
         main()
