@@ -45,9 +45,12 @@ class InboxBulk:
                                   operation, **kw)
         if result is None:
             return
-        said = result.summary(DONE[operation])
-        if result.event_ids:
-            self.app.offer_undo(result.event_ids, said)
+        self._done(result.event_ids, result.summary(DONE[operation]))
+
+    def _done(self, event_ids: list[int], said: str) -> None:
+        """After a bulk action: undo offered (or why nothing changed), marks cleared, fresh rows."""
+        if event_ids:
+            self.app.offer_undo(event_ids, said)
         else:
             self.app.notify(said, severity="warning", markup=False)
         if self.inbox.marks:
@@ -127,15 +130,7 @@ class InboxBulk:
                 skipped.update((s.conversation_id, s.reason) for s in result.skipped)
             merged = bulk.BulkResult(events, sorted(changed),
                                      [bulk.Skipped(c, r) for c, r in sorted(skipped.items())])
-            said = merged.summary(f"Labels ({' '.join(text.split())}) changed on")
-            if events:
-                self.app.offer_undo(events, said)
-            else:
-                self.app.notify(said, severity="warning", markup=False)
-            if self.inbox.marks:
-                self.inbox.clear_marks()
-            self.inbox.reload()
-            self._show_title()
+            self._done(events, merged.summary(f"Labels ({' '.join(text.split())}) changed on"))
 
         self.app.push_screen(TextPrompt(f"Label {self._what(targets)}", hint=hint,
                                         suggestions=known), typed)
