@@ -12,16 +12,19 @@ import shlex
 import subprocess
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from omnitui.config_database import DATABASE_KEYS, DatabaseSettings, parse_database
 from omnitui.config_files import ConsoleFiles, parse_console_files
 from omnitui.config_inbox import InboxSettings, parse_inbox
 from omnitui.config_recognition import parse_recognition
 from omnitui.core.recognition_options import RecognitionSettings
+from omnitui.store.database import Database
 
 
 class ConfigError(Exception):
@@ -159,6 +162,7 @@ class Settings:
     data_dir: Path
     timezone: str = "UTC"
     shop_name: str = ""  # {shop_name} in signatures and footers
+    database_settings: DatabaseSettings = field(default_factory=DatabaseSettings)
     # A data dir shared by several Unix users (agents) and a service hub. None: decided by the
     # data dir itself (see omnitui.install.is_shared_install).
     shared: bool | None = None
@@ -175,6 +179,17 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "omnitui.db"
+
+    @cached_property
+    def database(self) -> Database:
+        """The store: the SQLite file in the data dir, or `[omnitui] database` (PostgreSQL)."""
+        db = self.database_settings
+        if db.url is None:
+            return Database(path=self.db_path)
+        password = None
+        if db.password_env or db.password_cmd:
+            password = resolve_secret(db, "password", "omnitui.database")
+        return Database(url=db.url, password=password)
 
     @property
     def attachments_dir(self) -> Path:
@@ -199,7 +214,7 @@ class Settings:
 
 TOP_LEVEL_TABLES = {"omnitui", "channels", "hours", "sla", "keys", "console", "inbox", "views",
                     "recognition"}
-OMNITUI_KEYS = {"data_dir", "timezone", "shared", "shop_name"}
+OMNITUI_KEYS = {"data_dir", "timezone", "shared", "shop_name"} | DATABASE_KEYS
 CONSOLE_KEYS = {"bidi", "files_dir", "open_command"}
 BIDI_MODES = ("auto", "app", "terminal")
 
@@ -222,7 +237,12 @@ def load_settings(path: Path | None = None, *, data_dir: Path | None = None) -> 
     if not cfg_path.exists():
         if explicit:
             raise ConfigError(f"Config file {cfg_path} does not exist.")
-        return Settings(path=None, data_dir=(data_dir or default_data_dir()))
+        try:
+            database = parse_database({}, "the environment")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        return Settings(path=None, data_dir=(data_dir or default_data_dir()),
+                        database_settings=database)
     try:
         raw = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -270,6 +290,10 @@ def parse_settings(
     shop_name = top.get("shop_name", "")
     if not isinstance(shop_name, str):
         raise ConfigError(f"'omnitui.shop_name' in {where} must be a string.")
+    try:
+        database = parse_database(top, where)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     channels: dict[str, ChannelSettings] = {}
     for name, table in raw.get("channels", {}).items():
         if not isinstance(table, dict):
@@ -299,6 +323,7 @@ def parse_settings(
         data_dir=data_dir,
         timezone=tz,
         shop_name=shop_name,
+        database_settings=database,
         shared=shared,
         channels=channels,
         hours=raw.get("hours", {}),

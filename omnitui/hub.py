@@ -103,7 +103,7 @@ class Hub:
     undo_window: float = field(default_factory=lambda: undo.UNDO_WINDOW)
 
     def __post_init__(self) -> None:
-        self.store = Store.open(self.settings.db_path)
+        self.store = Store.open(self.settings.database)
         self.db = Database(self.store)
         self._outbox_wake = asyncio.Event()
         self._settle_wake = asyncio.Event()
@@ -183,7 +183,7 @@ class Hub:
         service levels and the channels (`HubContext.follow_feed`). It never waits for the
         database thread, so a reply is claimed as soon as it is seen. `follow_events` sleeps
         on inotify between batches: an idle hub costs nothing."""
-        async with contextlib.aclosing(follow_events(self.settings.db_path,
+        async with contextlib.aclosing(follow_events(self.settings.database,
                                                      after=self._feed_after)) as batches:
             async for events in batches:
                 self._fanout.publish(events)

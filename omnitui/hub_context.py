@@ -76,7 +76,7 @@ class HubContext:
         """The change feed's batches, from the hub's one follower (a context made without a
         hub follows the feed itself)."""
         if self._feed is None:
-            return follow_events(self.settings.db_path)
+            return follow_events(self.settings.database)
         return self._feed.subscribe()
 
     def cursor(self) -> str | None:

@@ -1,7 +1,13 @@
-"""Shared fixtures: real SQLite files in temp dirs; no test reads the machine's config."""
+"""Shared fixtures: real SQLite files in temp dirs; no test reads the machine's config.
+
+`--backend=postgresql` (or OMNITUI_TEST_BACKEND=postgresql) runs the same tests on PostgreSQL:
+a throwaway cluster on loopback for the run (tests/pg_cluster.py) and a fresh database per test,
+handed to every process the test starts through OMNITUI_DATABASE.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +18,51 @@ from omnitui.core.agents import AgentRow, add_agent
 from omnitui.store.db import Store
 from tests import unix_users
 from tests.unix_users import ServerInstall
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend", choices=("sqlite", "postgresql"),
+                     default=os.environ.get("OMNITUI_TEST_BACKEND", "sqlite"),
+                     help="the store engine the tests run on")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"omnitui store backend: {config.getoption('--backend')}"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(request: pytest.FixtureRequest) -> Iterator[object | None]:
+    if request.config.getoption("--backend") != "postgresql":
+        yield None
+        return
+    from tests.pg_cluster import start_cluster
+
+    cluster = start_cluster()
+    try:
+        cluster.make_template()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(autouse=True)
+def backend_database(pg_cluster: object | None,
+                     monkeypatch: pytest.MonkeyPatch) -> Iterator[str | None]:
+    """On PostgreSQL: this test's own database, already at the newest schema."""
+    monkeypatch.delenv("OMNITUI_DATABASE", raising=False)
+    if pg_cluster is None:
+        yield None
+        return
+    from tests.pg_cluster import Cluster
+
+    assert isinstance(pg_cluster, Cluster)
+    name = pg_cluster.new_database()
+    url = pg_cluster.url(name)
+    monkeypatch.setenv("OMNITUI_DATABASE", url)
+    try:
+        yield url
+    finally:
+        pg_cluster.drop_database(name)
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +94,7 @@ def settings(data_dir: Path) -> Settings:
 
 @pytest.fixture
 def store(settings: Settings) -> Iterator[Store]:
-    s = Store.open(settings.db_path)
+    s = Store.open(settings.database)
     yield s
     s.close()
 

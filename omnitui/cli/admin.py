@@ -34,7 +34,7 @@ from omnitui.hub_lock import running_hub
 from omnitui.store import queries
 from omnitui.store.data_files import DataDirAccess
 from omnitui.store.data_repair import share_with_group
-from omnitui.store.db import Store, current_revision, head_revision
+from omnitui.store.db import Store, StoreError, current_revision, head_revision
 
 EXPORT_TABLES = ("agent", "customer", "identity", "conversation", "message", "message_revision",
                  "attachment", "label", "conversation_label", "canned_answer", "outbox", "cursor",
@@ -62,13 +62,16 @@ def init(
     else:
         os.chmod(s.data_dir, 0o700)
     DataDirAccess.of(s.data_dir).make_dirs(s.attachments_dir)
-    before = current_revision(s.db_path)
-    Store.open(s.db_path).close()
+    before = _revision(s)
+    try:
+        Store.open(s.database).close()
+    except StoreError as exc:
+        fail(str(exc))
     if gid is not None and os.geteuid() == 0:  # root made them: they go to the owner
         _share_with_group(s.data_dir, gid)
-    after = current_revision(s.db_path)
+    after = _revision(s)
     if gid is not None and os.geteuid() == 0:
-        store = Store.open(s.db_path)
+        store = Store.open(s.database)
         try:
             names = [a.username for a in list_agents(store) if not a.disabled]
         finally:
@@ -76,11 +79,19 @@ def init(
         for name in names:  # each agent's SFTP files folder (README: Files over SFTP)
             out.print(Text(_files_folder(s, name)))
     if before is None:
-        out.print(Text(f"Created {s.db_path} (schema {after})."))
+        out.print(Text(f"Created {s.database.describe()} (schema {after})."))
     elif before != after:
-        out.print(Text(f"Upgraded {s.db_path} from schema {before} to {after}; nothing removed."))
+        out.print(Text(f"Upgraded {s.database.describe()} from schema {before} to {after}; "
+                       "nothing removed."))
     else:
-        out.print(Text(f"{s.db_path} is up to date (schema {after})."))
+        out.print(Text(f"{s.database.describe()} is up to date (schema {after})."))
+
+
+def _revision(s: Settings) -> str | None:
+    try:
+        return current_revision(s.database)
+    except StoreError as exc:
+        fail(str(exc))
 
 
 def _files_folder(s: Settings, agent: str) -> str:
@@ -123,8 +134,12 @@ def doctor(
     line(True, f"config {s.path or '(defaults, no file)'}")
     line(s.data_dir.is_dir() and os.access(s.data_dir, os.W_OK),
          f"data dir {s.data_dir} exists and is writable")
-    rev = current_revision(s.db_path)
-    line(rev == head_revision(), f"database {s.db_path} at schema {rev} (latest "
+    try:
+        rev = current_revision(s.database)
+    except StoreError as exc:
+        line(False, str(exc))
+        rev = None
+    line(rev == head_revision(), f"database {s.database.describe()} at schema {rev} (latest "
          f"{head_revision()})")
     for name, ch in s.channels.items():
         for base in ("password", "token"):
@@ -157,7 +172,7 @@ def serve() -> None:
     from omnitui.hub import serve as run_hub
 
     s = settings()
-    if not s.db_path.exists():
+    if not s.database.exists():
         fail(f"No database at {s.db_path}; run 'omnitui init' first.")
     problem = data_dir_problem(s.data_dir, hub=True)
     if problem:  # before anything starts: systemd's log then holds the one line that matters
@@ -216,9 +231,13 @@ def _duration(seconds: float) -> str:
 
 @app.command()
 def backup(path: Path = typer.Argument(..., help="Where to write the copy.")) -> None:
-    """A consistent copy of the database, safe while the hub writes (SQLite backup API)."""
+    """A consistent copy of the database, safe while the hub writes (SQLite backup API;
+    a PostgreSQL store is backed up with pg_dump)."""
     store = open_store()
     require_admin_to_read(store, acting_person(store), "make backups")
+    if store.database.is_postgres:
+        fail("A PostgreSQL store is backed up with pg_dump, e.g. pg_dump --format=custom "
+             f"--file={path} '{store.database.describe()}'.")
     if path.exists():
         fail(f"{path} already exists; choose a new file name.")
     os.close(_private_file(path, exclusive=True))
@@ -237,7 +256,7 @@ def export(output: Path | None = typer.Option(None, "--output", "-o",
     try:
         with store.read() as tx:
             for table_name in EXPORT_TABLES:
-                cur = tx.execute(f"SELECT * FROM {table_name} ORDER BY rowid")
+                cur = tx.execute(f"SELECT * FROM {table_name} ORDER BY 1")
                 cols = [c[0] for c in cur.description]
                 for row in cur:
                     rec = {"type": table_name, **dict(zip(cols, row, strict=True))}

@@ -54,9 +54,9 @@ def settings() -> Settings:
 
 def open_store(s: Settings | None = None, *, create: bool = False) -> Store:
     s = s or settings()
-    if not s.db_path.exists() and not create:
+    if not s.database.exists() and not create:
         fail(f"No database at {s.db_path}; run 'omnitui init' first.")
-    return Store.open(s.db_path)
+    return Store.open(s.database)
 
 
 def acting_person(store: Store, explicit: str | None = None, s: Settings | None = None) -> Actor:

@@ -23,7 +23,7 @@ def open_console(agent: str | None) -> None:
     problem = data_dir_problem(s.data_dir)
     if problem:  # said before the screen is taken over, not as a traceback after it
         fail(problem)
-    store = Store.open(s.db_path)
+    store = Store.open(s.database)
     try:
         who = acting_agent(store, agent)
     finally:

@@ -1,18 +1,21 @@
 """The change feed: any process follows new events in near real time.
 
-Asking SQLite for `PRAGMA data_version` costs microseconds and changes only when another
-connection committed, so a follower polls it every few milliseconds and reads `event` rows after
-the last id it saw only when something happened. Event ids grow in commit order because every
-write holds SQLite's single write lock.
+Asking SQLite for `PRAGMA data_version` (on PostgreSQL: counting the NOTIFYs every write sends,
+store/pg_wake.py) costs microseconds and changes only when another connection committed, so a
+follower polls it every few milliseconds and reads `event` rows after the last id it saw only
+when something happened. Event ids grow in commit order because every write holds the store's
+single write lock (store/db.py).
 
 `follow_events` is the asyncio follower (the hub and its channels use it): it sleeps on an
-inotify watch of the data directory (core.wake) instead of asking SQLite every few milliseconds,
-so a process that follows the feed costs nothing while the shop is quiet.
+inotify watch of the data directory (core.wake), or on PostgreSQL on the LISTEN socket, instead
+of asking every few milliseconds, so a process that follows the feed costs nothing while the
+shop is quiet.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sqlite3
@@ -22,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from omnitui.core.wake import RECHECK_DELAYS, AsyncDirWatch
-from omnitui.store.db import connect
+from omnitui.core.wake import RECHECK_DELAYS, AsyncDirWatch, DirWatch
+from omnitui.store.database import Database
 
 POLL_SECONDS = 0.005
 SAFETY_SECONDS = 1.0  # with inotify: look at the feed anyway this often (a missed wake)
@@ -48,8 +51,15 @@ class Event:
 class Feed:
     """Follows the event table of one database from its own connection."""
 
-    def __init__(self, db_path: Path, *, after: int | None = None, batch: int = 2000) -> None:
-        self._conn = connect(Path(db_path))
+    def __init__(self, where: Path | Database, *, after: int | None = None,
+                 batch: int = 2000) -> None:
+        self.database = Database.at(where)
+        self._conn = self.database.connect()
+        self._wake: Any = None
+        if self.database.is_postgres:  # a NOTIFY count stands for SQLite's data_version
+            from omnitui.store.pg_wake import PgWake
+
+            self._wake = PgWake(self.database)
         self._batch = batch
         if after is None:
             after = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM event").fetchone()[0])
@@ -58,9 +68,40 @@ class Feed:
 
     def close(self) -> None:
         self._conn.close()
+        if self._wake is not None:
+            self._wake.close()
+
+    def reconnect(self) -> None:
+        """After the database refused a read (a PostgreSQL restart drops connections)."""
+        with contextlib.suppress(Exception):
+            self._conn.close()
+        with contextlib.suppress(Exception):
+            self._conn = self.database.connect()
+        self._version = None
+
+    def watch(self) -> Any:
+        """What a follower thread sleeps on: `wait(timeout, also=fd)`, `active`, `close`."""
+        if self._wake is not None:
+            return self._wake
+        path = self.database.path
+        assert path is not None
+        return DirWatch(path.parent, path.name)
+
+    def async_watch(self) -> Any:
+        """The same for an asyncio loop: `await wait(timeout)`, `active`, `close`."""
+        if self._wake is not None:
+            from omnitui.store.pg_wake import AsyncPgWake
+
+            return AsyncPgWake(self._wake)
+        path = self.database.path
+        assert path is not None
+        return AsyncDirWatch(path.parent, path.name)
 
     def changed(self) -> bool:
-        version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        if self._wake is not None:
+            version = self._wake.version()
+        else:
+            version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
         if version != self._version:
             self._version = version
             return True
@@ -94,7 +135,8 @@ class Feed:
             time.sleep(interval)
 
 
-async def follow_events(db_path: Path, *, after: int | None = None) -> AsyncIterator[list[Event]]:
+async def follow_events(where: Path | Database, *,
+                        after: int | None = None) -> AsyncIterator[list[Event]]:
     """Yield each non-empty batch of events committed to `db_path` (by any connection), forever.
 
     Between batches it sleeps on an inotify watch of the data dir, then looks again a few times
@@ -103,10 +145,9 @@ async def follow_events(db_path: Path, *, after: int | None = None) -> AsyncIter
     inside `contextlib.aclosing(...)` so that leaving the loop (or being cancelled) closes the
     watch and the feed's connection at once, not whenever the generator is collected.
     """
-    path = Path(db_path)
-    feed = await _open_feed(path, after)
+    feed = await _open_feed(Database.at(where), after)
     try:
-        watch = AsyncDirWatch(path.parent, path.name)
+        watch = feed.async_watch()
         try:
             rechecks: list[float] = []
             while True:
@@ -116,6 +157,7 @@ async def follow_events(db_path: Path, *, after: int | None = None) -> AsyncIter
                     log.warning("Reading the change feed failed (%s); trying again in %.0f s.",
                                 exc, ERROR_RETRY_SECONDS)
                     await asyncio.sleep(ERROR_RETRY_SECONDS)
+                    await asyncio.to_thread(feed.reconnect)
                     continue
                 if events:
                     yield events
@@ -158,9 +200,9 @@ class FeedFanout:
             self._queues.discard(queue)
 
 
-async def _open_feed(path: Path, after: int | None) -> Feed:
+async def _open_feed(database: Database, after: int | None) -> Feed:
     """Open a `Feed` off the loop; if cancelled meanwhile, close it once it is open."""
-    opening = asyncio.ensure_future(asyncio.to_thread(Feed, path, after=after))
+    opening = asyncio.ensure_future(asyncio.to_thread(Feed, database, after=after))
     try:
         return await asyncio.shield(opening)
     except asyncio.CancelledError:
@@ -173,7 +215,7 @@ def _close_opened(opening: asyncio.Future[Feed]) -> None:
         opening.result().close()
 
 
-async def _idle(watch: AsyncDirWatch, rechecks: list[float]) -> list[float]:
+async def _idle(watch: Any, rechecks: list[float]) -> list[float]:
     """Sleep until the next look; return the re-checks still due after it."""
     if rechecks:
         timeout, rechecks = rechecks[0], rechecks[1:]

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from omnitui.store.db import Store, current_revision
+from omnitui.store.db import Database, Store, current_revision
 from omnitui.store.queries import fts_query
 
 PRESENCE_MAX_AGE = 120.0  # seconds; an agent who left without saying so fades out
@@ -147,7 +147,7 @@ def _last_question(texts_newest_first: list[str]) -> str:
 _REVISION = re.compile(r"""^(down_revision|revision)\s*=\s*['"]?([^'"\s]+)['"]?""", re.M)
 
 
-def schema_is_current(path: Path) -> bool:
+def schema_is_current(path: Path | Database) -> bool:
     """True when the database already has the newest migration, found by reading the migration
     files' `revision` lines: the console then skips importing Alembic (a third of its start)."""
     versions = Path(__file__).parent / "migrations" / "versions"

@@ -1,8 +1,10 @@
-"""The SQLite connection layer: pragmas, one-writer transactions, migrations, backup.
+"""The store's connection layer: one-writer transactions, migrations, backup.
 
-Every write is one `BEGIN IMMEDIATE` transaction, so writers queue on SQLite's lock (with a busy
-timeout) instead of failing half way with "database is locked" on upgrade from a read lock.
-Connections are per thread; WAL lets readers run beside the writer.
+Every write is one transaction that first takes the store's write lock: `BEGIN IMMEDIATE` on
+SQLite (writers queue on its lock, with a busy timeout, instead of failing half way with
+"database is locked"), a transaction-scoped advisory lock on PostgreSQL. Writers thus run one
+after another on both engines, and event ids grow in commit order. Connections are per thread;
+readers run beside the writer (WAL on SQLite, MVCC on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from omnitui.store.data_files import DataDirAccess
+from omnitui.store.database import BUSY_TIMEOUT_MS, Database
 
-BUSY_TIMEOUT_MS = 30_000
+__all__ = ["BUSY_TIMEOUT_MS", "Database", "NotFound", "PendingEvent", "Store", "StoreError", "Tx"]
 
 
 class StoreError(Exception):
@@ -41,25 +44,32 @@ class PendingEvent:
 
 
 class Tx:
-    """One open transaction. Thin over sqlite3 so hot paths stay fast."""
+    """One open transaction. Thin over the driver so hot paths stay fast."""
 
-    __slots__ = ("actor", "conn", "now")
+    __slots__ = ("actor", "conn", "now", "returning")
 
-    def __init__(self, conn: sqlite3.Connection, actor: str, now: float) -> None:
+    def __init__(self, conn: Any, actor: str, now: float) -> None:
         self.conn = conn
         self.actor = actor
         self.now = now
+        # PostgreSQL has no `lastrowid`: new ids come back with `RETURNING id` (SQLite ≥ 3.35
+        # knows it too, but `lastrowid` is free there).
+        self.returning = getattr(conn, "dialect", "sqlite") == "postgresql"
 
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+    @property
+    def dialect(self) -> str:
+        return "postgresql" if self.returning else "sqlite"
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         return self.conn.execute(sql, params)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)
 
-    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
+    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         return self.conn.execute(sql, params).fetchone()
 
-    def all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+    def all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
         return self.conn.execute(sql, params).fetchall()
 
     def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
@@ -69,10 +79,11 @@ class Tx:
     def insert(self, table: str, values: dict[str, Any]) -> int:
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        cur = self.conn.execute(
-            f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuple(values.values())
-        )
-        return int(cur.lastrowid or 0)
+        sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})"
+        if self.returning:
+            return int(self.conn.execute(sql + " RETURNING id", tuple(values.values()))
+                       .fetchone()[0])
+        return int(self.conn.execute(sql, tuple(values.values())).lastrowid or 0)
 
     def event(
         self,
@@ -84,9 +95,12 @@ class Tx:
         actor: str | None = None,
         **data: Any,
     ) -> int:
+        sql = ("INSERT INTO event (at, actor, kind, conversation_id, customer_id, message_id, data)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?)")
+        if self.returning:
+            sql += " RETURNING id"
         cur = self.conn.execute(
-            "INSERT INTO event (at, actor, kind, conversation_id, customer_id, message_id, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            sql,
             (
                 self.now,
                 actor or self.actor,
@@ -97,7 +111,7 @@ class Tx:
                 json.dumps(data, ensure_ascii=False, default=str) if data else "{}",
             ),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0]) if self.returning else int(cur.lastrowid or 0)
 
     def events(self, events: Sequence[PendingEvent]) -> None:
         self.conn.executemany(
@@ -118,59 +132,63 @@ class Tx:
         )
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open a connection with omnitui's pragmas; autocommit mode, transactions are explicit."""
-    if readonly:
-        conn = sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
-        )
-    else:
-        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    if not readonly:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA cache_size = -16000")
-    return conn
+def connect(path: Path | str | Database, *, readonly: bool = False) -> Any:
+    """Open a connection to the store (a SQLite file or a PostgreSQL URL); autocommit mode."""
+    return Database.at(path).connect(readonly=readonly)
 
 
 class Store:
     """A handle on one omnitui database, shareable between threads (one connection each)."""
 
-    def __init__(self, path: Path, *, clock: Any = time.time) -> None:
-        self.path = Path(path)
+    def __init__(self, where: Path | str | Database, *, clock: Any = time.time) -> None:
+        self.database = Database.at(where)
+        self.path = self.database.path  # None on PostgreSQL
         self.clock = clock
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[Any] = []
         self._lock = threading.Lock()
+        if self.database.is_postgres:
+            from omnitui.store.postgres import BEGIN_READ, BEGIN_WRITE, COMMIT_WRITE
+
+            self._begin_write, self._commit_write = BEGIN_WRITE, COMMIT_WRITE
+            self._begin_read = BEGIN_READ
+        else:
+            self._begin_write, self._commit_write = "BEGIN IMMEDIATE", "COMMIT"
+            self._begin_read = "BEGIN"
+
+    @property
+    def dialect(self) -> str:
+        return self.database.dialect
 
     @classmethod
-    def open(cls, path: Path, *, migrate: bool = True, clock: Any = time.time) -> Store:
-        """Open (and by default create or upgrade) the database at `path`."""
-        path = Path(path)
-        if not path.parent.exists():
+    def open(cls, where: Path | str | Database, *, migrate: bool = True,
+             clock: Any = time.time) -> Store:
+        """Open (and by default create or upgrade) the database at `where`."""
+        database = Database.at(where)
+        path = database.path
+        if path is not None and not path.parent.exists():
             raise StoreError(
                 f"The data directory {path.parent} does not exist; run 'omnitui init'."
             )
-        store = cls(path, clock=clock)
+        store = cls(database, clock=clock)
         if migrate:
-            if not path.exists():  # made here, so its mode and group are not the umask's
+            if path is not None and not path.exists():  # its mode and group are not the umask's
                 DataDirAccess.of(path.parent).create_file(path)
-            upgrade(path)
-        elif current_revision(path) is None:
-            raise StoreError(f"{path} is not an omnitui database; run 'omnitui init'.")
+            upgrade(database)
+        elif current_revision(database) is None:
+            raise StoreError(f"{database.describe()} is not an omnitui database; "
+                             "run 'omnitui init'.")
         return store
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> Any:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = connect(self.path)
+                conn = self.database.connect()
             except sqlite3.Error as exc:
-                raise StoreError(f"Cannot open the database {self.path}: {exc}.") from None
+                raise StoreError(f"Cannot open the database {self.database.describe()}: "
+                                 f"{exc}.") from None
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -179,37 +197,34 @@ class Store:
     def close(self) -> None:
         with self._lock:
             for conn in self._all:
-                with suppress(sqlite3.Error):
+                with suppress(Exception):
                     conn.close()
             self._all.clear()
         self._local = threading.local()
 
     @contextmanager
     def write(self, actor: str = "system") -> Iterator[Tx]:
-        """One `BEGIN IMMEDIATE` transaction; commits on success, rolls back on any error."""
+        """One write transaction, serialised with every other writer; commits on success,
+        rolls back on any error."""
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(self._begin_write)
         try:
             yield Tx(conn, actor, float(self.clock()))
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         else:
-            conn.execute("COMMIT")
+            conn.execute(self._commit_write)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
         """A read transaction: one consistent snapshot for a multi-query read model."""
         conn = self.conn
-        conn.execute("BEGIN")
+        conn.execute(self._begin_read)
         try:
             yield Tx(conn, "reader", float(self.clock()))
         finally:
             conn.execute("COMMIT")
-
-    def data_version(self) -> int:
-        """Changes whenever another connection commits; a few microseconds to ask."""
-        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics (bounded sampling: milliseconds, not a scan).
@@ -218,11 +233,15 @@ class Store:
         walking the inbox-order index; the hub calls this on start and every hour.
         """
         conn = self.conn
-        conn.execute("PRAGMA analysis_limit = 1000")
+        if not self.database.is_postgres:
+            conn.execute("PRAGMA analysis_limit = 1000")
         conn.execute("ANALYZE")
 
     def backup(self, target: Path) -> None:
         """A consistent copy while others write (SQLite's online backup API)."""
+        if self.database.is_postgres:
+            raise StoreError("A PostgreSQL store is backed up with pg_dump "
+                             f"(pg_dump --format=custom '{self.database.describe()}').")
         dest = sqlite3.connect(str(target))
         try:
             self.conn.backup(dest)
@@ -230,32 +249,37 @@ class Store:
             dest.close()
 
 
-def alembic_config(path: Path) -> Any:
+def alembic_config(where: Path | str | Database) -> Any:
     from alembic.config import Config
 
+    database = Database.at(where)
     cfg = Config()
     cfg.set_main_option("script_location", "omnitui:store/migrations")
-    cfg.set_main_option("sqlalchemy.url", f"sqlite:///{path}")
+    cfg.set_main_option("sqlalchemy.url", database.sqlalchemy_url().replace("%", "%%"))
+    cfg.attributes["database"] = database
     return cfg
 
 
-def upgrade(path: Path, revision: str = "head") -> None:
+def upgrade(where: Path | str | Database, revision: str = "head") -> None:
     """Create or upgrade the schema in place; existing rows are kept."""
-    if current_revision(path) == head_revision():
+    database = Database.at(where)
+    if current_revision(database) == head_revision():
         return
     from alembic import command
 
-    cfg = alembic_config(path)
+    cfg = alembic_config(database)
     try:
-        conn = connect(path)  # sets WAL before Alembic opens its own connection
+        conn = database.connect()  # SQLite: sets WAL before Alembic opens its own connection
         conn.close()
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} is not a usable SQLite database ({exc}).") from None
+        what = ("a usable SQLite database" if database.path is not None
+                else "a PostgreSQL database omnitui can use")
+        raise StoreError(f"{database.describe()} is not {what} ({exc}).") from None
     try:
         command.upgrade(cfg, revision)
     except Exception as exc:
-        raise StoreError(f"Could not upgrade the database {path}: {exc}.") from None
-    stats = Store(path)
+        raise StoreError(f"Could not upgrade the database {database.describe()}: {exc}.") from None
+    stats = Store(database)
     try:
         stats.optimize()
     finally:
@@ -268,10 +292,14 @@ def head_revision() -> str:
     return str(ScriptDirectory.from_config(alembic_config(Path("x"))).get_current_head())
 
 
-def current_revision(path: Path) -> str | None:
-    if not Path(path).exists():
+def current_revision(where: Path | str | Database) -> str | None:
+    database = Database.at(where)
+    if not database.exists():
         return None
-    conn = sqlite3.connect(str(path))
+    try:
+        conn = database.connect() if database.is_postgres else sqlite3.connect(str(database.path))
+    except sqlite3.Error as exc:
+        raise StoreError(f"Cannot open the database {database.describe()}: {exc}.") from None
     try:
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     except sqlite3.Error:

@@ -28,7 +28,7 @@ from textual.screen import Screen
 from omnitui.config import Settings
 from omnitui.core.agents import AgentRow, get_agent
 from omnitui.core.feed import Event, Feed
-from omnitui.core.wake import RECHECK_DELAYS, DirWatch
+from omnitui.core.wake import RECHECK_DELAYS
 from omnitui.install import is_shared_install
 from omnitui.store.console_queries import schema_is_current
 from omnitui.store.db import Store, StoreError
@@ -78,8 +78,8 @@ class OmniConsole(App[None]):
         super().__init__()
         self.settings = settings
         self.clock = clock or time.time
-        current = schema_is_current(settings.db_path)
-        self.store = Store.open(settings.db_path, migrate=not current)
+        current = schema_is_current(settings.database)
+        self.store = Store.open(settings.database, migrate=not current)
         self.agent: AgentRow = get_agent(self.store, agent_username)
         self.start_hub = start_hub
         self.hub: Any = None
@@ -159,7 +159,7 @@ class OmniConsole(App[None]):
         self.set_timer(0.3, self._warm_up)
         if self.feed_interval is None:
             return  # no live updates (snapshot tests)
-        self.feed = Feed(self.settings.db_path)  # from here on, no event is missed
+        self.feed = Feed(self.settings.database)  # from here on, no event is missed
         self.call_after_refresh(self._start_feed_thread)
 
     def _start_feed_thread(self) -> None:
@@ -235,7 +235,10 @@ class OmniConsole(App[None]):
     def _follow_feed(self) -> None:
         """The feed thread: sleeps until the database directory changes (inotify), or polls
         every `feed_interval` where that is unavailable; the app wakes only for events."""
-        watch = DirWatch(self.settings.db_path.parent, self.settings.db_path.name)
+        feed = self.feed
+        if feed is None:
+            return
+        watch = feed.watch()  # inotify on the data dir, or LISTEN on PostgreSQL
         rechecks: list[float] = [0.0]  # look at once: events may have come before the watch
         try:
             while not self._feed_stop.is_set():

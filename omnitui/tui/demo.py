@@ -110,7 +110,7 @@ def build_demo(data_dir: Path, *, now: float | None = None, channels_toml: str =
     settings = load_settings(write_config(data_dir, channels_toml))
     end = time.time() if now is None else now
     clock = DemoClock(end - 3 * 86400)
-    store = Store.open(settings.db_path, clock=clock)
+    store = Store.open(settings.database, clock=clock)
     try:
         fill(store, clock, end, settings.attachments_dir)
     finally:

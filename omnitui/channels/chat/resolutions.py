@@ -18,13 +18,13 @@ from __future__ import annotations
 import contextlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from omnitui.core.resolve_settle import SETTLED_EVENT
 
 if TYPE_CHECKING:
     from omnitui.core.feed import Event
+    from omnitui.store.database import Database
 
 V = TypeVar("V")
 UNCLAIMED = 4096  # message_in events the channel has not named yet (it does within loop turns)
@@ -43,9 +43,9 @@ class _Lru(OrderedDict[int, V]):
 
 
 class ResolutionWatcher:
-    def __init__(self, db_path: Path, notify: Callable[[str, int], None],
+    def __init__(self, database: Database, notify: Callable[[str, int], None],
                  size: int = 50_000, typing: Callable[[str, bool], None] | None = None) -> None:
-        self.db_path = db_path
+        self.database = database
         self.notify = notify
         self.typing = typing  # an agent's typing mark in a known conversation → its visitor
         self._messages: _Lru[str] = _Lru(size)  # message id → visitor, its event not seen yet
@@ -69,7 +69,7 @@ class ResolutionWatcher:
         from omnitui.core.feed import follow_events
 
         if batches is None:
-            batches = follow_events(self.db_path)
+            batches = follow_events(self.database)
         async with contextlib.aclosing(batches):
             async for events in batches:
                 for event in events:

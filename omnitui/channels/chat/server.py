@@ -67,7 +67,7 @@ class ChatChannel:
         self._token: str | None = None
         self._socket_inode: int | None = None
         self._stopping = False
-        self.resolutions = ResolutionWatcher(settings.db_path, self._request_rating,
+        self.resolutions = ResolutionWatcher(settings.database, self._request_rating,
                                              typing=self._agent_typing)
         self.gateway: Gateway | None = None
         self.presence = Presence(cfg)  # service levels: who left, for the email fallback

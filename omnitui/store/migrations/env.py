@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from omnitui.store import tables  # noqa: F401  (registers the tables on the metadata)
@@ -14,7 +15,11 @@ target_metadata = SQLModel.metadata
 def run() -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
-        engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+        database = context.config.attributes.get("database")
+        password = getattr(database, "password", None)
+        engine = create_engine(context.config.get_main_option("sqlalchemy.url"),
+                               connect_args={"password": password} if password else {},
+                               poolclass=NullPool)  # nothing stays connected after the upgrade
         with engine.begin() as connection:
             _migrate(connection)
     else:

@@ -14,6 +14,7 @@ from omnitui.store.console_queries import conversation_channels, label_names
 from omnitui.store.inbox_query import InboxView
 from omnitui.store.inbox_views import NamedView, header_views, more_views, view_counts
 from omnitui.tui import keymap
+from omnitui.tui.compositor import use_band_compositor
 from omnitui.tui.format import display
 from omnitui.tui.screens.compose_actions import ComposeActions
 from omnitui.tui.screens.inbox_bulk import InboxBulk
@@ -44,6 +45,10 @@ class InboxScreen(InboxBulk, ComposeActions, Screen[None]):
     KEYS_REACH_APP = True  # no key handler of its own (see typeahead.keys_reach_app)
     DEFAULT_CSS = "#inbox-views { height: 1; background: $boost; }"
     _suspended = False  # set once another screen has covered this one
+
+    def __init__(self) -> None:
+        super().__init__()
+        use_band_compositor(self)  # an arrow key renders its two rows, not every widget
 
     def compose(self) -> ComposeResult:
         agent_id = self.app.agent.id  # type: ignore[attr-defined]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from rich.text import Text
 from textual import work
@@ -23,7 +22,7 @@ from textual.widgets import Footer, Static
 from omnitui.core.hours import BusinessHours
 from omnitui.core.reports import GROUPINGS, Report, build_report
 from omnitui.core.sla import SlaPolicy
-from omnitui.store.db import Store
+from omnitui.store.db import Database, Store
 from omnitui.tui import keymap
 from omnitui.tui.widgets.bar_chart import HourChart
 from omnitui.tui.widgets.report_tables import groups_table, summary_text, transfers_table
@@ -91,17 +90,17 @@ class ReportScreen(Screen[None]):
         app = self.app
         settings = app.settings  # type: ignore[attr-defined]
         now = datetime.fromtimestamp(app.now(), UTC)  # type: ignore[attr-defined]
-        self._compute(self.request, app.store.path,  # type: ignore[attr-defined]
+        self._compute(self.request, app.store.database,  # type: ignore[attr-defined]
                       SlaPolicy.from_config(settings.sla),
                       BusinessHours.from_config(settings.hours, settings.timezone),
                       now - timedelta(days=PERIODS[self.period]), now,
                       None if self.grouping == "overall" else self.grouping)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report")
-    def _compute(self, request: int, path: Path, policy: SlaPolicy, hours: BusinessHours,
+    def _compute(self, request: int, database: Database, policy: SlaPolicy, hours: BusinessHours,
                  since: datetime, now: datetime, by: str | None) -> None:
         """Runs in a thread with its own connection (closed after), so no query blocks keys."""
-        store = Store(path)
+        store = Store(database)
         try:
             report = build_report(store, policy, hours, since=since, now=now, by=by)
         except Exception as exc:  # shown on the screen; the console keeps running

@@ -10,6 +10,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+# Flags are 0/1 integers on both engines (SQLite's booleans are), so every statement that
+# reads or writes one is the same SQL on SQLite and PostgreSQL.
+FLAG = sa.Boolean().with_variant(sa.SmallInteger(), "postgresql")
+
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -22,7 +26,7 @@ def upgrade() -> None:
     sa.Column('username', sa.String(), nullable=False),
     sa.Column('name', sa.String(), nullable=False),
     sa.Column('role', sa.String(), nullable=False, server_default='agent'),
-    sa.Column('disabled', sa.Boolean(), nullable=False, server_default='0'),
+    sa.Column('disabled', FLAG, nullable=False, server_default='0'),
     sa.Column('created_at', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('username')
@@ -99,7 +103,7 @@ def upgrade() -> None:
     sa.Column('first_response_at', sa.Float(), nullable=True),
     sa.Column('resolved_at', sa.Float(), nullable=True),
     sa.Column('snoozed_until', sa.Float(), nullable=True),
-    sa.Column('snooze_until_reply', sa.Boolean(), nullable=False, server_default='0'),
+    sa.Column('snooze_until_reply', FLAG, nullable=False, server_default='0'),
     sa.Column('due_at', sa.Float(), nullable=True),
     sa.Column('message_count', sa.Integer(), nullable=False, server_default='0'),
     sa.Column('reopen_count', sa.Integer(), nullable=False, server_default='0'),
@@ -149,7 +153,7 @@ def upgrade() -> None:
     op.create_table('presence',
     sa.Column('agent_id', sa.Integer(), nullable=False),
     sa.Column('conversation_id', sa.Integer(), nullable=True),
-    sa.Column('typing', sa.Boolean(), nullable=False, server_default='0'),
+    sa.Column('typing', FLAG, nullable=False, server_default='0'),
     sa.Column('updated_at', sa.Float(), nullable=False),
     sa.ForeignKeyConstraint(['agent_id'], ['agent.id'], ),
     sa.PrimaryKeyConstraint('agent_id')
@@ -237,7 +241,7 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(), nullable=False),
     sa.Column('state', sa.String(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False, server_default='0'),
-    sa.Column('ambiguous', sa.Boolean(), nullable=False, server_default='0'),
+    sa.Column('ambiguous', FLAG, nullable=False, server_default='0'),
     sa.Column('next_attempt_at', sa.Float(), nullable=False),
     sa.Column('claimed_at', sa.Float(), nullable=True),
     sa.Column('last_error', sa.String(), nullable=True),

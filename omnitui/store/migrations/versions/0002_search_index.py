@@ -58,11 +58,15 @@ STATEMENTS = [
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        return  # PostgreSQL's search index is made by its own migration
     for statement in STATEMENTS:
         op.execute(statement)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        return
     for name in ("message_fts_insert", "message_fts_revision", "customer_fts_insert",
                  "customer_fts_update", "customer_fts_identity"):
         op.execute(f"DROP TRIGGER IF EXISTS {name}")

@@ -45,8 +45,12 @@ def _rebuild(prefix: str | None) -> None:
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        return  # PostgreSQL's search index is made by its own migration
     _rebuild("2")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        return
     _rebuild(None)

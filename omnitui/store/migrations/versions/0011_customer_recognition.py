@@ -55,8 +55,10 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("updated_at", sa.Float(), nullable=False),
     )
+    smaller, larger = (("least", "greatest") if op.get_bind().dialect.name == "postgresql"
+                       else ("min", "max"))
     op.execute("CREATE UNIQUE INDEX ux_match_suggestion_pair ON match_suggestion "
-               "(min(customer_id, candidate_id), max(customer_id, candidate_id))")
+               f"({smaller}(customer_id, candidate_id), {larger}(customer_id, candidate_id))")
     op.execute("CREATE INDEX ix_match_suggestion_open ON match_suggestion (customer_id) "
                "WHERE state = 'open'")
     op.execute("CREATE INDEX ix_match_suggestion_open_candidate ON match_suggestion "
@@ -66,7 +68,12 @@ def upgrade() -> None:
                "WHERE merged_into IS NOT NULL")
     from omnitui.core.match_keys import backfill
 
-    backfill(op.get_bind().connection.dbapi_connection)
+    raw = op.get_bind().connection.dbapi_connection
+    if op.get_bind().dialect.name == "postgresql":
+        from omnitui.store.postgres import PgConnection
+
+        raw = PgConnection.adopt(raw)
+    backfill(raw)
 
 
 def downgrade() -> None:

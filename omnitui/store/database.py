@@ -1,0 +1,97 @@
+"""Where the store lives: one SQLite file (the default) or a PostgreSQL database.
+
+Everything that opens the store is handed a `Database` instead of a path, so the engine is
+chosen once, by the config, and every part (store, feed, hub lock, migrations) follows it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+BUSY_TIMEOUT_MS = 30_000
+
+
+def is_postgres_url(value: str) -> bool:
+    return value.startswith(POSTGRES_SCHEMES)
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """A SQLite file (`path`) or a PostgreSQL server (`url`, password kept out of the URL)."""
+
+    path: Path | None = None
+    url: str | None = None
+    password: str | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def at(cls, where: Path | str | Database) -> Database:
+        if isinstance(where, Database):
+            return where
+        if isinstance(where, str) and is_postgres_url(where):
+            return cls(url=where)
+        return cls(path=Path(where))
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url is not None
+
+    @property
+    def dialect(self) -> str:
+        return "postgresql" if self.is_postgres else "sqlite"
+
+    def describe(self) -> str:
+        """For messages: the file, or the server and database (never a password)."""
+        if self.path is not None:
+            return str(self.path)
+        parts = urlsplit(self.url or "")
+        host = parts.hostname or "localhost"
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        user = f"{parts.username}@" if parts.username else ""
+        return urlunsplit(("postgresql", user + host, parts.path, "", ""))
+
+    def exists(self) -> bool:
+        """A SQLite file exists; a PostgreSQL database is there once its server answers."""
+        return self.path.exists() if self.path is not None else True
+
+    def connect(self, *, readonly: bool = False, purpose: str = "omnitui") -> Any:
+        """A new connection: `sqlite3.Connection` or `PgConnection` (same surface)."""
+        if self.url is not None:
+            try:
+                from omnitui.store.postgres import PgConnection
+            except ImportError:
+                raise sqlite3.OperationalError(
+                    "a PostgreSQL store needs the psycopg driver: "
+                    "pip install 'omnitui[postgresql]'") from None
+
+            return PgConnection(self.url, password=self.password, application_name=purpose)
+        assert self.path is not None
+        return connect_sqlite(self.path, readonly=readonly)
+
+    def sqlalchemy_url(self) -> str:
+        if self.url is None:
+            return f"sqlite:///{self.path}"
+        return "postgresql+psycopg://" + self.url.split("://", 1)[1]
+
+
+def connect_sqlite(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open a connection with omnitui's pragmas; autocommit mode, transactions are explicit."""
+    if readonly:
+        conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA cache_size = -16000")
+    return conn

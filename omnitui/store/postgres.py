@@ -1,0 +1,214 @@
+"""PostgreSQL behind the small connection surface the store uses from sqlite3.
+
+The store's statements are written once, with `?` (and `:name`) parameters, and read the same on
+both engines where they can. This module is the one place that knows psycopg: it turns those
+parameters into psycopg's `%s` style (cached per statement), hands rows back that answer to both
+`row[0]` and `row["name"]` as `sqlite3.Row` does, loads `numeric` as float (SQLite's sums are
+numbers, not `Decimal`s), and raises the DB-API error classes the store already catches, so an
+`except IntegrityError` means the same on both engines.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.adapt import Dumper
+from psycopg.types.numeric import FloatLoader
+
+CONNECT_TIMEOUT_S = 10
+# Every write transaction takes this transaction-scoped advisory lock first, so writers queue
+# one after another as they do on SQLite's write lock: event ids then grow in commit order,
+# which the change feed relies on, and read-then-write steps see every earlier commit.
+WRITE_LOCK_KEY = 0x6F6D6E69  # "omni"
+FEED_CHANNEL = "omnitui_feed"
+
+
+class _FlagDumper(Dumper):
+    """Python's True/False go in as 1/0: flags are small integers on both engines."""
+
+    oid = psycopg.adapters.types["int2"].oid
+
+    def dump(self, obj: Any) -> bytes:
+        return b"1" if obj else b"0"
+
+
+class PgRow(tuple):  # type: ignore[type-arg]
+    """A row read by index or by column name, like `sqlite3.Row`."""
+
+    __slots__ = ()
+    _names: tuple[str, ...] = ()
+    _index: dict[str, int] = {}
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            try:
+                return tuple.__getitem__(self, self._index[key])
+            except KeyError:
+                raise IndexError(f"No item with that key: {key}") from None
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+@lru_cache(maxsize=1024)
+def _row_class(names: tuple[str, ...]) -> type[PgRow]:
+    index: dict[str, int] = {}
+    for i, name in enumerate(names):
+        index.setdefault(name, i)
+    return type("PgRow", (PgRow,), {"__slots__": (), "_names": names, "_index": index})
+
+
+def _row_factory(cursor: Any) -> Any:
+    desc = cursor.description
+    if desc is None:
+        return tuple
+    cls = _row_class(tuple(d.name for d in desc))
+    return lambda values: tuple.__new__(cls, values)
+
+
+@lru_cache(maxsize=8192)
+def pyformat(sql: str) -> str:
+    """`?` → `%s`, `:name` → `%(name)s`, `%` → `%%`; quoted text and `::` casts are kept."""
+    out: list[str] = []
+    i, n = 0, len(sql)
+    quote = ""
+    while i < n:
+        c = sql[i]
+        if quote:
+            out.append("%%" if c == "%" else c)
+            if c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+            out.append(c)
+        elif c == "?":
+            out.append("%s")
+        elif c == "%":
+            out.append("%%")
+        elif c == ":" and i + 1 < n and sql[i + 1] == ":":
+            out.append("::")
+            i += 2
+            continue
+        elif c == ":" and i + 1 < n and (sql[i + 1].isalpha() or sql[i + 1] == "_"):
+            j = i + 1
+            while j < n and (sql[j].isalnum() or sql[j] == "_"):
+                j += 1
+            out.append(f"%({sql[i + 1:j]})s")
+            i = j
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _adapt(raw: psycopg.Connection[Any]) -> None:
+    raw.adapters.register_loader("numeric", FloatLoader)
+    raw.adapters.register_dumper(bool, _FlagDumper)
+
+
+def _as_dbapi_error(exc: psycopg.Error) -> sqlite3.Error:
+    """The DB-API class of the same meaning, carrying PostgreSQL's own message."""
+    message = (exc.diag.message_primary or str(exc)).strip() if exc.diag else str(exc)
+    if isinstance(exc, pg_errors.IntegrityError):
+        return sqlite3.IntegrityError(message)
+    if isinstance(exc, psycopg.OperationalError | pg_errors.AdminShutdown):
+        return sqlite3.OperationalError(message)
+    if isinstance(exc, pg_errors.ProgrammingError | pg_errors.DataError):
+        return sqlite3.ProgrammingError(message)
+    return sqlite3.DatabaseError(message)
+
+
+class PgCursor:
+    """The part of `sqlite3.Cursor` the store uses, over a psycopg cursor."""
+
+    __slots__ = ("_cur",)
+
+    def __init__(self, cur: psycopg.Cursor[Any]) -> None:
+        self._cur = cur
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone() if self._cur.description is not None else None
+
+    def fetchall(self) -> list[Any]:
+        return self._cur.fetchall() if self._cur.description is not None else []
+
+    def fetchmany(self, size: int) -> list[Any]:
+        return self._cur.fetchmany(size) if self._cur.description is not None else []
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+    @property
+    def rowcount(self) -> int:
+        return self._cur.rowcount
+
+    @property
+    def description(self) -> Any:
+        return self._cur.description
+
+
+class PgConnection:
+    """One psycopg connection in autocommit mode; the store sends BEGIN and COMMIT itself."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, password: str | None = None,
+                 application_name: str = "omnitui") -> None:
+        extra: dict[str, Any] = {"password": password} if password else {}
+        try:
+            self.raw = psycopg.connect(
+                url, autocommit=True, row_factory=_row_factory,
+                connect_timeout=CONNECT_TIMEOUT_S, application_name=application_name, **extra,
+            )
+        except psycopg.Error as exc:
+            raise _as_dbapi_error(exc) from None
+        _adapt(self.raw)
+
+    @classmethod
+    def adopt(cls, raw: psycopg.Connection[Any]) -> PgConnection:
+        """The store's surface over a connection someone else opened (a migration's)."""
+        conn = cls.__new__(cls)
+        conn.raw = raw
+        _adapt(raw)
+        return conn
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = ()) -> PgCursor:
+        cur = self.raw.cursor()
+        try:
+            if params:
+                cur.execute(pyformat(sql), params)  # type: ignore[arg-type]
+            else:
+                cur.execute(sql.encode())  # several statements may be sent at once
+        except psycopg.Error as exc:
+            raise _as_dbapi_error(exc) from None
+        return PgCursor(cur)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> PgCursor:
+        cur = self.raw.cursor()
+        try:
+            if rows:
+                cur.executemany(pyformat(sql), rows)
+        except psycopg.Error as exc:
+            raise _as_dbapi_error(exc) from None
+        return PgCursor(cur)
+
+    def close(self) -> None:
+        self.raw.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+
+# One round trip each. A write notifies the change feed's listeners when it commits (a
+# notification is delivered only on commit, and several in one transaction arrive as one).
+BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
+COMMIT_WRITE = f"NOTIFY {FEED_CHANNEL}; COMMIT"
+BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
