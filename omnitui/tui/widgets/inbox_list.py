@@ -72,6 +72,10 @@ class InboxList(ScrollView, can_focus=True):
         self._pages: OrderedDict[int, list[InboxRow]] = OrderedDict()
         # conversation id → (its row, what else its drawing depends on, the strip drawn)
         self._strips: dict[int, tuple[InboxRow, tuple[Any, ...], Strip]] = {}
+        # row index → (its strip, (on the cursor, scroll x), the line as shown): a scroll
+        # draws every visible line again, but each row's line is unchanged
+        self._lines: dict[int, tuple[Strip, tuple[bool, int], Strip]] = {}
+        self._style_pair: tuple[Style, Style] | None = None
         self.reads = 0  # pages read from the store; tests assert laziness with it
         # Customer id → label of an open suggestion that they are somebody known, read with
         # each page for that page's customers only (one indexed query).
@@ -97,6 +101,7 @@ class InboxList(ScrollView, can_focus=True):
             self.scroll_to(y=0, animate=False)
         self._pages.clear()
         self._strips.clear()
+        self._lines.clear()
         self.suggested.clear()
         self.count = inbox_count(self.store, self.view)
         self.virtual_size = Size(self.size.width, self.count)
@@ -145,7 +150,7 @@ class InboxList(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
-        base = self.rich_style
+        base, cursor_style = self._styles()
         if self.count == 0:
             if y == 0:
                 style = self.get_component_rich_style("inbox-list--empty")
@@ -155,11 +160,31 @@ class InboxList(ScrollView, can_focus=True):
         if row is None:
             return Strip.blank(width, base)
         strip = self._row_strip(row, width, base)
-        if index == self.cursor:
-            strip = strip.apply_style(self.get_component_rich_style("inbox-list--cursor"))
-        else:
-            strip = strip.apply_style(base) if base else strip
-        return strip.apply_offsets(scroll_x, index)
+        on_cursor = index == self.cursor
+        kept = self._lines.get(index)
+        if kept is not None and kept[0] is strip and kept[1] == (on_cursor, scroll_x):
+            return kept[2]  # a scroll moves rows that are drawn already
+        styled = strip.apply_style(cursor_style if on_cursor else base) if (
+            on_cursor or base) else strip
+        line = styled.apply_offsets(scroll_x, index)
+        if len(self._lines) >= MAX_PAGES * PAGE:
+            self._lines.clear()
+        self._lines[index] = (strip, (on_cursor, scroll_x), line)
+        return line
+
+    def _styles(self) -> tuple[Style, Style]:
+        """The list's style and the cursor's, as CSS has them now (kept until the styles
+        change: working them out walked the DOM for every line drawn)."""
+        if self._style_pair is None:
+            self._style_pair = (self.rich_style,
+                                self.get_component_rich_style("inbox-list--cursor"))
+        return self._style_pair
+
+    def notify_style_update(self) -> None:
+        """Focus, theme or CSS changed: styles and the lines drawn with them are stale."""
+        self._style_pair = None
+        self._lines.clear()
+        super().notify_style_update()
 
     def _row_strip(self, row: InboxRow, width: int, base: Style) -> Strip:
         """The row drawn without the cursor: as last time unless something it shows changed.
