@@ -21,6 +21,7 @@ from typing import Any
 
 from omnitui.store.data_files import DataDirAccess
 from omnitui.store.database import BUSY_TIMEOUT_MS, Database
+from omnitui.store.dialect import POSTGRESQL, SQLITE, SqlDialect, sql_for
 
 __all__ = ["BUSY_TIMEOUT_MS", "Database", "NotFound", "PendingEvent", "Store", "StoreError", "Tx"]
 
@@ -59,6 +60,11 @@ class Tx:
     @property
     def dialect(self) -> str:
         return "postgresql" if self.returning else "sqlite"
+
+    @property
+    def sql(self) -> SqlDialect:
+        """The phrases that differ between engines (store/dialect.py)."""
+        return POSTGRESQL if self.returning else SQLITE
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         return self.conn.execute(sql, params)
@@ -159,6 +165,10 @@ class Store:
     @property
     def dialect(self) -> str:
         return self.database.dialect
+
+    @property
+    def sql(self) -> SqlDialect:
+        return sql_for(self.database.dialect)
 
     @classmethod
     def open(cls, where: Path | str | Database, *, migrate: bool = True,

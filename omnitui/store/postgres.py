@@ -29,9 +29,10 @@ FEED_CHANNEL = "omnitui_feed"
 
 
 class _FlagDumper(Dumper):
-    """Python's True/False go in as 1/0: flags are small integers on both engines."""
+    """Python's True/False go in as '1'/'0' of no declared type: PostgreSQL reads them as the
+    place needs, a 0/1 flag column (flags are small integers on both engines) or a condition."""
 
-    oid = psycopg.adapters.types["int2"].oid
+    oid = 0  # "unknown": typed by context, as a quoted literal is
 
     def dump(self, obj: Any) -> bytes:
         return b"1" if obj else b"0"

@@ -1,0 +1,71 @@
+"""The few SQL phrases that differ between SQLite and PostgreSQL, by what they do.
+
+Statements are written once and read the same on both engines where they can (`ON CONFLICT DO
+NOTHING`, `coalesce`, `RETURNING`, 0/1 flags). Where an engine needs other words, the statement
+asks `tx.sql` (or `store.sql`) for the phrase by name, e.g.
+`f"SELECT {tx.sql.json_int('data', 'undone')} FROM event"`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def _key(key: str) -> str:
+    if not key.replace("_", "").isalnum():
+        raise ValueError(f"not a JSON key omnitui uses: {key!r}")
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class SqlDialect:
+    name: str
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.name == "postgresql"
+
+    def json_text(self, column: str, key: str) -> str:
+        """The text at `key` of a JSON object stored in `column` (NULL when absent)."""
+        if self.is_postgres:
+            return f"({column}::jsonb ->> '{_key(key)}')"
+        return f"json_extract({column}, '$.{_key(key)}')"
+
+    def json_int(self, column: str, key: str) -> str:
+        """The integer at `key` (an id, a count) of a JSON object stored in `column`."""
+        if self.is_postgres:
+            return f"(({column}::jsonb ->> '{_key(key)}')::bigint)"
+        return f"json_extract({column}, '$.{_key(key)}')"
+
+    def json_number(self, column: str, key: str) -> str:
+        """The number at `key` (a time, an amount) of a JSON object stored in `column`."""
+        if self.is_postgres:
+            return f"(({column}::jsonb ->> '{_key(key)}')::double precision)"
+        return f"json_extract({column}, '$.{_key(key)}')"
+
+    def json_flag(self, column: str, key: str) -> str:
+        """1 when `key` of the JSON object in `column` is true, else 0 (or NULL when absent)."""
+        if self.is_postgres:
+            return f"(({column}::jsonb -> '{_key(key)}') = 'true'::jsonb)::int"
+        return f"json_extract({column}, '$.{_key(key)}')"
+
+    def joined(self, expr: str, separator: str = " ") -> str:
+        """The values of `expr` in a group joined into one text (an aggregate)."""
+        sep = separator.replace("'", "''")
+        if self.is_postgres:
+            return f"string_agg(({expr})::text, '{sep}')"
+        return f"group_concat({expr}, '{sep}')"
+
+    def smaller(self, a: str, b: str) -> str:
+        return f"least({a}, {b})" if self.is_postgres else f"min({a}, {b})"
+
+    def larger(self, a: str, b: str) -> str:
+        return f"greatest({a}, {b})" if self.is_postgres else f"max({a}, {b})"
+
+
+SQLITE = SqlDialect("sqlite")
+POSTGRESQL = SqlDialect("postgresql")
+
+
+def sql_for(dialect: str) -> SqlDialect:
+    return POSTGRESQL if dialect == "postgresql" else SQLITE
