@@ -193,6 +193,13 @@ class Store:
     @property
     def conn(self) -> Any:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(conn, "broken", False):  # PostgreSQL restarted: reopen
+            with self._lock:
+                if conn in self._all:
+                    self._all.remove(conn)
+            with suppress(Exception):
+                conn.close()
+            conn = None
         if conn is None:
             try:
                 conn = self.database.connect()
@@ -221,7 +228,8 @@ class Store:
         try:
             yield Tx(conn, actor, float(self.clock()))
         except BaseException:
-            conn.execute("ROLLBACK")
+            with suppress(sqlite3.Error):  # a lost connection has rolled back by itself
+                conn.execute("ROLLBACK")
             raise
         else:
             conn.execute(self._commit_write)

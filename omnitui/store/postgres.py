@@ -204,6 +204,11 @@ class PgConnection:
         self.raw.close()
 
     @property
+    def broken(self) -> bool:
+        """The server went away (a restart, a network cut): this connection is done for."""
+        return bool(self.raw.closed or self.raw.broken)
+
+    @property
     def in_transaction(self) -> bool:
         return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
