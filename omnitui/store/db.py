@@ -242,7 +242,8 @@ class Store:
         try:
             yield Tx(conn, "reader", float(self.clock()))
         finally:
-            conn.execute("COMMIT")
+            with suppress(sqlite3.Error):  # nothing to keep; a lost connection ended it anyway
+                conn.execute("COMMIT")
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics (bounded sampling: milliseconds, not a scan).
