@@ -300,3 +300,17 @@ class ChatPresence(SQLModel, table=True):
     channel: str = Field(primary_key=True)
     visitor: str = Field(primary_key=True)
     since: float
+
+
+class StoreCopy(SQLModel, table=True):
+    """A store copied in by `omnitui migrate-store` (one row): its source file, the source's
+    row counts (JSON {table: [rows, max rowid]}), the tables already copied (JSON list), and
+    when the copy finished (None while it is unfinished and may be resumed)."""
+
+    __tablename__ = "store_copy"
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    census: str
+    tables_done: str = "[]"
+    started_at: float
+    finished_at: float | None = None
