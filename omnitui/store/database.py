@@ -59,8 +59,10 @@ class Database:
         """A SQLite file exists; a PostgreSQL database is there once its server answers."""
         return self.path.exists() if self.path is not None else True
 
-    def connect(self, *, readonly: bool = False, purpose: str = "omnitui") -> Any:
-        """A new connection: `sqlite3.Connection` or `PgConnection` (same surface)."""
+    def connect(self, *, readonly: bool = False, purpose: str = "omnitui",
+                **server_options: Any) -> Any:
+        """A new connection: `sqlite3.Connection` or `PgConnection` (same surface).
+        `server_options` are libpq connection parameters (keepalives, …); SQLite has none."""
         if self.url is not None:
             try:
                 from omnitui.store.postgres import PgConnection
@@ -69,7 +71,8 @@ class Database:
                     "a PostgreSQL store needs the psycopg driver: "
                     "pip install 'omnitui[postgresql]'") from None
 
-            return PgConnection(self.url, password=self.password, application_name=purpose)
+            return PgConnection(self.url, password=self.password, application_name=purpose,
+                                **server_options)
         assert self.path is not None
         return connect_sqlite(self.path, readonly=readonly)
 

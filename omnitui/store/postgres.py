@@ -161,8 +161,8 @@ class PgConnection:
     dialect = "postgresql"
 
     def __init__(self, url: str, *, password: str | None = None,
-                 application_name: str = "omnitui") -> None:
-        extra: dict[str, Any] = {"password": password} if password else {}
+                 application_name: str = "omnitui", **options: Any) -> None:
+        extra: dict[str, Any] = {"password": password, **options} if password else options
         try:
             self.raw = psycopg.connect(
                 url, autocommit=True, row_factory=_row_factory,
