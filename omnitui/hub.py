@@ -360,7 +360,7 @@ async def serve(settings: Settings, *, install_signals: bool = True,
                 stop: asyncio.Event | None = None) -> None:
     """Hold the lock, run the hub until SIGTERM/SIGINT (or `stop`), release."""
     DataDirAccess.of(settings.data_dir).make_dirs(settings.data_dir)
-    lock = HubLock(settings.lock_path)
+    lock = HubLock.of(settings)
     lock.acquire(embedded=embedded)
     try:
         stop = stop or asyncio.Event()
@@ -372,7 +372,11 @@ async def serve(settings: Settings, *, install_signals: bool = True,
                   logging.getLogger("omnitui.hub"))
         if ready:
             ready()
-        await hub.run(stop)
+        keeper = asyncio.create_task(lock.keep(stop, hub.log, embedded=embedded))
+        try:
+            await hub.run(stop)
+        finally:
+            keeper.cancel()
     finally:
         lock.release()
 

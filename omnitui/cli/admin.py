@@ -158,8 +158,8 @@ def doctor(
 
         for probe in asyncio.run(probe_channels(s, timeout)):
             line(probe.ok, probe.text)
-    hub = running_hub(s.lock_path)
-    out.print(Text(f"info  hub {'running, pid ' + str(hub.pid) if hub else 'not running'}"))
+    hub = running_hub(s)
+    out.print(Text(f"info  hub {'running, ' + hub.describe() if hub else 'not running'}"))
     if problems:
         err.print(Text(f"{problems} problem(s) found."))
         raise typer.Exit(1)
@@ -189,11 +189,12 @@ def status(as_json: bool = JSON_OPTION) -> None:
     """Is the hub running, how is each channel, how many replies wait in the outbox."""
     s = settings()
     store = open_store(s)
-    hub = running_hub(s.lock_path)
+    hub = running_hub(s)
     data = {
         "hub": {"running": hub is not None, "pid": hub.pid if hub else None,
                 "uptime_seconds": round(time.time() - hub.started_at) if hub else None,
-                "embedded": hub.embedded if hub else None},
+                "embedded": hub.embedded if hub else None,
+                "host": (hub.host or None) if hub else None},
         "channels": queries.channel_states(store),
         "outbox": queries.outbox_summary(store),
     }
@@ -201,7 +202,8 @@ def status(as_json: bool = JSON_OPTION) -> None:
         print_json(data)
         return
     if hub:
-        out.print(Text(f"hub: running (pid {hub.pid}, up {_duration(time.time() - hub.started_at)}"
+        out.print(Text(f"hub: running ({hub.describe()}, "
+                       f"up {_duration(time.time() - hub.started_at)}"
                        f"{', inside a console' if hub.embedded else ''})"))
     else:
         out.print(Text("hub: not running"))

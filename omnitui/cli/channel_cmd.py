@@ -53,7 +53,7 @@ def channel_sync(name: str) -> None:
     if name not in s.channels:
         fail(f"There is no channel '{name}' in {s.path or 'the config'}; channels: "
              f"{', '.join(s.channels) or 'none'}.")
-    hub = running_hub(s.lock_path)
+    hub = running_hub(s)
     if hub is not None:
         fail(f"The hub (pid {hub.pid}) is already syncing '{name}'; watch it with "
              "'omnitui status'.")

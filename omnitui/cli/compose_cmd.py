@@ -51,7 +51,7 @@ def compose(
         store, acting_agent(store, agent), to, text_argument(text),
         channels={name: ch.kind for name, ch in s.channels.items()}, via=via, subject=subject,
         signing=Signing.from_settings(s), signature="" if no_signature else None,
-        hub_running=running_hub(s.lock_path) is not None,
+        hub_running=running_hub(s) is not None,
         attachments=attach, attachments_dir=s.attachments_dir, file_limits=file_limits(s),
     )
     if as_json:

@@ -33,7 +33,7 @@ async def test_chat_start_reaches_the_visitor_online_and_not_one_gone(hub: InPro
     await asyncio.sleep(0.2)
     marks = db.conn.execute("SELECT count(*) FROM event WHERE kind = 'chat_presence'")
     assert marks.fetchone()[0] == 1  # one arrival, however often the client says hello
-    assert running_hub(hub.settings.lock_path) is not None
+    assert running_hub(hub.settings) is not None
     started = await asyncio.to_thread(
         start_conversation, db, ann, f"#{customer}", "Can I help you find a size?",
         channels=CHANNELS, via="chat")

@@ -120,7 +120,7 @@ async def test_offline_visitor_and_empty_text_are_one_sentence_and_nothing_store
                    for n in app._notifications)
         assert one(app, "SELECT count(*) FROM conversation") == before
         # A hub serves the chat and she is online now: the same message goes.
-        lock = HubLock(app.settings.lock_path)
+        lock = HubLock.of(app.settings)
         lock.acquire()
         try:
             set_online(app.store, "chat", "visitor-kasia", True)

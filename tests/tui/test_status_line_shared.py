@@ -34,7 +34,7 @@ async def test_hub_down_says_since_when_and_that_replies_are_queued(
 async def test_a_running_hub_shows_the_channels_instead(
         shop: Settings, fixed_clock: Callable[[], float]) -> None:
     shared = dataclasses.replace(shop, shared=True)
-    lock = HubLock(shared.lock_path)
+    lock = HubLock.of(shared)
     lock.acquire()
     try:
         console = make_app(shared, "anna", clock=fixed_clock)

@@ -267,7 +267,7 @@ class ComposeDialog(ModalScreen[int | None]):
                 subject=self.query_one("#compose-subject", Input).value,
                 signing=Signing.from_settings(settings),
                 signature=self.query_one(SignatureBox).signature,
-                hub_running=running_hub(settings.lock_path) is not None)
+                hub_running=running_hub(settings) is not None)
         except StoreError as exc:  # one readable sentence; the dialog stays as it was
             self.app.notify(str(exc), severity="error", markup=False)
             return

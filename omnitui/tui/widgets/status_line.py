@@ -68,12 +68,12 @@ class StatusLine(Static):
     def _hub_is_down(self) -> bool:
         """Only a shared install says so: there the console never starts a hub of its own."""
         settings = self.app.settings  # type: ignore[attr-defined]
-        return is_shared_install(settings) and running_hub(settings.lock_path) is None
+        return is_shared_install(settings) and running_hub(settings) is None
 
     def _hub_down(self, line: Text, out: dict[str, Any]) -> None:
         """`● hub not running since 09:12: replies are queued  outbox 2`."""
         settings = self.app.settings  # type: ignore[attr-defined]
-        seen = hub_last_seen(settings.lock_path, settings.log_path)
+        seen = hub_last_seen(settings)
         since = ""
         if seen is not None:
             since = " since " + stamp(seen, self.app.tz, self.app.now())  # type: ignore[attr-defined]
