@@ -24,6 +24,7 @@ from omnitui.core.ingest import ingest_batch, read_cursor
 from omnitui.core.outbox import mark_delivered
 from omnitui.core.sent_files import sent_file
 from omnitui.store.db import Store
+from omnitui.store.files import read_blob
 
 T = TypeVar("T")
 
@@ -152,6 +153,10 @@ class HubContext:
         return await self.db.run(sent_file, self.db.store, self.kind, address, message_id,
                                  index)
 
+    async def blob(self, digest: str) -> bytes | None:
+        """A stored file's bytes (a file here, or rows of a PostgreSQL store); None if gone."""
+        return await self.db.run(_blob, self.db.store, self.settings.attachments_dir, digest)
+
     async def last_inbound_at(self, address: str) -> float | None:
         """When this identity last wrote (epoch seconds): the floor for "last seen" after a
         hub restart, when the channel has not seen the visitor itself."""
@@ -251,3 +256,10 @@ def _last_inbound_at(store: Store, kind: str, address: str) -> float | None:
         "SELECT max(m.created_at) FROM identity i JOIN message m ON m.identity_id = i.id "
         "WHERE i.kind = ? AND i.address = ? AND m.kind = 'inbound'", (kind, address)).fetchone()
     return float(row[0]) if row and row[0] is not None else None
+
+
+def _blob(store: Store, root: Path, digest: str) -> bytes | None:
+    try:
+        return read_blob(store, root, digest)
+    except OSError:
+        return None

@@ -7,11 +7,12 @@ nothing of tables or of the console: everything they need from the store reaches
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Literal, Protocol, runtime_checkable
 
 ChannelKind = Literal["chat", "email", "telegram"]
 
@@ -71,10 +72,20 @@ class Inbound:
 
 @dataclass(frozen=True, slots=True)
 class OutboundAttachment:
+    """A file to send. Its bytes are a file at `path` (a SQLite store) or, when the store keeps
+    them in the database (PostgreSQL), `data`, read when the reply was claimed."""
+
     path: Path
     filename: str
     content_type: str
     size: int
+    data: bytes | None = field(default=None, repr=False)
+
+    def read_bytes(self) -> bytes:
+        return self.data if self.data is not None else self.path.read_bytes()
+
+    def open(self) -> BinaryIO:
+        return io.BytesIO(self.data) if self.data is not None else self.path.open("rb")
 
 
 @dataclass(slots=True)

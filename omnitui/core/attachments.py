@@ -17,7 +17,7 @@ from typing import Any
 from omnitui.core.errors import ActionError, NotFound
 from omnitui.core.sanitize import clean_line
 from omnitui.store.db import Store
-from omnitui.store.files import blob_path
+from omnitui.store.files import open_blob
 
 MAX_NAME_BYTES = 200  # well under every file system's 255, leaving room for " (99)"
 COPY_CHUNK = 1 << 20
@@ -115,14 +115,13 @@ def save_file(store: Store, attachment_id: int, attachments_dir: Path, folder: P
     if digest is None:
         raise ActionError(f"{row.filename} was never downloaded"
                           + (f" ({row.note})." if row.note else "."))
-    source = blob_path(attachments_dir, digest)
     folder = ensure_folder(folder)
     if reuse_identical:
         same = _identical_copy(folder, row.filename, row.size, digest)
         if same is not None:
             return same
     try:
-        src = open(source, "rb")  # noqa: SIM115 - closed below, after the target is made
+        src = open_blob(store, attachments_dir, digest)  # closed below, after the target
     except OSError as exc:
         raise ActionError(f"The stored copy of {row.filename} cannot be read: "
                           f"{exc.strerror or exc}.") from None

@@ -25,7 +25,7 @@ from omnitui.core.reply import MAX_REPLY_CHARS, queue_reply_in, target_identity_
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.core.signatures import Signing
 from omnitui.store.db import Store, Tx
-from omnitui.store.files import store_many
+from omnitui.store.files import keep_blobs
 
 KINDS = ("email", "telegram", "chat")
 KIND_WORDS = {"email": "email", "telegram": "Telegram", "chat": "website chat"}
@@ -217,7 +217,7 @@ def start_conversation(
                                 files=outgoing,  # each has StoredFile's fields
                                 check_files=limits.checker(outgoing) if outgoing else None)
         if outgoing:
-            store_many(attachments_dir, [f.data for f in outgoing])  # type: ignore[arg-type]
+            keep_blobs(tx, attachments_dir, [f.data for f in outgoing])  # type: ignore[arg-type]
     return Started(conversation_id, queued.message_id, customer_id, identity_id,
                    queued.channel, new_customer)
 

@@ -25,7 +25,7 @@ from omnitui.core.identities import customer_for
 from omnitui.core.recognition_options import RecognitionSettings
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.store.db import PendingEvent, Store, Tx
-from omnitui.store.files import store_many
+from omnitui.store.files import commit_blobs, stage_blobs
 
 PREVIEW_CHARS = 200
 NO_RESPONSE_NEEDED = frozenset({FLAG_AUTO_REPLY, FLAG_BOUNCE, FLAG_BULK})
@@ -62,9 +62,10 @@ def ingest_batch(
     whether a message's evidence is kept and known customers it points at are suggested
     (core.recognition).
     """
-    blobs = _write_blobs(batch, attachments_dir)
+    blobs, data = _write_blobs(store, batch, attachments_dir)
     actor = f"channel:{batch[0].channel}" if batch else "system"
     with store.write(actor) as tx:
+        commit_blobs(tx, data)  # PostgreSQL: the bytes commit with the rows that name them
         results = _ingest_in(tx, batch, blobs, recognition or RecognitionSettings())
         if cursor is not None:
             tx.execute(
@@ -81,11 +82,13 @@ def read_cursor(store: Store, channel: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-def _write_blobs(batch: Sequence[Inbound], root: Path | None) -> dict[int, str]:
+def _write_blobs(store: Store, batch: Sequence[Inbound],
+                 root: Path | None) -> tuple[dict[int, str], list[bytes]]:
     """Attachment bytes go to content-addressed files before the transaction (orphans are
-    harmless; a row pointing at a missing file is not), made durable once per batch."""
+    harmless; a row pointing at a missing file is not), made durable once per batch; on
+    PostgreSQL only their digests are taken here (store/files.py)."""
     if root is None:
-        return {}
+        return {}, []
     keys: list[int] = []
     blobs: list[bytes] = []
     for item in batch:
@@ -96,7 +99,9 @@ def _write_blobs(batch: Sequence[Inbound], root: Path | None) -> dict[int, str]:
             if att.data is not None:
                 keys.append(id(att))
                 blobs.append(att.data)
-    return dict(zip(keys, store_many(root, blobs), strict=True)) if blobs else {}
+    if not blobs:
+        return {}, []
+    return dict(zip(keys, stage_blobs(store, root, blobs), strict=True)), blobs
 
 
 def _existing(tx: Tx, batch: Sequence[Inbound]) -> dict[tuple[str, str], tuple[int, int, int]]:

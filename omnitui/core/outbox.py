@@ -119,11 +119,15 @@ def load_outbound(store: Store, claimed: Claimed, attachments_dir: Path) -> Outb
         "JOIN identity i ON i.id = m.identity_id LEFT JOIN agent a ON a.id = m.agent_id "
         "WHERE m.id = ?", (claimed.message_id,)).fetchone()
     meta = json.loads(m[6] or "{}")
+    # The bytes come along where the store keeps them (PostgreSQL: the hub may be on another
+    # host than the console that attached them); a SQLite store's are files at `path`.
     atts = tuple(
-        OutboundAttachment(blob_path(attachments_dir, r[3]), r[0], r[1], r[2])
+        OutboundAttachment(blob_path(attachments_dir, r[3]), r[0], r[1], r[2],
+                           None if r[4] is None else bytes(r[4]))
         for r in conn.execute(
-            "SELECT filename, content_type, size, sha256 FROM attachment WHERE message_id = ? "
-            "AND sha256 IS NOT NULL ORDER BY id", (claimed.message_id,))
+            "SELECT a.filename, a.content_type, a.size, a.sha256, b.data FROM attachment a "
+            "LEFT JOIN attachment_blob b ON b.sha256 = a.sha256 WHERE a.message_id = ? "
+            "AND a.sha256 IS NOT NULL ORDER BY a.id", (claimed.message_id,))
     )
     return Outbound(
         message_id=m[0], channel=claimed.channel, kind=m[8], address=m[9], text=m[2],

@@ -19,7 +19,7 @@ from omnitui.core.permissions import agent_write
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.core.signatures import Signing, signature_for_in, signed
 from omnitui.store.db import Store, Tx
-from omnitui.store.files import store_many
+from omnitui.store.files import keep_blobs
 
 MAX_REPLY_CHARS = 100_000
 
@@ -87,7 +87,7 @@ def reply(
                                 signature=signature,
                                 check_files=limits.checker(outgoing) if outgoing else None)
         if outgoing:
-            store_many(attachments_dir, [f.data for f in outgoing])  # type: ignore[arg-type]
+            keep_blobs(tx, attachments_dir, [f.data for f in outgoing])  # type: ignore[arg-type]
         return queued
 
 

@@ -302,6 +302,15 @@ class ChatPresence(SQLModel, table=True):
     since: float
 
 
+class AttachmentBlob(SQLModel, table=True):
+    """An attachment's bytes, by SHA-256, in a PostgreSQL store (every host reads them there);
+    a SQLite store keeps them as files beside the database and leaves this table empty."""
+
+    __tablename__ = "attachment_blob"
+    sha256: str = Field(primary_key=True)
+    data: bytes
+
+
 class StoreCopy(SQLModel, table=True):
     """A store copied in by `omnitui migrate-store` (one row): its source file, the source's
     row counts (JSON {table: [rows, max rowid]}), the tables already copied (JSON list), and

@@ -10,7 +10,7 @@ import pytest
 
 from omnitui.config import ConfigError, parse_settings
 from omnitui.store.db import Store
-from omnitui.store.files import blob_path
+from omnitui.store.files import read_blob
 from tests.chat.test_chat_web_security import start_web_hub
 from tests.chat.webhelpers import ORIGIN, Browser
 
@@ -64,16 +64,17 @@ async def test_an_allowed_upload_becomes_an_attachment_of_the_message(short_dir:
             assert history[0]["attachments"] == [
                 {"name": "Receipt.pdf", "type": "application/pdf", "size": len(PDF)}]
 
-        store = Store.open(hub.settings.db_path)
+        digest = hashlib.sha256(PDF).hexdigest()
+        store = Store.open(hub.settings.database)
         try:
             rows = store.conn.execute(
                 "SELECT a.filename, a.content_type, a.size, a.sha256 FROM attachment a "
                 "JOIN message m ON m.id = a.message_id WHERE m.kind = 'inbound'").fetchall()
+            # where every host reads it: the file beside SQLite, the database's own rows
+            assert read_blob(store, hub.settings.attachments_dir, digest) == PDF
         finally:
             store.close()
-        digest = hashlib.sha256(PDF).hexdigest()
         assert [tuple(r) for r in rows] == [("Receipt.pdf", "application/pdf", len(PDF), digest)]
-        assert blob_path(hub.settings.attachments_dir, digest).read_bytes() == PDF
     finally:
         await hub.close()
 

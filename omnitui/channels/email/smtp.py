@@ -66,7 +66,7 @@ def build_message(out: Outbound, settings: EmailSettings) -> tuple[bytes, str]:
         if not subtype:
             maintype, subtype = "application", "octet-stream"
         msg.add_attachment(
-            att.path.read_bytes(), maintype=maintype, subtype=subtype, filename=att.filename
+            att.read_bytes(), maintype=maintype, subtype=subtype, filename=att.filename
         )
     if msg.is_multipart():
         # A fixed boundary keeps a resend byte-identical to the first attempt.

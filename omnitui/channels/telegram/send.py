@@ -74,7 +74,7 @@ class Sender:
             msg = await self.bot.send_message(chat, step, read_timeout=SEND_TIMEOUT,
                                               write_timeout=SEND_TIMEOUT)
         else:
-            with step.path.open("rb") as fh:
+            with step.open() as fh:
                 upload = InputFile(fh, filename=step.filename)
                 if step.content_type in PHOTO_TYPES and step.size <= PHOTO_LIMIT:
                     msg = await self.bot.send_photo(chat, upload, read_timeout=UPLOAD_TIMEOUT,

@@ -30,7 +30,6 @@ from omnitui.channels.chat.web.websession import (
     CLOSE_TOO_MANY,
     WebSession,
 )
-from omnitui.store.files import blob_path
 
 if TYPE_CHECKING:
     from omnitui.channels.chat.server import ChatChannel
@@ -254,11 +253,7 @@ class Gateway:
             return _error(503, "unavailable", "The chat is starting; try again in a moment.")
         ref = visitor_files.parse_id(request.match_info["file_id"])
         found = await ctx.sent_file(tokens.visitor_of(token), *ref) if ref else None
-        data = None
-        if found is not None:
-            path = blob_path(self.channel.settings.attachments_dir, found[1])
-            with contextlib.suppress(OSError):
-                data = await asyncio.to_thread(path.read_bytes)
+        data = await ctx.blob(found[1]) if found is not None else None
         if found is None or data is None:
             return _error(404, "not_found", "There is no such file.")
         return web.Response(body=data, headers=visitor_files.download_headers(found[0]))
