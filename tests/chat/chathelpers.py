@@ -12,6 +12,7 @@ from typing import Any
 from omnitui.core.actions import reply, resolve
 from omnitui.core.agents import AgentRow, add_agent, get_agent
 from omnitui.core.errors import ActionError
+from omnitui.store.database import Database
 from omnitui.store.db import Store
 
 
@@ -82,9 +83,9 @@ def agent(store: Store, username: str = "ann") -> AgentRow:
         return add_agent(store, username, username.title())
 
 
-def queue_reply(db_path: Path, visitor: str, text: str) -> int:
+def queue_reply(database: Database, visitor: str, text: str) -> int:
     """What a console does: `core.actions.reply` on its own connection (run in a thread)."""
-    store = Store(db_path)
+    store = Store(database)
     try:
         who = agent(store)
         return reply(store, conversation_of(store, visitor), text, who).message_id
@@ -92,8 +93,8 @@ def queue_reply(db_path: Path, visitor: str, text: str) -> int:
         store.close()
 
 
-def resolve_conversation(db_path: Path, visitor: str) -> int:
-    store = Store(db_path)
+def resolve_conversation(database: Database, visitor: str) -> int:
+    store = Store(database)
     try:
         conv = conversation_of(store, visitor)
         resolve(store, conv, agent(store))
@@ -102,8 +103,8 @@ def resolve_conversation(db_path: Path, visitor: str) -> int:
         store.close()
 
 
-def delivery_state(db_path: Path, message_id: int) -> str | None:
-    store = Store(db_path)
+def delivery_state(database: Database, message_id: int) -> str | None:
+    store = Store(database)
     try:
         row = store.conn.execute("SELECT delivery_state FROM message WHERE id = ?",
                                  (message_id,)).fetchone()

@@ -111,7 +111,7 @@ async def quick_undo_hub(short_dir: Path,
 @pytest.fixture
 def db(hub: InProcessHub) -> Iterator[Store]:
     """The test's own connection to the hub's database, for checking what was stored."""
-    store = Store.open(hub.settings.db_path)
+    store = Store.open(hub.settings.database)
     yield store
     store.close()
 

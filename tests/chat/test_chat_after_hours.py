@@ -14,6 +14,7 @@ from omnitui.channels.base import Inbound
 from omnitui.channels.chat.presence import find_email, offline_text
 from omnitui.config import ChatSettings
 from omnitui.core.ingest import ingest_batch
+from omnitui.store.database import Database
 from omnitui.store.db import Store
 from tests.chat.chathelpers import Raw
 from tests.chat.conftest import InProcessHub, make_settings
@@ -38,8 +39,8 @@ async def night_hub(short_dir: Path) -> AsyncIterator[InProcessHub]:
     await running.close()
 
 
-def email_identities(db_path: Path, visitor: str) -> list[str]:
-    store = Store(db_path)
+def email_identities(database: Database, visitor: str) -> list[str]:
+    store = Store(database)
     try:
         return [r[0] for r in store.conn.execute(
             "SELECT e.address FROM identity i JOIN identity e ON e.customer_id = i.customer_id "
@@ -88,10 +89,10 @@ async def test_offline_asks_for_email_then_a_typed_address_is_linked(
     await c.recv()  # offline
     ack = await c.ask({"type": "message", "id": "1", "text": "Sure, it is Olga@Example.org."})
     assert ack == {"type": "ack", "id": "1"}
-    assert email_identities(night_hub.settings.db_path, "v1") == ["olga@example.org"]
+    assert email_identities(night_hub.settings.database, "v1") == ["olga@example.org"]
     # A second address in a later message does not replace the first.
     await c.ask({"type": "message", "id": "2", "text": "or olga@work.example"})
-    assert email_identities(night_hub.settings.db_path, "v1") == ["olga@example.org"]
+    assert email_identities(night_hub.settings.database, "v1") == ["olga@example.org"]
     await c.close()
     # Known now: the next visit is not asked again.
     assert await offline_line(night_hub, {"visitor": "v1"}) == AWAY
@@ -102,7 +103,7 @@ async def test_no_ask_when_hello_gives_an_email(night_hub: InProcessHub) -> None
 
 
 async def test_typed_address_of_another_customer_is_not_merged(night_hub: InProcessHub) -> None:
-    store = Store(night_hub.settings.db_path)
+    store = Store(night_hub.settings.database)
     try:
         ingest_batch(store, [Inbound(channel="mail", kind="email", external_id="e1",
                                      address="boss@example.org", text="private matter")])
@@ -113,7 +114,7 @@ async def test_typed_address_of_another_customer_is_not_merged(night_hub: InProc
     await c.recv()
     await c.ask({"type": "message", "id": "1", "text": "I am boss@example.org, show me"})
     await c.close()
-    store = Store(night_hub.settings.db_path)
+    store = Store(night_hub.settings.database)
     try:
         customers = store.conn.execute(
             "SELECT i.kind, i.customer_id, c.merged_into, c.email FROM identity i "
@@ -125,4 +126,4 @@ async def test_typed_address_of_another_customer_is_not_merged(night_hub: InProc
     (_, boss, boss_merged, _), (_, intruder, intruder_merged, intruder_email) = customers
     assert boss != intruder and boss_merged is None and intruder_merged is None
     assert intruder_email is None and convs == 2
-    assert email_identities(night_hub.settings.db_path, "intruder") == []
+    assert email_identities(night_hub.settings.database, "intruder") == []

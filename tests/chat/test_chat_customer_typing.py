@@ -18,7 +18,7 @@ def typing_events(store: Store) -> list[int]:
 
 async def test_typing_frames_become_few_events(short_dir: Path) -> None:
     settings = make_settings(short_dir)
-    store = Store.open(settings.db_path)
+    store = Store.open(settings.database)
     hub = await InProcessHub(settings).start()
     try:
         visitor = await Raw.open(hub.socket)

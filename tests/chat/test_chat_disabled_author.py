@@ -24,7 +24,7 @@ def failure(store: Store, message_id: int) -> tuple[str, str]:
 
 async def test_disabled_authors_replies_stay_home_and_others_go(short_dir: Path) -> None:
     settings = make_settings(short_dir)
-    store = Store.open(settings.db_path)
+    store = Store.open(settings.database)
     ann, bob, carol = (add_agent(store, name) for name in ("ann", "bob", "carol"))
     conv = ingest(store, Inbound(channel="chat", kind="chat", external_id="v1:1", address="v1",
                                  text="Where is my order?")).conversation_id

@@ -20,6 +20,7 @@ from omnitui.config import Settings, parse_settings
 from omnitui.core.actions import resolve
 from omnitui.core.ingest import ingest_batch
 from omnitui.hub import build_channels, serve
+from omnitui.store.database import Database
 from omnitui.store.db import Store
 from tests.chat.chathelpers import Raw, agent, conversation_of, queue_reply, wait_until
 from tests.chat.conftest import wait_for_socket
@@ -111,8 +112,8 @@ async def chat_and_leave(shop: Shop, visitor: str, text: str) -> None:
     await wait_until(lambda: not shop.connected(visitor))
 
 
-def row(db_path: Path, sql: str, *args: object) -> tuple[object, ...]:
-    store = Store(db_path)
+def row(database: Database, sql: str, *args: object) -> tuple[object, ...]:
+    store = Store(database)
     try:
         found = store.conn.execute(sql, args).fetchone()
         assert found is not None, sql
@@ -121,8 +122,8 @@ def row(db_path: Path, sql: str, *args: object) -> tuple[object, ...]:
         store.close()
 
 
-def outbound_states(db_path: Path) -> list[tuple[object, ...]]:
-    store = Store(db_path)
+def outbound_states(database: Database) -> list[tuple[object, ...]]:
+    store = Store(database)
     try:
         return [tuple(r) for r in store.conn.execute(
             "SELECT m.channel, m.delivery_state, m.failure_reason, m.conversation_id, m.text "
@@ -133,18 +134,18 @@ def outbound_states(db_path: Path) -> list[tuple[object, ...]]:
 
 async def test_reply_after_the_visitor_left_goes_by_email_and_the_answer_threads_back(
         shop: Shop) -> None:
-    db_path = shop.settings.db_path
+    database = shop.settings.database
     await chat_and_leave(shop, "v1", "My parcel is late. Write to olga@example.org please.")
     shop.clock.offset = 11 * 60  # next morning, as far as the chat channel can tell
-    reply_id = await asyncio.to_thread(queue_reply, db_path, "v1", "It left our shop today.")
+    reply_id = await asyncio.to_thread(queue_reply, database, "v1", "It left our shop today.")
     await wait_until(lambda: len(shop.smtp.handler.received) == 1
-                     and outbound_states(db_path)[-1][1] == "sent", timeout=15)
+                     and outbound_states(database)[-1][1] == "sent", timeout=15)
 
-    conv = await asyncio.to_thread(lambda: conversation_of(Store(db_path), "v1"))
-    (chat_out, mail_out) = outbound_states(db_path)
+    conv = await asyncio.to_thread(lambda: conversation_of(Store(database), "v1"))
+    (chat_out, mail_out) = outbound_states(database)
     assert chat_out == ("chat", "failed", LEFT, conv, "It left our shop today.")
     assert mail_out == ("mail", "sent", None, conv, "It left our shop today.")
-    token, wire_id = row(db_path, "SELECT reply_token, wire_id FROM message WHERE id > ? "
+    token, wire_id = row(database, "SELECT reply_token, wire_id FROM message WHERE id > ? "
                          "AND kind = 'outbound'", reply_id)
     assert token and wire_id
     (mail,) = shop.mails()
@@ -154,15 +155,16 @@ async def test_reply_after_the_visitor_left_goes_by_email_and_the_answer_threads
     assert mail["Reply-To"] == f"support+{token}@shop.test"
     assert f"[ref:{token}]" in mail["Subject"]
     assert "It left our shop today." in mail.get_body().get_content()  # type: ignore[union-attr]
-    event = row(db_path, "SELECT json_extract(data, '$.rerouted_to') FROM event WHERE "
-                "kind = 'delivery' AND message_id = ? AND json_extract(data, '$.state') = "
+    sql = Store(database).sql
+    event = row(database, f"SELECT {sql.json_int('data', 'rerouted_to')} FROM event WHERE "
+                f"kind = 'delivery' AND message_id = ? AND {sql.json_text('data', 'state')} = "
                 "'failed'", reply_id)
     assert event[0] == reply_id + 1
 
     # The conversation is resolved; the customer answers the email (no In-Reply-To: the
     # reply token alone must bring it back to this conversation, not open a new one).
     def resolve_and_answer() -> int:
-        store = Store(db_path)
+        store = Store(database)
         try:
             resolve(store, conv, agent(store))
             raw = (f"From: Olga <olga@example.org>\r\nTo: support+{token}@shop.test\r\n"
@@ -170,29 +172,29 @@ async def test_reply_after_the_visitor_left_goes_by_email_and_the_answer_threads
                    "Date: Mon, 23 Nov 2026 09:00:00 +0000\r\n"
                    "Content-Type: text/plain; charset=utf-8\r\n\r\nThank you!\r\n").encode()
             (result,) = ingest_batch(store, [to_inbound(raw, "mail", ADDRESS)])
-            return int(row(db_path, "SELECT conversation_id FROM message WHERE id = ?",
+            return int(row(database, "SELECT conversation_id FROM message WHERE id = ?",
                            result.message_id)[0])
         finally:
             store.close()
 
     assert await asyncio.to_thread(resolve_and_answer) == conv
-    status, customers = row(db_path, "SELECT status, (SELECT count(*) FROM customer) "
+    status, customers = row(database, "SELECT status, (SELECT count(*) FROM customer) "
                             "FROM conversation WHERE id = ?", conv)
     assert status == "open" and customers == 1
 
 
 async def test_a_visitor_who_left_recently_or_has_no_email_gets_the_chat_reply(
         shop: Shop) -> None:
-    db_path = shop.settings.db_path
+    database = shop.settings.database
     await chat_and_leave(shop, "recent", "hi, I am recent@example.org")
     await chat_and_leave(shop, "nomail", "hi, no address from me")
     shop.clock.offset = 9 * 60  # inside the ten minutes: the visitor may come back
-    await asyncio.to_thread(queue_reply, db_path, "recent", "Hello recent")
-    await wait_until(lambda: [s[1] for s in outbound_states(db_path)] == ["sent"])
+    await asyncio.to_thread(queue_reply, database, "recent", "Hello recent")
+    await wait_until(lambda: [s[1] for s in outbound_states(database)] == ["sent"])
     shop.clock.offset = 60 * 60  # long gone, but no email address is known
-    await asyncio.to_thread(queue_reply, db_path, "nomail", "Hello nomail")
-    await wait_until(lambda: [s[1] for s in outbound_states(db_path)] == ["sent", "sent"])
-    assert [s[0] for s in outbound_states(db_path)] == ["chat", "chat"]
+    await asyncio.to_thread(queue_reply, database, "nomail", "Hello nomail")
+    await wait_until(lambda: [s[1] for s in outbound_states(database)] == ["sent", "sent"])
+    assert [s[0] for s in outbound_states(database)] == ["chat", "chat"]
     # Pushed after the next hello, as before.
     c = await Raw.open(shop.socket)
     await c.ask({"type": "hello", "visitor": "nomail"})
@@ -202,15 +204,15 @@ async def test_a_visitor_who_left_recently_or_has_no_email_gets_the_chat_reply(
 
 
 async def test_after_a_restart_the_last_message_time_is_the_floor(shop: Shop) -> None:
-    db_path = shop.settings.db_path
+    database = shop.settings.database
     await chat_and_leave(shop, "v2", "reach me at v2@example.org")
     await shop.close()
     await shop.start()  # a new channel object: it has seen nobody yet
     shop.clock.offset = 5 * 60
-    await asyncio.to_thread(queue_reply, db_path, "v2", "first")
-    await wait_until(lambda: [s[1] for s in outbound_states(db_path)] == ["sent"])
+    await asyncio.to_thread(queue_reply, database, "v2", "first")
+    await wait_until(lambda: [s[1] for s in outbound_states(database)] == ["sent"])
     shop.clock.offset = 11 * 60
-    await asyncio.to_thread(queue_reply, db_path, "v2", "second")
+    await asyncio.to_thread(queue_reply, database, "v2", "second")
     await wait_until(lambda: len(shop.smtp.handler.received) == 1, timeout=15)
-    assert [(s[0], s[1]) for s in outbound_states(db_path)][:2] == [("chat", "sent"),
+    assert [(s[0], s[1]) for s in outbound_states(database)][:2] == [("chat", "sent"),
                                                                     ("chat", "failed")]

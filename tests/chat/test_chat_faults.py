@@ -15,6 +15,7 @@ import pytest
 
 from omnitui.channels.chat.client import ChatClient, ChatError
 from omnitui.store.db import Store
+from tests.backend import database_in
 from tests.chat.chathelpers import Raw, delivery_state, inbound_count, wait_until
 from tests.chat.conftest import HubProcess, InProcessHub
 
@@ -59,7 +60,7 @@ async def test_500_connections_at_once(short_dir: Path) -> None:
     finally:
         await asyncio.gather(*(c.close() for c in clients))
         assert hub.terminate() == 0
-    store = Store(short_dir / "omnitui.db")
+    store = Store(database_in(short_dir))
     assert inbound_count(store) == 101
     store.close()
 
@@ -103,7 +104,7 @@ async def test_reply_from_another_process_reaches_the_socket(hub: InProcessHub,
     )
     began = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", script, str(REPO), str(hub.settings.db_path),
+        sys.executable, "-c", script, str(REPO), str(hub.settings.database),
         stdout=subprocess.PIPE)
     out, _ = await proc.communicate()
     assert proc.returncode == 0
@@ -112,9 +113,9 @@ async def test_reply_from_another_process_reaches_the_socket(hub: InProcessHub,
     assert got is not None and (got["type"], got["id"], got["text"]) == (
         "message", str(msg_id), "Yes, Ann here.")
     assert time.perf_counter() - began < 5
-    await wait_until(lambda: delivery_state(hub.settings.db_path, msg_id) == "sent")
+    await wait_until(lambda: delivery_state(hub.settings.database, msg_id) == "sent")
     await client.delivered(got["id"])
-    await wait_until(lambda: delivery_state(hub.settings.db_path, msg_id) == "delivered")
+    await wait_until(lambda: delivery_state(hub.settings.database, msg_id) == "delivered")
     await client.close()
 
 
@@ -165,7 +166,7 @@ async def test_kill_9_while_50_visitors_send(short_dir: Path) -> None:
     sent = {m for v in visitors for m in v.sent}
     assert len(acked_before) > 50, "the visitors did not get going before the kill"
 
-    store = Store(short_dir / "omnitui.db")
+    store = Store(database_in(short_dir))
     try:
         # Every acked message survived the kill.
         stored = {r[0].split(":", 1)[1] for r in store.conn.execute(
@@ -208,9 +209,9 @@ async def test_run_chat_client_send_once_and_interactive(hub: InProcessHub, db: 
         return ["second message\n", "\n", "/rate 5 lovely\n"]
 
     async def reply_then_finish() -> None:
-        await wait_until(lambda: inbound_count(Store(hub.settings.db_path)) == 2)
+        await wait_until(lambda: inbound_count(Store(hub.settings.database)) == 2)
         from tests.chat.chathelpers import queue_reply
-        await asyncio.to_thread(queue_reply, hub.settings.db_path, "cli-visitor", "answer")
+        await asyncio.to_thread(queue_reply, hub.settings.database, "cli-visitor", "answer")
         await asyncio.wait_for(saw_reply.wait(), 5)
         typed_done.set()
 

@@ -14,7 +14,7 @@ from tests.chat.conftest import InProcessHub, make_settings
 
 async def test_history_names_client_ids_and_agents(short_dir: Path) -> None:
     settings = make_settings(short_dir)
-    store = Store.open(settings.db_path)
+    store = Store.open(settings.database)
     ann = add_agent(store, "ann", "Ann Kowalska")
     hub = await InProcessHub(settings).start()
     try:

@@ -30,7 +30,7 @@ async def test_rate_request_follows_the_resolution_promptly(quick_undo_hub: InPr
         await c.ask({"type": "hello", "visitor": visitor})
         assert await c.ask({"type": "message", "id": "1", "text": "fixed, thanks"}) == {
             "type": "ack", "id": "1"}
-        conv = await asyncio.to_thread(resolve_conversation, hub.settings.db_path, visitor)
+        conv = await asyncio.to_thread(resolve_conversation, hub.settings.database, visitor)
         resolved = time.monotonic()
         assert await c.recv(timeout=2.0) == {"type": "rate_request", "conversation": str(conv)}
         waited = time.monotonic() - resolved

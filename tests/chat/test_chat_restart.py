@@ -13,14 +13,16 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from omnitui.store.database import Database
 from omnitui.store.db import Store
+from tests.backend import database_in
 from tests.chat.chathelpers import queue_reply, wait_until
 from tests.chat.conftest import HubProcess
 from tests.chat.webhelpers import ORIGIN, WebHubProcess, free_port
 
 
-def _inbound_texts(db_path: Path) -> list[str]:
-    store = Store(db_path)
+def _inbound_texts(database: Database) -> list[str]:
+    store = Store(database)
     try:
         return [r[0] for r in store.conn.execute(
             "SELECT text FROM message WHERE kind = 'inbound' ORDER BY id")]
@@ -53,7 +55,7 @@ class Lines:
 @pytest.mark.slow
 async def test_omnitui_chat_survives_a_hub_restart(short_dir: Path) -> None:
     hub = await HubProcess(short_dir).start()
-    db_path = short_dir / "omnitui.db"
+    database = database_in(short_dir)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "omnitui", "chat", "--socket", str(hub.socket), "--visitor",
@@ -64,20 +66,20 @@ async def test_omnitui_chat_survives_a_hub_restart(short_dir: Path) -> None:
     try:
         proc.stdin.write(b"one\n")
         await proc.stdin.drain()
-        await wait_until(lambda: _inbound_texts(db_path) == ["one"], timeout=20)
-        await asyncio.to_thread(queue_reply, db_path, "term-1", "first answer")
+        await wait_until(lambda: _inbound_texts(database) == ["one"], timeout=20)
+        await asyncio.to_thread(queue_reply, database, "term-1", "first answer")
         await out.wait_for("Ann: first answer")
 
         hub.kill()  # mid-conversation, no goodbye
         proc.stdin.write(b"two\nthree\n")  # typed while the hub is down
         await proc.stdin.drain()
         await out.wait_for("connection to the hub lost")
-        await asyncio.to_thread(queue_reply, db_path, "term-1", "second answer")  # queued
+        await asyncio.to_thread(queue_reply, database, "term-1", "second answer")  # queued
         await asyncio.sleep(0.5)
         hub = await HubProcess(short_dir).start()
         await out.wait_for("(reconnected)")
         await out.wait_for("second answer")
-        await wait_until(lambda: _inbound_texts(db_path) == ["one", "two", "three"],
+        await wait_until(lambda: _inbound_texts(database) == ["one", "two", "three"],
                          timeout=20)
         proc.stdin.close()
         assert await asyncio.wait_for(proc.wait(), 30) == 0
@@ -87,7 +89,7 @@ async def test_omnitui_chat_survives_a_hub_restart(short_dir: Path) -> None:
             proc.kill()
             await proc.wait()
         hub.terminate()
-    assert _inbound_texts(db_path) == ["one", "two", "three"]  # nothing lost or doubled
+    assert _inbound_texts(database) == ["one", "two", "three"]  # nothing lost or doubled
     assert out.count("Ann: first answer") == 1  # not again from the history after reconnect
     assert out.count("second answer") == 1  # from the history or pushed, shown once
     assert out.count("you: one") == 0  # typed here: not printed again after the reconnect
@@ -151,7 +153,7 @@ class ResendingBrowser:
 async def test_web_visitors_lose_and_double_nothing_over_a_hub_kill(short_dir: Path) -> None:
     port = free_port()
     hub = await WebHubProcess(short_dir, port, rate_limit=1000).start()
-    db_path = short_dir / "omnitui.db"
+    database = database_in(short_dir)
     stop = asyncio.Event()
     try:
         async with aiohttp.ClientSession() as http:
@@ -165,12 +167,12 @@ async def test_web_visitors_lose_and_double_nothing_over_a_hub_kill(short_dir: P
                 browsers.append(browser)
                 texts = [f"v{n}-m{i}" for i in range(40)]
                 tasks.append(asyncio.create_task(browser.run(texts, stop)))
-            await wait_until(lambda: len(_inbound_texts(db_path)) >= 40, timeout=30)
+            await wait_until(lambda: len(_inbound_texts(database)) >= 40, timeout=30)
             hub.kill()  # messages are in flight from five visitors
             await asyncio.sleep(0.3)
             hub = await WebHubProcess(short_dir, port, rate_limit=1000).start()
-            await wait_until(lambda: len(_inbound_texts(db_path)) >= 200, timeout=60)
-            reply_ids = [await asyncio.to_thread(queue_reply, db_path, b.visitor, "thanks")
+            await wait_until(lambda: len(_inbound_texts(database)) >= 200, timeout=60)
+            reply_ids = [await asyncio.to_thread(queue_reply, database, b.visitor, "thanks")
                          for b in browsers]
             await wait_until(lambda: all(str(r) in b.shown
                                          for r, b in zip(reply_ids, browsers, strict=True)),
@@ -179,7 +181,7 @@ async def test_web_visitors_lose_and_double_nothing_over_a_hub_kill(short_dir: P
             await asyncio.gather(*tasks)
     finally:
         hub.terminate()
-    texts = _inbound_texts(db_path)
+    texts = _inbound_texts(database)
     expected = {f"v{n}-m{i}" for n in range(5) for i in range(40)}
     assert sorted(texts) == sorted(expected)  # every message once: nothing lost, no double
     assert all(b.reconnects >= 1 and not b.pending for b in browsers)

@@ -21,7 +21,7 @@ ALL_BYTES = bytes(range(256)) * 40
 
 
 def reply_with_files(settings, visitor: str, files: list[Path]) -> int:  # type: ignore[no-untyped-def]
-    store = Store(settings.db_path)
+    store = Store(settings.database)
     try:
         return reply(store, conversation_of(store, visitor), "Your files", agent(store),
                      attachments=files, attachments_dir=settings.attachments_dir,

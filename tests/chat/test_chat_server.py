@@ -146,16 +146,16 @@ async def test_replies_reach_every_session_and_delivered_updates_state(
     await first.hello("multi")
     await second.hello("multi")
     await first.send("hello from tab one")
-    msg_id = await asyncio.to_thread(queue_reply, hub.settings.db_path, "multi", "Hi there!")
+    msg_id = await asyncio.to_thread(queue_reply, hub.settings.database, "multi", "Hi there!")
     got = [await asyncio.wait_for(cl.incoming.get(), 5) for cl in (first, second)]
     for obj in got:
         assert obj is not None
         assert obj["type"] == "message" and obj["id"] == str(msg_id)
         assert obj["text"] == "Hi there!" and obj["agent"] == "Ann"
         assert datetime.fromisoformat(obj["at"].replace("Z", "+00:00"))
-    await wait_until(lambda: delivery_state(hub.settings.db_path, msg_id) == "sent")
+    await wait_until(lambda: delivery_state(hub.settings.database, msg_id) == "sent")
     await first.delivered(str(msg_id))
-    await wait_until(lambda: delivery_state(hub.settings.db_path, msg_id) == "delivered")
+    await wait_until(lambda: delivery_state(hub.settings.database, msg_id) == "delivered")
     # Another visitor cannot mark it delivered (nor anything else of someone else's).
     await first.close()
     await second.close()
@@ -166,8 +166,8 @@ async def test_reply_while_away_is_pushed_after_next_hello(hub: InProcessHub, db
     await c.hello("away")
     await c.send("I will be back")
     await c.close()
-    msg_id = await asyncio.to_thread(queue_reply, hub.settings.db_path, "away", "Answer!")
-    await wait_until(lambda: delivery_state(hub.settings.db_path, msg_id) == "sent")
+    msg_id = await asyncio.to_thread(queue_reply, hub.settings.database, "away", "Answer!")
+    await wait_until(lambda: delivery_state(hub.settings.database, msg_id) == "sent")
     raw = await Raw.open(hub.socket)
     welcome = await raw.ask({"type": "hello", "visitor": "away"})
     assert welcome["type"] == "welcome"
@@ -175,7 +175,7 @@ async def test_reply_while_away_is_pushed_after_next_hello(hub: InProcessHub, db
     pushed = await raw.recv()
     assert (pushed["type"], pushed["id"], pushed["text"]) == ("message", str(msg_id), "Answer!")
     await raw.send({"type": "delivered", "id": str(msg_id)})
-    await wait_until(lambda: delivery_state(hub.settings.db_path, msg_id) == "delivered")
+    await wait_until(lambda: delivery_state(hub.settings.database, msg_id) == "delivered")
     await raw.close()
     again = await Raw.open(hub.socket)
     await again.ask({"type": "hello", "visitor": "away"})
@@ -212,7 +212,7 @@ async def test_rate_limit_per_visitor_stores_nothing_twice(short_dir: Path) -> N
         c = await Raw.open(hub.socket)
         await c.ask({"type": "hello", "visitor": "calm"})
         assert (await c.ask({"type": "message", "id": "1", "text": "x"}))["type"] == "ack"
-        store = Store(hub.settings.db_path)
+        store = Store(hub.settings.database)
         assert inbound_count(store) == 6
         assert store.conn.execute("SELECT count(DISTINCT external_id) FROM message "
                                   "WHERE kind = 'inbound'").fetchone()[0] == 6
@@ -311,14 +311,14 @@ async def test_a_socket_someone_serves_is_not_stolen(hub: InProcessHub) -> None:
 async def test_rate_request_after_the_conversation_is_resolved(
         quick_undo_hub: InProcessHub) -> None:
     hub = quick_undo_hub
-    db = Store.open(hub.settings.db_path)
+    db = Store.open(hub.settings.database)
     c = await Raw.open(hub.socket)
     await c.ask({"type": "hello", "visitor": "happy"})
     await c.ask({"type": "message", "id": "1", "text": "it works now, thanks"})
     bystander = await Raw.open(hub.socket)
     await bystander.ask({"type": "hello", "visitor": "bystander"})
     await asyncio.sleep(0.2)  # the channel learns the conversation from the change feed
-    conv = await asyncio.to_thread(resolve_conversation, hub.settings.db_path, "happy")
+    conv = await asyncio.to_thread(resolve_conversation, hub.settings.database, "happy")
     assert await c.recv() == {"type": "rate_request", "conversation": str(conv)}
     assert await c.ask({"type": "rating", "score": 5}) == {"type": "ack"}
     await bystander.nothing_for(0.3)
@@ -338,7 +338,7 @@ async def test_no_rate_request_when_csat_is_off(short_dir: Path,
         await c.ask({"type": "hello", "visitor": "quiet"})
         await c.ask({"type": "message", "id": "1", "text": "bye"})
         await asyncio.sleep(0.2)
-        await asyncio.to_thread(resolve_conversation, hub.settings.db_path, "quiet")
+        await asyncio.to_thread(resolve_conversation, hub.settings.database, "quiet")
         await c.nothing_for(QUICK_UNDO_WINDOW + 0.5)
         await c.close()
     finally:
@@ -371,7 +371,7 @@ async def test_stopping_the_hub_flushes_acks_and_removes_the_socket(short_dir: P
         while True:
             answers.append(await c.recv(2))
     assert {a["type"] for a in answers} <= {"ack"}
-    store = Store(hub.settings.db_path)
+    store = Store(hub.settings.database)
     stored = {r[0].split(":", 1)[1] for r in store.conn.execute(
         "SELECT external_id FROM message WHERE kind = 'inbound'")}
     store.close()

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 from omnitui.core.actions import reopen, resolve
 from omnitui.core.undo import undo
+from omnitui.store.database import Database
 from omnitui.store.db import Store
 from tests.chat.chathelpers import Raw, agent, conversation_of
 from tests.chat.conftest import QUICK_UNDO_WINDOW, InProcessHub
 
 
-def act(db_path: Path, visitor: str, *steps: str) -> int:
+def act(database: Database, visitor: str, *steps: str) -> int:
     """What consoles do, on their own connection: "resolve", "undo" (the last action, by its
     agent) or "reopen-by-bob", in order; returns the conversation id."""
-    store = Store(db_path)
+    store = Store(database)
     try:
         conv = conversation_of(store, visitor)
         ann, bob = agent(store, "ann"), agent(store, "bob")
@@ -34,8 +34,8 @@ def act(db_path: Path, visitor: str, *steps: str) -> int:
         store.close()
 
 
-def settled(db_path: Path, conv: int) -> int:
-    store = Store(db_path)
+def settled(database: Database, conv: int) -> int:
+    store = Store(database)
     try:
         return int(store.conn.execute("SELECT count(*) FROM event WHERE kind = "
                                       "'resolve_settled' AND conversation_id = ?",
@@ -55,7 +55,7 @@ async def visitor_says(hub: InProcessHub, visitor: str) -> Raw:
 
 async def test_rate_request_only_after_the_window(quick_undo_hub: InProcessHub) -> None:
     c = await visitor_says(quick_undo_hub, "patient")
-    conv = await asyncio.to_thread(act, quick_undo_hub.settings.db_path, "patient", "resolve")
+    conv = await asyncio.to_thread(act, quick_undo_hub.settings.database, "patient", "resolve")
     resolved = time.monotonic()
     await c.nothing_for(QUICK_UNDO_WINDOW - 0.1)
     assert await c.recv(timeout=2.0) == {"type": "rate_request", "conversation": str(conv)}
@@ -65,17 +65,17 @@ async def test_rate_request_only_after_the_window(quick_undo_hub: InProcessHub) 
 
 
 async def test_an_undone_resolve_sends_nothing(quick_undo_hub: InProcessHub) -> None:
-    db_path = quick_undo_hub.settings.db_path
+    database = quick_undo_hub.settings.database
     c = await visitor_says(quick_undo_hub, "oops")
-    conv = await asyncio.to_thread(act, db_path, "oops", "resolve", "undo")
+    conv = await asyncio.to_thread(act, database, "oops", "resolve", "undo")
     await c.nothing_for(QUICK_UNDO_WINDOW * 3 + 0.5)
-    assert await asyncio.to_thread(settled, db_path, conv) == 0
+    assert await asyncio.to_thread(settled, database, conv) == 0
     # Reopened by a colleague inside the window: nothing either.
-    await asyncio.to_thread(act, db_path, "oops", "resolve", "reopen-by-bob")
+    await asyncio.to_thread(act, database, "oops", "resolve", "reopen-by-bob")
     await c.nothing_for(QUICK_UNDO_WINDOW * 3 + 0.5)
-    assert await asyncio.to_thread(settled, db_path, conv) == 0
+    assert await asyncio.to_thread(settled, database, conv) == 0
     # Resolved and left alone: now the visitor is asked, once.
-    await asyncio.to_thread(act, db_path, "oops", "resolve")
+    await asyncio.to_thread(act, database, "oops", "resolve")
     assert await c.recv(timeout=3.0) == {"type": "rate_request", "conversation": str(conv)}
-    assert await asyncio.to_thread(settled, db_path, conv) == 1
+    assert await asyncio.to_thread(settled, database, conv) == 1
     await c.close()

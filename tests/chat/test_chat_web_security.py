@@ -47,7 +47,7 @@ async def test_a_visitor_id_never_reveals_history_only_the_token_does(web, http)
     await olga.hello(name="Olga")
     assert (await olga.ask({"type": "message", "id": "m1", "text": "my address is 12 Elm St"})
             == {"type": "ack", "id": "m1"})
-    reply_id = await asyncio.to_thread(queue_reply, hub.settings.db_path, olga.visitor,
+    reply_id = await asyncio.to_thread(queue_reply, hub.settings.database, olga.visitor,
                                        "We ship it today")
     pushed = await olga.recv_type("message")
     assert pushed["id"] == str(reply_id) and pushed["text"] == "We ship it today"
@@ -123,7 +123,7 @@ async def test_rate_limits_per_visitor_per_connection_and_per_address(short_dir,
                 == "ack"
         refused = await one.ask({"type": "message", "id": "m3", "text": "hi"})
         assert refused["code"] == "rate_limited" and "m3" in refused["message"]
-        store = Store.open(hub.settings.db_path)
+        store = Store.open(hub.settings.database)
         try:
             assert inbound_count(store) == 3
         finally:
@@ -187,7 +187,7 @@ async def test_frame_text_and_size_limits(web, http) -> None:
     await b.send("x" * (64 * 1024 + 1))
     closing = await binary.receive(5)
     assert closing.type is aiohttp.WSMsgType.CLOSE and closing.data == 1009
-    store = Store.open(hub.settings.db_path)
+    store = Store.open(hub.settings.database)
     try:
         assert inbound_count(store) == 1
     finally:
@@ -203,7 +203,7 @@ async def test_hostile_text_and_names_are_stored_as_data(web, http) -> None:
     await b.connect()
     await b.hello(name="<script>alert(1)</script> [@click=x]\x1b]0;t\x07")
     assert (await b.ask({"type": "message", "id": "h", "text": hostile}))["type"] == "ack"
-    store = Store.open(hub.settings.db_path)
+    store = Store.open(hub.settings.database)
     try:
         text, meta = store.conn.execute(
             "SELECT text, meta FROM message WHERE kind = 'inbound'").fetchone()
@@ -251,7 +251,7 @@ async def test_an_agent_typing_shows_in_the_visitors_widget(web, http) -> None:
     await b.ask({"type": "message", "id": "q", "text": "anyone there?"})
 
     def typing(active: bool) -> None:
-        store = Store(hub.settings.db_path)
+        store = Store(hub.settings.database)
         try:
             set_presence(store, agent(store), conversation_of(store, b.visitor), typing=active)
         finally:

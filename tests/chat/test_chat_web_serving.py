@@ -72,7 +72,7 @@ async def test_config_and_the_offline_path_outside_business_hours(short_dir: Pat
             assert (await b.ask({"type": "message", "id": "o1",
                                  "text": "Please call me back"}))["type"] == "ack"
             await b.close()
-        store = Store.open(hub.settings.db_path)
+        store = Store.open(hub.settings.database)
         try:
             kinds = {r[0]: r[1] for r in store.conn.execute(
                 "SELECT i.kind, i.address FROM identity i JOIN identity w "
@@ -106,8 +106,8 @@ async def test_a_busy_web_port_is_one_sentence_in_the_channel_state(short_dir: P
             error = None
             for _ in range(200):
                 await asyncio.sleep(0.05)
-                if settings.db_path.exists():
-                    store = Store.open(settings.db_path)
+                if settings.database.exists():
+                    store = Store.open(settings.database)
                     try:
                         row = store.conn.execute(
                             "SELECT last_error FROM channel_state WHERE channel = 'chat' "

@@ -13,6 +13,7 @@ from omnitui.channels.base import Inbound
 from omnitui.core.feed import Event, Feed, FeedFanout
 from omnitui.core.ingest import ingest
 from omnitui.hub import build_channels, serve
+from omnitui.store.database import Database
 from omnitui.store.db import Store
 
 from .conftest import make_settings, wait_for_socket
@@ -40,12 +41,12 @@ async def test_every_listener_gets_every_batch_in_order() -> None:
 
 async def test_a_hub_with_a_chat_channel_follows_the_feed_once(
         short_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    opened: list[Path] = []
+    opened: list[Database] = []
     real_init = Feed.__init__
 
-    def counting(self: Feed, db_path: Path, **kwargs: object) -> None:
-        opened.append(Path(db_path))
-        real_init(self, db_path, **kwargs)  # type: ignore[arg-type]
+    def counting(self: Feed, where: Database, **kwargs: object) -> None:
+        opened.append(Database.at(where))
+        real_init(self, where, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Feed, "__init__", counting)
     settings = make_settings(short_dir)
@@ -56,8 +57,8 @@ async def test_a_hub_with_a_chat_channel_follows_the_feed_once(
     try:
         await wait_for_socket(settings.channel_path("chat.sock"), task)
         await asyncio.sleep(0.3)
-        assert opened == [settings.db_path]
-        store = Store.open(settings.db_path)
+        assert opened == [settings.database]
+        store = Store.open(settings.database)
         try:  # the channel still hears of each commit (what its rating requests rely on)
             stored = ingest(store, Inbound(channel="chat", kind="chat", external_id="v9:1",
                                            address="v9", text="hi"))
@@ -72,4 +73,4 @@ async def test_a_hub_with_a_chat_channel_follows_the_feed_once(
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
-    assert opened == [settings.db_path]
+    assert opened == [settings.database]

@@ -50,7 +50,7 @@ async def test_composed_email_is_signed_and_the_answer_threads_into_it(
         config = write_config(tmp_path, dovecot, user, smtp.port)
         settings = load_settings(config)
         (tmp_path / "data").mkdir()
-        store = Store.open(settings.db_path)
+        store = Store.open(settings.database)
         add_agent(store, "ann", "Ann Kowalska")
         async with hub(settings):
             done = await asyncio.to_thread(

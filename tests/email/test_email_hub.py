@@ -65,7 +65,7 @@ async def test_round_trip_threading_spoofing_and_bounce(dovecot, user, tmp_path,
             await until(lambda: rows(settings, "SELECT id FROM message WHERE kind='inbound'"),
                         what="first inbound")
             [(conv, _cust)] = rows(settings, "SELECT id, customer_id FROM conversation")
-            store = Store.open(settings.db_path, migrate=False)
+            store = Store.open(settings.database, migrate=False)
             ann = add_agent(store, "ann", "Ann")
             queued = reply(store, conv, "It left today.", ann)
             await until(lambda: smtp.handler.received, what="the reply at the SMTP server")
@@ -167,7 +167,7 @@ async def test_kill_9_during_big_fetch_loses_and_doubles_nothing(dovecot, user, 
     settings = parse_settings({"omnitui": {"data_dir": str(data)}}, None)
 
     def count() -> int:
-        if not settings.db_path.exists():
+        if not settings.database.exists():
             return 0
         try:
             return rows(settings, "SELECT count(*) FROM message WHERE kind='inbound'")[0][0]

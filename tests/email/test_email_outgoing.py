@@ -90,7 +90,7 @@ async def test_console_cli_and_transfer_replies_use_the_channel_domain(dovecot, 
             await until(lambda: rows(settings, "SELECT id FROM message WHERE kind='inbound'"),
                         what="first inbound")
             [(conv,)] = rows(settings, "SELECT id FROM conversation")
-            store = Store.open(settings.db_path, migrate=False)
+            store = Store.open(settings.database, migrate=False)
             ann = add_agent(store, "ann", "Ann")
             add_agent(store, "bob", "Bob")
             reply(store, conv, "From the console.", ann)  # what the console's send calls
@@ -127,7 +127,7 @@ async def test_replies_thread_by_in_reply_to_with_the_token_off(dovecot, user, t
             await until(lambda: rows(settings, "SELECT id FROM message WHERE kind='inbound'"),
                         what="first inbound")
             [(conv,)] = rows(settings, "SELECT id FROM conversation")
-            store = Store.open(settings.db_path, migrate=False)
+            store = Store.open(settings.database, migrate=False)
             ann = add_agent(store, "ann", "Ann")
             reply(store, conv, "It left today.", ann)
             await until(lambda: smtp.handler.received, what="the reply at the SMTP server")

@@ -26,7 +26,7 @@ async def test_mail_joins_an_added_address_and_a_new_address_is_suggested(
         base = mail_settings(tmp_path / "data", dovecot, user, smtp.port, monkeypatch)
         settings = parse_settings({**base.raw, "recognition": {"phone_region": "PL"}}, None)
         (tmp_path / "data").mkdir()
-        store = Store.open(settings.db_path)
+        store = Store.open(settings.database)
         ann = add_agent(store, "ann", "Ann")
         first = ingest(store, Inbound(channel="bot", kind="telegram", external_id="1",
                                       address="5512", text="Hi, my order 4412 has not arrived",
@@ -48,7 +48,7 @@ async def test_mail_joins_an_added_address_and_a_new_address_is_suggested(
     [(joined,)] = rows(settings, "SELECT customer_id FROM message WHERE wire_id = "
                                  "'<r1@customer.test>'")
     assert joined == first.customer_id
-    store = Store.open(settings.db_path, migrate=False)
+    store = Store.open(settings.database, migrate=False)
     try:
         [s] = open_suggestions(store)
         assert s.candidate_id == first.customer_id

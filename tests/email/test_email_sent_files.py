@@ -37,7 +37,7 @@ async def test_files_arrive_byte_identical_by_email(dovecot, user, tmp_path, mon
             await until(lambda: rows(settings, "SELECT id FROM message WHERE kind='inbound'"),
                         what="the customer's mail")
             [(conv,)] = rows(settings, "SELECT id FROM conversation")
-            store = Store.open(settings.db_path, migrate=False)
+            store = Store.open(settings.database, migrate=False)
             ann = add_agent(store, "ann", "Ann")
             before = rows(settings, "SELECT count(*) FROM message"), \
                 rows(settings, "SELECT count(*) FROM attachment")

@@ -183,7 +183,7 @@ async def test_anna_is_recognised_and_her_two_cases_become_one(
             env = {**os.environ}
             settings = load_settings(conf)
             settings.data_dir.mkdir()
-            store = Store.open(settings.db_path)  # creates the database, as `omnitui init`
+            store = Store.open(settings.database)  # creates the database, as `omnitui init`
             add_agent(store, "ann", "Ann")
             add_agent(store, "bob", "Bob")
             store.close()

@@ -37,7 +37,7 @@ async def test_telegram_start_reaches_a_known_identity(tg: FakeTelegram, tmp_pat
     async with hub(settings):
         await until(lambda: rows(settings, "SELECT 1 FROM message"), what="the first message")
         [(customer,)] = rows(settings, "SELECT customer_id FROM identity")
-        store = Store.open(settings.db_path)
+        store = Store.open(settings.database)
         try:
             ann = add_agent(store, "ann", "Ann Kowalska")
             # Telegram signs only when configured: here, ann's own signature for this channel.

@@ -78,7 +78,7 @@ async def test_resolve_asks_once_with_a_keyboard_and_a_tap_rates(
                                     "ON i.id = m.identity_id WHERE i.address = '42'")
 
         def resolve_it() -> None:
-            store = Store.open(settings.db_path)
+            store = Store.open(settings.database)
             try:
                 resolve(store, conv, add_agent(store, "eve", "Eve"))
             finally:
@@ -138,7 +138,7 @@ async def test_no_question_when_csat_is_off(tg: FakeTelegram, tmp_path: Path,
     async with hub(settings):
         await until(lambda: rows(settings, "SELECT 1 FROM message"), what="the message")
         ((conv,),) = rows(settings, "SELECT conversation_id FROM message")
-        store = Store.open(settings.db_path)
+        store = Store.open(settings.database)
         try:
             await asyncio.to_thread(resolve, store, conv, add_agent(store, "eve", "Eve"))
         finally:
@@ -160,7 +160,7 @@ async def test_a_resolve_made_while_the_hub_was_down_is_asked_once_after_restart
     async with hub(settings):
         await until(lambda: rows(settings, "SELECT 1 FROM message"), what="the message")
     ((conv,),) = rows(settings, "SELECT conversation_id FROM message")
-    store = Store.open(settings.db_path)
+    store = Store.open(settings.database)
     try:  # a console resolves while no hub runs; its undo window passes meanwhile
         resolve(store, conv, add_agent(store, "eve", "Eve"))
     finally:

@@ -54,7 +54,7 @@ async def hub(settings: Settings) -> AsyncIterator[TelegramChannel]:
 
 
 def write(settings: Settings, sql: str, params: tuple = ()) -> None:
-    store = Store.open(settings.db_path)
+    store = Store.open(settings.database)
     try:
         with store.write("test") as tx:
             tx.execute(sql, params)
@@ -74,7 +74,7 @@ async def test_round_trip_edit_links_and_blocked_user(tg: FakeTelegram, tmp_path
         assert "\x1b" not in text and "\x00" not in text and "\u202e" not in text
         assert "there" in text
         # An agent replies; the hub delivers it through the fake Bot API.
-        store = Store.open(settings.db_path)
+        store = Store.open(settings.database)
         try:
             agent = add_agent(store, "eve", "Eve")
             await asyncio.to_thread(reply, store, conv_id, "Thanks, *checking*.", agent)
@@ -99,7 +99,7 @@ async def test_round_trip_edit_links_and_blocked_user(tg: FakeTelegram, tmp_path
         assert owners == [(customer_id,)]
         # A user who blocked the bot: the reply fails with Telegram's reason, nothing retries.
         tg.blocked.update({42, 43, 44})  # the reply goes to the latest identity written from
-        store = Store.open(settings.db_path)
+        store = Store.open(settings.database)
         try:
             await asyncio.to_thread(reply, store, conv_id, "Are you there?", agent)
         finally:

@@ -34,7 +34,7 @@ async def test_files_arrive_byte_identical_by_telegram(tg: FakeTelegram, tmp_pat
     async with hub(settings):
         await until(lambda: rows(settings, "SELECT 1 FROM message"), what="the customer")
         [(conv,)] = rows(settings, "SELECT conversation_id FROM message")
-        store = Store.open(settings.db_path)
+        store = Store.open(settings.database)
         try:
             eve = add_agent(store, "eve", "Eve")
             with pytest.raises(ActionError, match=r"video\.mp4 is 50\.0 MB; no channel sends"):

@@ -17,7 +17,6 @@ import os
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,9 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from omnitui.core.agents import add_agent
+from omnitui.store.database import Database
 from omnitui.store.db import Store
+from tests.backend import database_in
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -147,15 +148,16 @@ class Shop:
         self.env = {**os.environ, "OMNITUI_CONFIG": str(self.config), "OMNITUI_AGENT": AGENT}
         self.proc: subprocess.Popen[bytes] | None = None
         (self.root / "data").mkdir(mode=0o700)
-        store = Store.open(self.db_path)  # what `omnitui init` does, without a second process
+        store = Store.open(self.database)  # what `omnitui init` does, without a second process
         try:
             add_agent(store, AGENT, AGENT_NAME, role="admin")
         finally:
             store.close()
 
     @property
-    def db_path(self) -> Path:
-        return self.root / "data" / "omnitui.db"
+    def database(self) -> Database:
+        """The store the shop's processes open (the test run's engine)."""
+        return database_in(self.root / "data")
 
     def cli(self, *args: str) -> str:
         done = subprocess.run([sys.executable, "-m", "omnitui", *args], env=self.env,
@@ -211,28 +213,26 @@ class Shop:
         self.page.close()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    # --- what the store holds (read straight from the SQLite file) -------------------------
+    # --- what the store holds (read straight from the database) ----------------------------
 
-    def query(self, sql: str, *args: Any) -> list[sqlite3.Row]:
-        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True,
-                               timeout=10)
-        conn.row_factory = sqlite3.Row
+    def query(self, sql: str, *args: Any) -> list[Any]:
+        store = Store(self.database)
         try:
-            return conn.execute(sql, args).fetchall()
+            return store.conn.execute(sql, args).fetchall()
         finally:
-            conn.close()
+            store.close()
 
-    def messages(self, visitor: str, kind: str = "inbound") -> list[sqlite3.Row]:
+    def messages(self, visitor: str, kind: str = "inbound") -> list[Any]:
         """The visitor's messages of one kind (inbound, outbound), oldest first."""
         return self.query(
             "SELECT m.* FROM identity i JOIN message m ON m.identity_id = i.id "
             "WHERE i.kind = 'chat' AND i.address = ? AND m.kind = ? ORDER BY m.id",
             visitor, kind)
 
-    def wait_inbound(self, visitor: str, count: int, timeout: float = 10) -> list[sqlite3.Row]:
+    def wait_inbound(self, visitor: str, count: int, timeout: float = 10) -> list[Any]:
         """The visitor's messages once at least `count` are stored."""
         deadline = time.monotonic() + timeout
-        rows: list[sqlite3.Row] = []
+        rows: list[Any] = []
         while time.monotonic() < deadline:
             rows = self.messages(visitor)
             if len(rows) >= count:

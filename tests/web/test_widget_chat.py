@@ -68,7 +68,7 @@ def test_typing_both_ways_and_rating_after_resolve(shop: Shop, visitor: Visitor)
     page.wait_for_function("() => true")
     assert any(f.get("type") == "typing" for f in visitor.sent_frames)
 
-    store = Store.open(shop.db_path)  # as an agent's console writes its typing marks
+    store = Store.open(shop.database)  # as an agent's console writes its typing marks
     try:
         agent = get_agent(store, AGENT)
         set_presence(store, agent, conv, typing=True)
