@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from omnitui.store.db import Database, Store, current_revision
-from omnitui.store.queries import fts_query
+from omnitui.store.search_sql import matching_customers, search_query
 
 PRESENCE_MAX_AGE = 120.0  # seconds; an agent who left without saying so fades out
 # A console re-announces typing at most every TYPING_ANNOUNCE s while keys come; a marker older
@@ -76,14 +76,15 @@ class CustomerHit:
 def find_customers(store: Store, text: str, *, exclude: int | None = None,
                    limit: int = 20) -> list[CustomerHit]:
     """Customers whose name or address matches the words typed (for merging)."""
-    query = fts_query(text)
+    query = search_query(store.sql, text)
     if query is None:
         return []
+    addresses = store.sql.joined("kind || ':' || address")
     rows = store.conn.execute(
-        "SELECT cu.id, cu.name, (SELECT group_concat(kind || ':' || address, ' ') FROM identity "
+        f"SELECT cu.id, cu.name, (SELECT {addresses} FROM identity "
         "WHERE customer_id = cu.id), (SELECT count(*) FROM conversation WHERE customer_id = "
-        "cu.id) FROM (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? LIMIT ?) hit "
-        "JOIN customer cu ON cu.id = hit.rowid WHERE cu.merged_into IS NULL AND cu.id != ? "
+        f"cu.id) FROM ({matching_customers(store.sql)}) hit "
+        "JOIN customer cu ON cu.id = hit.id WHERE cu.merged_into IS NULL AND cu.id != ? "
         "ORDER BY cu.id", (query, limit, exclude or -1)).fetchall()
     return [CustomerHit(r[0], r[1] or "", r[2] or "", r[3]) for r in rows]
 

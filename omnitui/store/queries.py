@@ -6,7 +6,6 @@ The inbox is read a page at a time (LIMIT/OFFSET on an indexed order), never who
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ from omnitui.store.inbox_query import (  # noqa: F401  (the inbox's read model l
     inbox_count,
     inbox_page,
 )
+from omnitui.store.search_sql import matching_customers, matching_messages, search_query
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,29 +263,16 @@ class SearchHit:
     created_at: float
 
 
-def fts_query(text: str) -> str | None:
-    """A user's words as an FTS5 query: each word a quoted prefix term, all required.
-
-    Single letters are dropped: as a prefix they match nearly everything (and have no prefix
-    index), so search-as-you-type starts at the second letter.
-    """
-    words = [w for w in re.findall(r"\w+", text, flags=re.UNICODE) if len(w) >= 2]
-    if not words:
-        return None
-    return " ".join('"' + w.replace('"', "") + '"*' for w in words[:12])
-
-
 def search_messages(
     store: Store, text: str, *, limit: int = 50, offset: int = 0
 ) -> list[SearchHit]:
     """Messages matching every word (prefixes too), newest first; customer names match too."""
-    query = fts_query(text)
+    query = search_query(store.sql, text)
     if query is None:
         return []
     rows = store.conn.execute(
         "SELECT m.id, m.conversation_id, m.customer_id, cu.name, m.kind, m.channel, m.text, "
-        "m.created_at FROM (SELECT rowid FROM message_fts WHERE message_fts MATCH ? "
-        "ORDER BY rowid DESC LIMIT ? OFFSET ?) hit JOIN message m ON m.id = hit.rowid "
+        f"m.created_at FROM ({matching_messages(store.sql)}) hit JOIN message m ON m.id = hit.id "
         "JOIN customer cu ON cu.id = m.customer_id ORDER BY m.id DESC",
         (query, limit, offset),
     ).fetchall()
@@ -294,10 +281,10 @@ def search_messages(
         seen = {h.message_id for h in hits}
         for r in store.conn.execute(
             "SELECT m.id, m.conversation_id, m.customer_id, cu.name, m.kind, m.channel, m.text, "
-            "m.created_at FROM (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? "
-            "LIMIT 20) hit JOIN customer cu ON cu.id = hit.rowid JOIN message m ON m.id = "
-            "(SELECT max(id) FROM message WHERE customer_id = cu.id)",
-            (query,),
+            f"m.created_at FROM ({matching_customers(store.sql)}) hit "
+            "JOIN customer cu ON cu.id = hit.id JOIN message m ON m.id = "
+            "(SELECT max(id) FROM message WHERE customer_id = cu.id) ORDER BY cu.id",
+            (query, 20),
         ):
             if r[0] not in seen and len(hits) < limit:
                 hits.append(SearchHit(*r))
