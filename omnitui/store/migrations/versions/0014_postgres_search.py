@@ -105,11 +105,14 @@ END $body$;
 
 CREATE FUNCTION omnitui_identity_search_refresh() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
-  IF TG_OP <> 'INSERT' THEN
-    UPDATE customer_search SET words = omnitui_customer_words(OLD.customer_id)
-      WHERE id = OLD.customer_id;
+  IF TG_OP = 'INSERT' THEN  -- the common case: one more address, nothing else changed
+    UPDATE customer_search SET words = words || omnitui_search_doc(NEW.address)
+      WHERE id = NEW.customer_id;
+    RETURN NULL;
   END IF;
-  IF TG_OP <> 'DELETE' THEN
+  UPDATE customer_search SET words = omnitui_customer_words(OLD.customer_id)
+    WHERE id = OLD.customer_id;
+  IF TG_OP = 'UPDATE' AND NEW.customer_id <> OLD.customer_id THEN
     UPDATE customer_search SET words = omnitui_customer_words(NEW.customer_id)
       WHERE id = NEW.customer_id;
   END IF;
