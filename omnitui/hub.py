@@ -14,11 +14,11 @@ import logging
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from omnitui.channels.base import (
     AmbiguousError,
@@ -40,11 +40,16 @@ from omnitui.core.reroute import reroute  # sla: chat reply to a visitor who lef
 from omnitui.core.resolve_settle import SettleState, settle_resolutions
 from omnitui.core.service_levels import ServiceLevels  # sla: due times, breaches (issue 7)
 from omnitui.hub_context import Database, HubContext
+from omnitui.hub_faults import keep_running, until_recorded
+from omnitui.hub_faults import note_state as _note_state
+from omnitui.hub_faults import one_line as _one_line
 from omnitui.hub_lock import HubLock, HubRunning
 from omnitui.store.data_files import DataDirAccess
 from omnitui.store.db import Store
 
-__all__ = ["EmbeddedHub", "Hub", "HubRunning", "build_channels", "start_embedded_hub"]
+__all__ = ["Hub", "HubRunning", "build_channels", "serve", "setup_logging"]
+
+T = TypeVar("T")
 
 RESTART_MIN = 1.0
 RESTART_MAX = 300.0
@@ -130,11 +135,11 @@ class Hub:
         self._feed_after = await self.db.run(_newest_event_id, self.store)
         tasks = [asyncio.create_task(self._supervise(name, ch), name=f"channel:{name}")
                  for name, ch in self.channels.items()]
-        tasks.append(asyncio.create_task(self._deliver(), name="outbox"))
-        tasks.append(asyncio.create_task(self._follow_service_levels(), name="sla"))
-        tasks.append(asyncio.create_task(self._follow_feed(), name="feed"))
-        tasks.append(asyncio.create_task(self._timers(), name="timers"))
-        tasks.append(asyncio.create_task(self._settle_resolves(), name="settle"))
+        # Each part outlives a store that goes away for a while (hub_faults.py).
+        for part, body in (("outbox", self._deliver), ("sla", self._follow_service_levels),
+                           ("feed", self._follow_feed), ("timers", self._timers),
+                           ("settle", self._settle_resolves)):
+            tasks.append(asyncio.create_task(keep_running(part, body, self.log), name=part))
         try:
             await stop.wait()
         finally:
@@ -155,7 +160,7 @@ class Hub:
         ctx = HubContext(self.settings, self.db, name, channel.kind, self.log, self._fanout)
         delay = RESTART_MIN
         while True:
-            await ctx.set_state("starting")
+            await _note_state(ctx, "starting")
             began = time.monotonic()
             try:
                 await channel.run(ctx)
@@ -165,7 +170,7 @@ class Hub:
             except (ConfigError, SettingsError) as exc:  # wrong password, missing secret, …
                 error = _one_line(exc)
                 self.log.warning("%s: configuration problem: %s", name, error)
-                await ctx.set_state("failed", f"configuration problem: {error}", error)
+                await _note_state(ctx, "failed", f"configuration problem: {error}", error)
                 await asyncio.sleep(RESTART_MAX)
                 continue
             except Exception as exc:  # a channel must never take the hub down
@@ -173,7 +178,7 @@ class Hub:
                 self.log.warning("%s: crashed: %s", name, error)
             if time.monotonic() - began > STABLE_AFTER:
                 delay = RESTART_MIN
-            await ctx.set_state("retrying", f"retrying in {delay:.0f} s", error)
+            await _note_state(ctx, "retrying", f"retrying in {delay:.0f} s", error)
             self.log.info("%s: restarting in %.0f s", name, delay)
             await asyncio.sleep(delay)
             delay = min(RESTART_MAX, delay * 2)
@@ -186,6 +191,7 @@ class Hub:
         async with contextlib.aclosing(follow_events(self.settings.database,
                                                      after=self._feed_after)) as batches:
             async for events in batches:
+                self._feed_after = events[-1].id  # a follower started again goes on from here
                 self._fanout.publish(events)
                 if any(e.kind == "message_out" for e in events):
                     self._outbox_wake.set()
@@ -228,7 +234,14 @@ class Hub:
         channel = self.channels[channel_name]
         try:
             for item, loaded in items:
-                await self._send_one(channel, item, loaded)
+                try:
+                    await self._send_one(channel, item, loaded)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # reading it failed before anything went out
+                    await until_recorded(lambda i=item, e=exc: self.db.run(  # type: ignore[misc]
+                        outbox.retry_later, self.store, i, _one_line(e)), self.log,
+                        f"reply {item.message_id} for a retry")
         finally:
             self._busy.discard(channel_name)
             self._outbox_wake.set()  # this channel may have more waiting
@@ -245,8 +258,8 @@ class Hub:
         try:
             result = await channel.send(out)
         except TemporaryError as exc:
-            delay = await self.db.run(outbox.retry_later, self.store, item, str(exc),
-                                      after=exc.retry_after)
+            delay = await self._record(item, outbox.retry_later, item, str(exc),
+                                       after=exc.retry_after)
             self.log.info("%s: reply %d will retry in %.0f s: %s", channel.name, item.message_id,
                           delay, _one_line(exc))
         except Reroute as exc:  # sla: not reachable here now; the same text goes by `exc.kind`
@@ -254,24 +267,31 @@ class Hub:
         except AmbiguousError as exc:
             policy = channel.resend_policy
             if policy == "resend" or (policy == "resend_once" and not item.ambiguous):
-                await self.db.run(outbox.retry_later, self.store, item, str(exc), after=1.0,
-                                  ambiguous=True)
+                await self._record(item, outbox.retry_later, item, str(exc), after=1.0,
+                                   ambiguous=True)
                 self.log.info("%s: reply %d may have arrived; resending once", channel.name,
                               item.message_id)
             else:
-                await self.db.run(outbox.mark_failed, self.store, item,
-                                  f"may or may not have arrived, not resent: {_one_line(exc)}")
+                await self._record(item, outbox.mark_failed, item,
+                                   f"may or may not have arrived, not resent: {_one_line(exc)}")
         except (PermanentError, ChannelError) as exc:
-            await self.db.run(outbox.mark_failed, self.store, item, _one_line(exc))
+            await self._record(item, outbox.mark_failed, item, _one_line(exc))
             self.log.info("%s: reply %d failed: %s", channel.name, item.message_id,
                           _one_line(exc))
         except Exception as exc:  # an unexpected fault is treated as temporary, and logged
             self.log.warning("%s: sending reply %d raised %s", channel.name, item.message_id,
                              _one_line(exc))
-            await self.db.run(outbox.retry_later, self.store, item, _one_line(exc))
+            await self._record(item, outbox.retry_later, item, _one_line(exc))
         else:
-            await self.db.run(outbox.mark_sent, self.store, item, wire_id=result.wire_id,
-                              delivered=result.delivered)
+            await self._record(item, outbox.mark_sent, item, wire_id=result.wire_id,
+                               delivered=result.delivered)
+
+    async def _record(self, item: outbox.Claimed, fn: Callable[..., T], *args: Any,
+                      **kwargs: Any) -> T:
+        """What the channel answered, kept even if the store is away just now: the reply
+        went (or not) and must not be sent again for want of a row."""
+        return await until_recorded(lambda: self.db.run(fn, self.store, *args, **kwargs),
+                                    self.log, f"reply {item.message_id}")
 
     async def _reroute(self, channel: Channel, item: outbox.Claimed, exc: Reroute) -> None:
         """sla (issue 7): queue the reply on the customer's `exc.kind` identity through a
@@ -349,11 +369,6 @@ def _newest_event_id(store: Store) -> int:
     return int(store.conn.execute("SELECT coalesce(max(id), 0) FROM event").fetchone()[0])
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 async def serve(settings: Settings, *, install_signals: bool = True,
                 channels: dict[str, Channel] | None = None,
                 ready: Callable[[], None] | None = None, embedded: bool = False,
@@ -381,51 +396,10 @@ async def serve(settings: Settings, *, install_signals: bool = True,
         lock.release()
 
 
-class EmbeddedHub:
-    """A hub inside a console process (a one-person shop runs no separate server)."""
+def __getattr__(name: str) -> object:
+    """The console's hub (`EmbeddedHub`, `start_embedded_hub`) lives in hub_embedded.py."""
+    if name in ("EmbeddedHub", "start_embedded_hub"):
+        from omnitui import hub_embedded
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._main, name="omnitui-hub", daemon=True)
-
-    def start(self) -> EmbeddedHub:
-        self._thread.start()
-        self._ready.wait(10)
-        if self.error is not None:
-            raise self.error
-        return self
-
-    def _main(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._stop = asyncio.Event()
-        try:
-            loop.run_until_complete(serve(self.settings, install_signals=False, embedded=True,
-                                          ready=self._ready.set, stop=self._stop))
-        except BaseException as exc:
-            self.error = exc
-        finally:
-            self._ready.set()
-            loop.close()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout)
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-
-def start_embedded_hub(settings: Settings) -> EmbeddedHub | None:
-    """Start a hub in this process unless one already runs for the data dir (then None)."""
-    setup_logging(settings, to_stderr=False)
-    try:
-        return EmbeddedHub(settings).start()
-    except HubRunning:
-        return None
+        return getattr(hub_embedded, name)
+    raise AttributeError(f"module 'omnitui.hub' has no attribute {name!r}")

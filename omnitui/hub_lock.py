@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from omnitui.store.data_files import DataDirAccess
 from omnitui.store.database import Database
+from omnitui.store.db import StoreError
 
 if TYPE_CHECKING:
     from omnitui.config import Settings
@@ -116,8 +117,8 @@ class HubLock:
                 log.error("hub lock lost and taken by another hub, stopping: %s", exc)
                 stop.set()
                 return
-            except sqlite3.Error as exc:
-                log.warning("hub lock: the database is out of reach (%s); trying again", exc)
+            except StoreError as exc:
+                log.warning("hub lock: %s Trying again in %.0f s.", exc, every)
                 continue
             log.info("hub lock taken again after the database connection was lost")
 
@@ -149,7 +150,7 @@ def running_hub(where: Settings | Path) -> HubInfo | None:
 
         try:
             holder = lock_holder(database)
-        except sqlite3.Error:
+        except StoreError:
             return None
         if holder is None:
             return None

@@ -71,7 +71,7 @@ def fail_replies_of_disabled_agents(tx: Tx) -> int:
     rows = tx.all(
         "SELECT o.id, o.message_id, a.username FROM outbox o JOIN message m ON m.id = "
         "o.message_id JOIN agent a ON a.id = m.agent_id WHERE o.state = 'queued' "
-        "AND a.disabled AND a.username != ?", (SYSTEM_USERNAME,))
+        "AND a.disabled = 1 AND a.username != ?", (SYSTEM_USERNAME,))
     for _outbox_id, message_id, username in rows:
         withdraw_queued(tx, message_id, f"not sent: {username} was disabled before it left")
     return len(rows)
@@ -208,7 +208,7 @@ def retry_later(store: Store, claimed: Claimed, error: str, *, after: float | No
     with store.write(f"channel:{claimed.channel}") as tx:
         tx.execute(
             "UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ?, "
-            "ambiguous = ambiguous OR ? WHERE id = ?",
+            f"ambiguous = {tx.sql.larger('ambiguous', '?')} WHERE id = ?",
             (tx.now + delay, error, ambiguous, claimed.outbox_id))
         tx.execute("UPDATE message SET delivery_state = 'queued', failure_reason = ? WHERE id = ?",
                    (f"retrying in {delay:.0f} s: {error}", claimed.message_id))

@@ -84,7 +84,7 @@ class PgSessionLock:
             return False
         try:
             self._conn.execute("SELECT 1").fetchone()
-        except sqlite3.Error:
+        except sqlite3.Error:  # the session, and the lock with it, is gone
             self.release()
             return False
         return True
@@ -119,8 +119,9 @@ def lock_holder(database: Database) -> LockHolder | None:
 
 
 def _connect(database: Database, name: str) -> Any:
+    from omnitui.store.db import StoreError
+
     try:
         return database.connect(purpose=name, **KEEPALIVE)
-    except sqlite3.Error as exc:
-        raise sqlite3.OperationalError(
-            f"Cannot reach the database {database.describe()}: {exc}") from None
+    except sqlite3.Error as exc:  # the same sentence as the store's own (store/db.py)
+        raise StoreError(f"Cannot open the database {database.describe()}: {exc}.") from None
