@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from math import ceil
-from typing import Any
+from typing import Any, Self
 
 from rich.segment import Segment
 from rich.style import Style
@@ -28,6 +28,7 @@ from omnitui.store.console_queries import newest_event_id
 from omnitui.store.db import Store
 from omnitui.store.inbox_query import InboxRow, InboxView, inbox_count, inbox_ids, inbox_page
 from omnitui.tui import keymap
+from omnitui.tui.kept_lines import KeptLinesStylesCache
 from omnitui.tui.widgets.inbox_row import deadline, inbox_row
 
 PAGE = 64
@@ -66,7 +67,12 @@ class InboxList(ScrollView, can_focus=True):
 
     def __init__(self, store: Store, view: InboxView, now: Callable[[], float],
                  *, id: str | None = None) -> None:
+        # row index → (its strip, (on the cursor, scroll x), the line as shown): a scroll
+        # draws every visible line again, but each row's line is unchanged
+        self._lines: dict[int, tuple[Strip, tuple[bool, int], Strip]] = {}
+        self._style_pair: tuple[Style, Style] | None = None
         super().__init__(id=id)
+        self._styles_cache = KeptLinesStylesCache()  # a scroll restyles no kept row
         self.store = store
         self.view = view
         self.now = now
@@ -74,10 +80,6 @@ class InboxList(ScrollView, can_focus=True):
         self._pages: OrderedDict[int, list[InboxRow]] = OrderedDict()
         # conversation id → (its row, what else its drawing depends on, the strip drawn)
         self._strips: dict[int, tuple[InboxRow, tuple[Any, ...], Strip]] = {}
-        # row index → (its strip, (on the cursor, scroll x), the line as shown): a scroll
-        # draws every visible line again, but each row's line is unchanged
-        self._lines: dict[int, tuple[Strip, tuple[bool, int], Strip]] = {}
-        self._style_pair: tuple[Style, Style] | None = None
         self.reads = 0  # pages read from the store; tests assert laziness with it
         # Customer id → label of an open suggestion that they are somebody known, read with
         # each page for that page's customers only (one indexed query).
@@ -187,6 +189,15 @@ class InboxList(ScrollView, can_focus=True):
         self._style_pair = None
         self._lines.clear()
         super().notify_style_update()
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        """A whole repaint forgets the kept styles too: styles set in code (and an
+        ancestor's) arrive this way, not through `notify_style_update`."""
+        if not regions:
+            self._style_pair = None
+            self._lines.clear()
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def _row_strip(self, row: InboxRow, width: int, base: Style) -> Strip:
         """The row drawn without the cursor: as last time unless something it shows changed.

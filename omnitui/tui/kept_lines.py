@@ -1,0 +1,58 @@
+"""A styles cache that keeps each content line's styled form, wherever on screen it lands.
+
+Textual's `StylesCache` keeps a widget's styled lines by their position, so a one-row scroll of
+the inbox makes every visible line new: each is styled again (background, opacity), run through
+the terminal's colour filter, cut at the compositor's column cuts and turned into escape codes,
+although 19 of the 20 rows are the very same strips one line higher. Keyed by the content strip
+instead, a line moved by a scroll comes back as the same styled strip, and Textual's own caches
+on that strip (filter, cuts, escape codes) answer the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual._styles_cache import StylesCache
+from textual.strip import Strip
+from textual.widget import Widget
+
+KEEP = 256  # styled lines kept (a dozen screens of rows); past that the cache starts again
+
+
+class KeptLinesStylesCache(StylesCache):
+    """`StylesCache` for a line-API widget without border, padding, outline or hatch (anything
+    else is styled by position, as Textual does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # id(content strip) → (that strip, what else its styling depends on, styled strip)
+        self._styled: dict[int, tuple[Strip, tuple[Any, ...], Strip]] = {}
+        self._plain = False
+
+    def clear(self) -> None:
+        self._styled.clear()
+        super().clear()
+
+    def render_widget(self, widget: Widget, crop: Any) -> list[Strip]:
+        styles = widget.styles
+        self._plain = (not any(styles.gutter) and not any(edge for edge, _ in styles.outline)
+                       and not styles.has_rule("hatch") and styles.text_opacity == 1.0)
+        return super().render_widget(widget, crop)
+
+    def render_line(self, styles: Any, y: int, size: Any, content_size: Any, padding: Any,
+                    base_background: Any, background: Any, render_content_line: Any,
+                    *rest: Any) -> Strip:
+        if not self._plain:
+            return super().render_line(styles, y, size, content_size, padding,
+                                       base_background, background, render_content_line, *rest)
+        content = render_content_line(y)
+        key = (size, content_size, base_background, background, *rest)
+        kept = self._styled.get(id(content))
+        if kept is not None and kept[0] is content and kept[1] == key:
+            return kept[2]
+        styled = super().render_line(styles, y, size, content_size, padding, base_background,
+                                     background, lambda _y: content, *rest)
+        if len(self._styled) >= KEEP:
+            self._styled.clear()
+        self._styled[id(content)] = (content, key, styled)
+        return styled
