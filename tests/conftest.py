@@ -8,13 +8,15 @@ handed to every process the test starts through OMNITUI_DATABASE.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from omnitui.config import Settings, parse_settings
 from omnitui.core.agents import AgentRow, add_agent
+from omnitui.store.database import Database
 from omnitui.store.db import Store
 from tests import unix_users
 from tests.unix_users import ServerInstall
@@ -45,6 +47,23 @@ def pg_cluster(request: pytest.FixtureRequest) -> Iterator[object | None]:
         cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def pg_server(pg_cluster: object | None) -> Iterator[object]:
+    """A PostgreSQL cluster whatever the backend, for tests that need one in both passes (a
+    SQLite store copied to PostgreSQL): the run's own on PostgreSQL, else one started here."""
+    if pg_cluster is not None:
+        yield pg_cluster
+        return
+    from tests.pg_cluster import start_cluster
+
+    cluster = start_cluster()
+    try:
+        cluster.make_template()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture(autouse=True)
 def backend_database(pg_cluster: object | None,
                      monkeypatch: pytest.MonkeyPatch) -> Iterator[str | None]:
@@ -63,6 +82,35 @@ def backend_database(pg_cluster: object | None,
         yield url
     finally:
         pg_cluster.drop_database(name)
+
+
+@pytest.fixture
+def another_database(pg_cluster: object | None,
+                     tmp_path: Path) -> Iterator[Callable[..., Database]]:
+    """`make(name)`: one more store on the run's engine beside the test's own (a second shop):
+    a new SQLite file, or a new PostgreSQL database at the newest schema; with `empty=True` a
+    database without any schema yet (for an upgrade to start from). Dropped at the end."""
+    made: list[str] = []
+
+    def make(name: str, *, empty: bool = False) -> Database:
+        if pg_cluster is None:
+            return Database.at(tmp_path / f"{name}.db")
+        from tests.pg_cluster import Cluster
+
+        assert isinstance(pg_cluster, Cluster)
+        if empty:
+            db_name = f"e{os.getpid()}_{uuid.uuid4().hex[:12]}"
+            with pg_cluster.admin() as conn:
+                conn.execute(f"CREATE DATABASE {db_name}")
+        else:
+            db_name = pg_cluster.new_database()
+        made.append(db_name)
+        return Database.at(pg_cluster.url(db_name))
+
+    yield make
+    if pg_cluster is not None:
+        for db_name in made:
+            pg_cluster.drop_database(db_name)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

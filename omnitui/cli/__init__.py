@@ -21,6 +21,7 @@ from omnitui.cli import (  # noqa: F401  (importing registers the commands)
     compose_cmd,
     console_cmd,
     conversations,
+    migrate_store_cmd,
     people,
     recognition_cmd,
     report_cmd,
@@ -60,6 +61,10 @@ def _data_dir() -> Path | None:
 
 
 def _data_dir_problem() -> str | None:
-    """A database error caused by file permissions, said as such (SQLite names no file)."""
-    data_dir = _data_dir()
-    return data_dir_problem(data_dir) if data_dir is not None else None
+    """A database error caused by file permissions, said as such (SQLite names no file). A
+    PostgreSQL store's errors are the server's own, never the data dir's."""
+    try:
+        s = settings()
+    except (ConfigError, OSError):
+        return None
+    return None if s.database_settings.url else data_dir_problem(s.data_dir)
