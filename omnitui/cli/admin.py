@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -35,6 +36,7 @@ from omnitui.store import queries
 from omnitui.store.data_files import DataDirAccess
 from omnitui.store.data_repair import share_with_group
 from omnitui.store.db import Store, StoreError, current_revision, head_revision
+from omnitui.store.server_checks import check_server, database_on_server
 
 EXPORT_TABLES = ("agent", "customer", "identity", "conversation", "message", "message_revision",
                  "attachment", "label", "conversation_label", "canned_answer", "outbox", "cursor",
@@ -78,13 +80,16 @@ def init(
             store.close()
         for name in names:  # each agent's SFTP files folder (README: Files over SFTP)
             out.print(Text(_files_folder(s, name)))
+    where = (database_on_server(s.database) if s.database.is_postgres
+             else s.database.describe())
     if before is None:
-        out.print(Text(f"Created {s.database.describe()} (schema {after})."))
+        made = f"the omnitui schema {after} in {where}" if s.database.is_postgres else (
+            f"{where} (schema {after})")
+        out.print(Text(f"Created {made}."))
     elif before != after:
-        out.print(Text(f"Upgraded {s.database.describe()} from schema {before} to {after}; "
-                       "nothing removed."))
+        out.print(Text(f"Upgraded {where} from schema {before} to {after}; nothing removed."))
     else:
-        out.print(Text(f"{s.database.describe()} is up to date (schema {after})."))
+        out.print(Text(f"{where} is up to date (schema {after})."))
 
 
 def _revision(s: Settings) -> str | None:
@@ -134,13 +139,7 @@ def doctor(
     line(True, f"config {s.path or '(defaults, no file)'}")
     line(s.data_dir.is_dir() and os.access(s.data_dir, os.W_OK),
          f"data dir {s.data_dir} exists and is writable")
-    try:
-        rev = current_revision(s.database)
-    except StoreError as exc:
-        line(False, str(exc))
-        rev = None
-    line(rev == head_revision(), f"database {s.database.describe()} at schema {rev} (latest "
-         f"{head_revision()})")
+    _check_database(s, line)
     for name, ch in s.channels.items():
         for base in ("password", "token"):
             if getattr(ch, f"{base}_env", None) or getattr(ch, f"{base}_cmd", None):
@@ -163,6 +162,24 @@ def doctor(
     if problems:
         err.print(Text(f"{problems} problem(s) found."))
         raise typer.Exit(1)
+
+
+def _check_database(s: Settings, line: Callable[[bool, str], None]) -> None:
+    """PostgreSQL: the server (reachable, new enough, extensions, privileges) first; then the
+    schema's version, on either engine."""
+    if s.database.is_postgres:
+        findings = check_server(s.database)
+        for finding in findings:
+            line(finding.ok, finding.text)
+        if len(findings) == 1 and not findings[0].ok:  # not reached: the schema is unknown
+            return
+    try:
+        rev = current_revision(s.database)
+    except StoreError as exc:
+        line(False, " ".join(str(exc).split()))
+        rev = None
+    line(rev == head_revision(), f"database {s.database.describe()} at schema {rev} (latest "
+         f"{head_revision()})")
 
 
 @app.command()

@@ -18,7 +18,8 @@ from omnitui.config import Settings, load_settings
 from omnitui.core.agents import AgentRow, default_agent_name, get_agent
 from omnitui.core.permissions import Actor, check_may_act_as, choose_actor, current_login
 from omnitui.install import is_shared_install
-from omnitui.store.db import Store
+from omnitui.store.db import Store, current_revision
+from omnitui.store.server_checks import database_on_server
 
 app = typer.Typer(
     add_completion=False,
@@ -43,8 +44,8 @@ STATE = Global()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """One readable sentence, then exit."""
-    err.print(Text(f"Error: {message}"))
+    """One readable sentence (on one line, whatever the driver's message held), then exit."""
+    err.print(Text(f"Error: {' '.join(message.split())}"))
     raise SystemExit(code)
 
 
@@ -56,6 +57,9 @@ def open_store(s: Settings | None = None, *, create: bool = False) -> Store:
     s = s or settings()
     if not s.database.exists() and not create:
         fail(f"No database at {s.db_path}; run 'omnitui init' first.")
+    if s.database.is_postgres and not create and current_revision(s.database) is None:
+        fail(f"The {database_on_server(s.database)} holds no omnitui tables; run "
+             "'omnitui init' first.")
     return Store.open(s.database)
 
 

@@ -56,6 +56,7 @@ def demo(
 
     from omnitui.demo.delivery import LocalDelivery
     from omnitui.demo_customer import LiveCustomer
+    from omnitui.store.database import Database
     from omnitui.tui.app import run_console
     from omnitui.tui.demo import build_demo
 
@@ -66,7 +67,9 @@ def demo(
     delivery = LocalDelivery(root / "delivered").start()
     customer: LiveCustomer | None = None
     try:
-        demo_settings = build_demo(root, channels_toml=delivery.config_toml())
+        # Its own SQLite file, whatever OMNITUI_DATABASE says: never a real shop's database.
+        demo_settings = build_demo(root, channels_toml=delivery.config_toml(),
+                                   database=Database.at(root / "omnitui.db"))
         customer = LiveCustomer(demo_settings.channel_path("chat.sock")).start()
         run_console(demo_settings, agent or "anna", notice=delivery.notice())
     finally:

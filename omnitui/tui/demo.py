@@ -8,15 +8,18 @@ Deterministic for a given `now`, so snapshot tests can use it too.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from omnitui.channels.base import Inbound
 from omnitui.config import Settings, load_settings
+from omnitui.config_database import DatabaseSettings
 from omnitui.core import actions, canned
 from omnitui.core.agents import AgentRow, add_agent
 from omnitui.core.ingest import ingest
 from omnitui.core.resolve_settle import settle_resolutions
 from omnitui.core.undo import UNDO_WINDOW
+from omnitui.store.database import Database
 from omnitui.store.db import Store
 
 DEMO_AGENT = "anna"
@@ -101,13 +104,20 @@ def write_config(data_dir: Path, channels_toml: str = "") -> Path:
     return path
 
 
-def build_demo(data_dir: Path, *, now: float | None = None, channels_toml: str = "") -> Settings:
-    """Fill `data_dir` (created if needed) with a realistic shop and return its settings."""
+def build_demo(data_dir: Path, *, now: float | None = None, channels_toml: str = "",
+               database: Database | None = None) -> Settings:
+    """Fill `data_dir` (created if needed) with a realistic shop and return its settings.
+
+    The shop goes where the demo's config (and OMNITUI_DATABASE) puts it, unless `database`
+    names the store: `omnitui demo` names its own SQLite file, so a demo never fills a real
+    shop's PostgreSQL database with made-up customers."""
     data_dir = Path(data_dir)
     if (data_dir / "omnitui.db").exists():
         raise FileExistsError(f"{data_dir} already holds a shop; the demo needs a fresh directory.")
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = load_settings(write_config(data_dir, channels_toml))
+    if database is not None:
+        settings = replace(settings, database_settings=DatabaseSettings(url=database.url))
     end = time.time() if now is None else now
     clock = DemoClock(end - 3 * 86400)
     store = Store.open(settings.database, clock=clock)

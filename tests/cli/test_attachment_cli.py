@@ -14,6 +14,7 @@ from omnitui.core.agents import add_agent
 from omnitui.core.attachments import conversation_files
 from omnitui.core.ingest import ingest
 from omnitui.store.db import Store
+from tests.backend import database_in
 from tests.cli.test_cli_commands import assert_one_sentence_error, run
 
 ALL_BYTES = bytes(range(256)) * 100
@@ -31,14 +32,14 @@ def cfg(tmp_path: Path) -> Path:
         'imap_host = "127.0.0.1"\nsmtp_host = "127.0.0.1"\nusername = "support"\n'
         'password_env = "NO_SUCH_PASSWORD"\nattachment_max = "40KB"\n', encoding="utf-8")
     (tmp_path / "data").mkdir()
-    store = Store.open(tmp_path / "data" / "omnitui.db")  # what `init` makes
+    store = Store.open(database_in(tmp_path / "data"))  # what `init` makes
     add_agent(store, "ann", "Ann")
     store.close()
     return path
 
 
 def seed(cfg: Path) -> int:
-    store = Store.open(cfg.parent / "data" / "omnitui.db")
+    store = Store.open(database_in(cfg.parent / "data"))
     files = (InboundAttachment("Счёт 4412.bin", "application/octet-stream", len(ALL_BYTES),
                                ALL_BYTES),
              InboundAttachment(HOSTILE, "image/png", 4, b"\x89PNG"))
@@ -69,7 +70,7 @@ def test_list_and_save_byte_identical_under_safe_names(cfg: Path, tmp_path: Path
 
 def test_reply_attach_refusals_store_nothing(cfg: Path, tmp_path: Path) -> None:
     conv = seed(cfg)
-    db = cfg.parent / "data" / "omnitui.db"
+    db = database_in(cfg.parent / "data")
 
     def counts() -> tuple[int, int, int]:
         store = Store.open(db)
@@ -108,7 +109,7 @@ def test_compose_attach(cfg: Path, tmp_path: Path) -> None:
     sheet.write_bytes(ALL_BYTES)
     started = json.loads(run(cfg, "compose", "--to", "olga@example.org", "--attach", str(sheet),
                              "Our new prices", "--json", agent="ann").stdout)
-    store = Store.open(cfg.parent / "data" / "omnitui.db")
+    store = Store.open(database_in(cfg.parent / "data"))
     assert [(f.filename, f.size, f.content_type) for f in
             conversation_files(store, started["conversation_id"])] == [
         ("price list.pdf", len(ALL_BYTES), "application/pdf")]
@@ -119,7 +120,7 @@ def test_compose_attach(cfg: Path, tmp_path: Path) -> None:
     proc = run(cfg, "compose", "--to", "piotr@example.org", "--attach", str(too_big), "Scan",
                agent="ann", check=False)
     assert_one_sentence_error(proc, "can be at most 40,000 bytes")
-    store = Store.open(cfg.parent / "data" / "omnitui.db")
+    store = Store.open(database_in(cfg.parent / "data"))
     assert store.conn.execute("SELECT count(*) FROM identity").fetchone()[0] == customers
     store.close()
 

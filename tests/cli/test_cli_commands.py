@@ -15,6 +15,7 @@ import pytest
 from omnitui.channels.base import Inbound
 from omnitui.core.ingest import ingest
 from omnitui.store.db import Store
+from tests.backend import database_in, on_postgres
 
 
 def run(cfg: Path, *args: str, agent: str | None = None, check: bool = True,
@@ -46,14 +47,14 @@ def cfg(tmp_path: Path) -> Path:
 
 
 def seed(cfg: Path) -> int:
-    store = Store.open(cfg.parent / "data" / "omnitui.db")
+    store = Store.open(database_in(cfg.parent / "data"))
     conv = ingest(store, Inbound(channel="chat", kind="chat", external_id="v1:1", address="v1",
                                  text="Where is order 42?", display_name="Olga")).conversation_id
     store.close()
     return conv
 
 
-def test_setup_script_flow(cfg: Path, tmp_path: Path) -> None:
+def test_setup_script_flow(cfg: Path, tmp_path: Path, empty_database: str | None) -> None:
     assert "Created" in run(cfg, "init").stdout
     assert "up to date" in run(cfg, "init").stdout
     run(cfg, "agent", "add", "ann", "--name", "Ann Kowalska", "--role", "admin")
@@ -76,14 +77,15 @@ def test_setup_script_flow(cfg: Path, tmp_path: Path) -> None:
     lines = run(cfg, "export").stdout.splitlines()
     types = {json.loads(line)["type"] for line in lines}
     assert {"agent", "customer", "message", "event", "outbox"} <= types
-    run(cfg, "backup", str(tmp_path / "copy.db"))
-    copy = Store.open(tmp_path / "copy.db")
-    assert copy.conn.execute("SELECT count(*) FROM message").fetchone()[0] == 4
+    if not on_postgres():  # PostgreSQL: pg_dump (tests/cli/test_cli_postgres.py)
+        run(cfg, "backup", str(tmp_path / "copy.db"))
+        copy = Store.open(tmp_path / "copy.db")
+        assert copy.conn.execute("SELECT count(*) FROM message").fetchone()[0] == 4
     status = json.loads(run(cfg, "status", "--json").stdout)
     assert status["hub"]["running"] is False and status["outbox"]["queued"] == 1
 
 
-def test_errors_are_one_sentence(cfg: Path, tmp_path: Path) -> None:
+def test_errors_are_one_sentence(cfg: Path, tmp_path: Path, empty_database: str | None) -> None:
     assert_one_sentence_error(run(cfg, "agent", "list", check=False), "omnitui init")
     run(cfg, "init")
     conv = seed(cfg)
@@ -149,7 +151,10 @@ def test_shared_group_init(cfg: Path) -> None:
     run(cfg, "init", "--shared-group", group)
     data = cfg.parent / "data"
     assert oct(data.stat().st_mode & 0o7777) == "0o2770"
-    assert oct((data / "omnitui.db").stat().st_mode & 0o777) == "0o660"
+    if on_postgres():  # the tables live on the server; the data dir holds no database file
+        assert not (data / "omnitui.db").exists()
+    else:
+        assert oct((data / "omnitui.db").stat().st_mode & 0o777) == "0o660"
     proc = run(cfg, "init", "--shared-group", "no-such-group-xyz", check=False)
     assert_one_sentence_error(proc, "no-such-group-xyz")
 
@@ -161,7 +166,7 @@ def test_customer_link_makes_a_deep_link_that_links(tmp_path: Path) -> None:
                    encoding="utf-8")
     run(cfg, "init")
     conv = seed(cfg)
-    store = Store.open(cfg.parent / "data" / "omnitui.db")
+    store = Store.open(database_in(cfg.parent / "data"))
     customer = store.conn.execute("SELECT customer_id FROM conversation WHERE id = ?",
                                   (conv,)).fetchone()[0]
     first = json.loads(run(cfg, "customer", "link", str(customer), "--json").stdout)

@@ -11,6 +11,7 @@ from pathlib import Path
 from omnitui.channels.base import Inbound
 from omnitui.core.ingest import ingest
 from omnitui.store.db import Store
+from tests.backend import database_in
 
 
 def show(cfg: Path, *args: str) -> str:
@@ -26,7 +27,7 @@ def test_customer_show_marks_the_unverified_identity(tmp_path: Path) -> None:
     cfg.write_text('[omnitui]\ndata_dir = "data"\n\n[channels.chat]\nkind = "chat"\n',
                    encoding="utf-8")
     (tmp_path / "data").mkdir()
-    store = Store.open(tmp_path / "data" / "omnitui.db")
+    store = Store.open(database_in(tmp_path / "data"))
     customer = ingest(store, Inbound(channel="mail", kind="email", external_id="m1",
                                      address="olga@example.org", text="by mail")).customer_id
     ingest(store, Inbound(channel="chat", kind="chat", external_id="v1:1", address="v1",

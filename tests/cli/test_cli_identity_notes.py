@@ -13,6 +13,7 @@ from omnitui.core.added_identities import add_identity
 from omnitui.core.agents import add_agent
 from omnitui.core.ingest import ingest
 from omnitui.store.db import Store
+from tests.backend import database_in
 
 
 def show(cfg: Path, customer: int) -> list[str]:
@@ -28,7 +29,7 @@ def test_emailed_address_is_not_unverified_and_added_one_says_so(tmp_path: Path)
     cfg.write_text('[omnitui]\ndata_dir = "data"\n\n[channels.chat]\nkind = "chat"\n',
                    encoding="utf-8")
     (tmp_path / "data").mkdir()
-    store = Store.open(tmp_path / "data" / "omnitui.db")
+    store = Store.open(database_in(tmp_path / "data"))
     ann = add_agent(store, "ann", "Ann")
     customer = ingest(store, Inbound(channel="chat", kind="chat", external_id="c1",
                                      address="v1", text="hi",

@@ -12,6 +12,7 @@ from omnitui.channels.base import Inbound
 from omnitui.core.agents import add_agent
 from omnitui.core.ingest import ingest
 from omnitui.store.db import Store
+from tests.backend import database_in
 
 
 def run(cfg: Path, *args: str) -> str:
@@ -27,7 +28,7 @@ def shop(tmp_path: Path) -> tuple[Path, Store, int, int]:
     cfg.write_text('[omnitui]\ndata_dir = "data"\n\n[channels.chat]\nkind = "chat"\n',
                    encoding="utf-8")
     (tmp_path / "data").mkdir()
-    store = Store.open(tmp_path / "data" / "omnitui.db")
+    store = Store.open(database_in(tmp_path / "data"))
     add_agent(store, "bob", "Bob", "agent")
     old = ingest(store, Inbound(channel="bot", kind="telegram", external_id="t1",
                                 address="5512", text="order 4412?", display_name="Anna"))

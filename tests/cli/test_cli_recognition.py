@@ -15,6 +15,7 @@ from omnitui.core.agents import add_agent
 from omnitui.core.ingest import ingest
 from omnitui.core.recognition_options import RecognitionSettings
 from omnitui.store.db import Store
+from tests.backend import database_in
 
 
 def run(cfg: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -31,7 +32,7 @@ def shop(tmp_path: Path) -> tuple[Path, int, int]:
     cfg.write_text('[omnitui]\ndata_dir = "data"\n\n[recognition]\nphone_region = "PL"\n',
                    encoding="utf-8")
     (tmp_path / "data").mkdir()
-    store = Store.open(tmp_path / "data" / "omnitui.db")
+    store = Store.open(database_in(tmp_path / "data"))
     ann = add_agent(store, "ann", "Ann")
     add_agent(store, "bob", "Bob")
     pl = RecognitionSettings(phone_region="PL")

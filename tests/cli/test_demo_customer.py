@@ -26,7 +26,7 @@ def test_live_customer_writes_and_answers(tmp_path: Path) -> None:
     assert hub is not None
     customer = LiveCustomer(settings.channel_path("chat.sock"), first_delay=0.1,
                             answer_delay=0.1).start()
-    store = Store.open(settings.db_path)
+    store = Store.open(settings.database)
     try:
         def texts() -> list[str]:
             return [r[0] for r in store.conn.execute(

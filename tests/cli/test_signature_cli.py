@@ -11,6 +11,7 @@ from omnitui.channels.base import Inbound
 from omnitui.core.agents import add_agent
 from omnitui.core.ingest import ingest
 from omnitui.store.db import Store
+from tests.backend import database_in
 from tests.cli.test_cli_commands import assert_one_sentence_error, run
 
 
@@ -27,7 +28,7 @@ def cfg(tmp_path: Path) -> Path:
 
 def test_set_show_clear_and_reply_signed(cfg: Path) -> None:
     (cfg.parent / "data").mkdir()
-    store = Store.open(cfg.parent / "data" / "omnitui.db")
+    store = Store.open(database_in(cfg.parent / "data"))
     for username, name, role in (("ann", "Ann Kowalska", "agent"), ("bob", "Bob", "agent"),
                                  ("root2", "Root", "admin")):
         add_agent(store, username, name, role)

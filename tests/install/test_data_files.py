@@ -20,6 +20,7 @@ from omnitui.hub_lock import HubLock
 from omnitui.store.data_files import DataDirAccess
 from omnitui.store.db import Store
 from omnitui.store.files import blob_path, store_bytes
+from tests.backend import on_postgres
 from tests.unix_users import make_group, make_user, need_root
 
 
@@ -32,10 +33,10 @@ def loose_umask() -> Iterator[None]:
 
 
 def make_everything(settings: Settings) -> list[Path]:
-    """What a hub and a console create: the data dir, the database (WAL), hub.log, hub.lock,
-    an attachment."""
+    """What a hub and a console create: the data dir, the database (WAL) when it is a SQLite
+    file, hub.log, hub.lock, an attachment."""
     DataDirAccess.of(settings.data_dir).make_dirs(settings.data_dir)
-    store = Store.open(settings.db_path)
+    store = Store.open(settings.database)
     with store.write() as tx:
         tx.event("test")
     setup_logging(settings, to_stderr=False)
@@ -43,10 +44,12 @@ def make_everything(settings: Settings) -> list[Path]:
     lock.acquire()
     lock.release()
     digest = store_bytes(settings.attachments_dir, b"invoice")
-    made = [settings.data_dir, settings.db_path, settings.data_dir / "omnitui.db-wal",
-            settings.data_dir / "omnitui.db-shm", settings.log_path, settings.lock_path,
+    made = [settings.data_dir, settings.log_path, settings.lock_path,
             settings.attachments_dir, blob_path(settings.attachments_dir, digest).parent,
             blob_path(settings.attachments_dir, digest)]
+    if not settings.database.is_postgres:
+        made += [settings.db_path, settings.data_dir / "omnitui.db-wal",
+                 settings.data_dir / "omnitui.db-shm"]
     assert all(p.exists() for p in made)
     store.close()
     return made
@@ -93,13 +96,16 @@ def test_backup_and_export_are_readable_by_their_owner_only(tmp_path: Path) -> N
 
     omnitui("init")
     omnitui("agent", "add", "ann", "--name", "Ann", "--role", "admin")
-    omnitui("backup", str(tmp_path / "shop.db"))
+    names = ["shop.jsonl", "old.jsonl"]
+    if not on_postgres():  # PostgreSQL is backed up with pg_dump (tests/cli/test_cli_postgres.py)
+        omnitui("backup", str(tmp_path / "shop.db"))
+        names.append("shop.db")
     omnitui("export", "--output", str(tmp_path / "shop.jsonl"))
     stale = tmp_path / "old.jsonl"
     stale.write_text("last week's export\n")
     stale.chmod(0o644)
     omnitui("export", "--output", str(stale))
-    for name in ("shop.db", "shop.jsonl", "old.jsonl"):
+    for name in names:
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
     assert stale.read_text().startswith('{"type": ')
 

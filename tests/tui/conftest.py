@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,7 +15,11 @@ from omnitui.store.db import Store
 from omnitui.tui.app import OmniConsole, make_app
 from omnitui.tui.demo import DemoClock, build_demo, write_config
 
+from .store_copies import StoreTemplate, copy_template, drop_template, make_template
 from .tmux import Tmux
+
+if TYPE_CHECKING:
+    from tests.pg_cluster import Cluster
 
 NOW = 1_750_000_000.0  # 2025-06-15 15:06:40 UTC
 HOSTILE_NAME = "[@click=app.quit]Mallory\u202eevil[/]"
@@ -41,26 +45,25 @@ def plain_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo-template")
-    build_demo(path, now=NOW - 60)
+def demo_template(tmp_path_factory: pytest.TempPathFactory,
+                  pg_cluster: Cluster | None) -> Iterator[StoreTemplate]:
+    template = make_template(tmp_path_factory.mktemp("demo-template"), "demo", pg_cluster)
+    build_demo(template.path, now=NOW - 60, database=template.database)
     clock = DemoClock(NOW - 30)
-    store = Store.open(path / "omnitui.db", clock=clock)
+    store = Store.open(template.database, clock=clock)
     add_hostile(store)
     store.close()
-    return path
+    yield template
+    drop_template(template, pg_cluster)
 
 
 @pytest.fixture
-def shop(demo_template: Path, tmp_path: Path) -> Settings:
+def shop(demo_template: StoreTemplate, tmp_path: Path, pg_cluster: Cluster | None,
+         backend_database: str | None) -> Settings:
     """A fresh copy of the demo shop for one test."""
     data = tmp_path / "shop"
     data.mkdir()
-    src = sqlite3.connect(demo_template / "omnitui.db")
-    dst = sqlite3.connect(data / "omnitui.db")
-    src.backup(dst)
-    src.close()
-    dst.close()
+    copy_template(demo_template, data, pg_cluster, backend_database)
     return load_settings(write_config(data))
 
 

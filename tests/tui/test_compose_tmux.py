@@ -37,7 +37,7 @@ async def test_c_typed_ahead_starts_a_chat_conversation(tmux: Tmux, tmp_path: Pa
         await tmux.wait_for("r reply to website chat Vera Online (chat)", timeout=20)
     finally:
         await client.close()
-    store = Store.open(settings.db_path, migrate=False)
+    store = Store.open(settings.database, migrate=False)
     try:
         started = store.conn.execute(
             "SELECT c.channel, a.username FROM conversation c JOIN agent a ON "

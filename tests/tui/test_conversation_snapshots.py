@@ -85,7 +85,7 @@ SCENES = {"rated": _rated, "arabic": _arabic, "arabic_inbox": _arabic_inbox,
 def _app(shop: Settings, clock: Callable[[], float]):  # type: ignore[no-untyped-def]
     """The demo shop, with Liam merged into Noah (for the unmerge dialog), a fixed deep-link
     token and a Telegram bot name (for the link dialog)."""
-    store = Store.open(shop.db_path, clock=clock)
+    store = Store.open(shop.database, clock=clock)
     customers = dict(store.conn.execute(
         "SELECT id, customer_id FROM conversation WHERE id IN (?, ?)", (LIAM, NOAH)).fetchall())
     store.conn.execute("UPDATE customer SET link_token = 'demo-link-token' WHERE id = ?",
@@ -97,7 +97,7 @@ def _app(shop: Settings, clock: Callable[[], float]):  # type: ignore[no-untyped
 
 
 def _merged(shop: Settings, clock: Callable[[], float]) -> None:
-    store = Store.open(shop.db_path, clock=clock)
+    store = Store.open(shop.database, clock=clock)
     customers = dict(store.conn.execute(
         "SELECT id, customer_id FROM conversation WHERE id IN (?, ?)", (LIAM, NOAH)).fetchall())
     merge_customers(store, customers[NOAH], customers[LIAM], get_agent(store, "anna"))

@@ -22,7 +22,7 @@ ADMIN = Actor("anna", Login("anna", owns_data=False), shared=True)  # anna is th
 
 def disable_ben_elsewhere(settings: Settings) -> None:
     """What `omnitui agent disable ben` does: its own connection, its own transaction."""
-    other = Store.open(settings.db_path)
+    other = Store.open(settings.database)
     try:
         set_agent_disabled(other, "ben", by=ADMIN)
     finally:
@@ -30,7 +30,7 @@ def disable_ben_elsewhere(settings: Settings) -> None:
 
 
 def replies_by_ben(settings: Settings) -> int:
-    store = Store.open(settings.db_path)
+    store = Store.open(settings.database)
     try:
         return int(store.conn.execute(
             "SELECT count(*) FROM message m JOIN agent a ON a.id = m.agent_id "

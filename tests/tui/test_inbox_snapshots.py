@@ -49,7 +49,7 @@ SCENES = {"default": _default, "marked": _marked, "views": _views, "bulk": _bulk
 
 
 def _app(shop: Settings, clock: Callable[[], float]):  # type: ignore[no-untyped-def]
-    store = Store.open(shop.db_path)
+    store = Store.open(shop.database)
     set_targets(store)  # chat 1h (overdue), email 3d (time left)
     store.close()
     return make_app(shop, "anna", clock=clock, feed_interval=None)

@@ -40,7 +40,7 @@ SCENES = {"suggestion": _suggestion, "merge_preview": _merge_preview}
 @pytest.mark.parametrize("scene", list(SCENES))
 def test_recognition_snapshot(scene: str, shop: Settings, fixed_clock: Callable[[], float],
                               snap_compare) -> None:  # type: ignore[no-untyped-def]
-    store = Store.open(shop.db_path, clock=fixed_clock)
+    store = Store.open(shop.database, clock=fixed_clock)
     new = ingest(store, Inbound(
         channel="mail", kind="email", external_id="emma-new",
         address="emma.j@elsewhere.example", display_name="Emma Johnson",

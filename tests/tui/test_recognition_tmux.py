@@ -23,7 +23,7 @@ async def test_s_merges_the_suggested_customer_in_a_real_terminal(tmux: Tmux,
                                                                   tmp_path: Path) -> None:
     settings = build_demo(tmp_path / "shop")
     assert settings.path is not None
-    store = Store.open(settings.db_path)
+    store = Store.open(settings.database)
     new = ingest(store, Inbound(channel="mail", kind="email", external_id="emma-new",
                                 address="emma.j@elsewhere.example", display_name="Emma Johnson",
                                 subject="Order 10482", text="Any news about order #10482?"))
@@ -41,7 +41,7 @@ async def test_s_merges_the_suggested_customer_in_a_real_terminal(tmux: Tmux,
     assert "s merge · D not them" in pane
     tmux.keys("s", "C-j")
     await tmux.wait_for(f" #{known}  Emma Johnson")  # the older case, now with the email
-    store = Store.open(settings.db_path)
+    store = Store.open(settings.database)
     try:
         assert store.conn.execute("SELECT merged_into FROM conversation WHERE id = ?",
                                   (new.conversation_id,)).fetchone()[0] == known

@@ -14,11 +14,11 @@ The clock stands at Friday 29 May 2026 16:00. Conversations (by age, which decid
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from textual.pilot import Pilot
@@ -42,6 +42,10 @@ from omnitui.tui.screens.report import ReportScreen
 from omnitui.tui.widgets.report_tables import GROUP_COLUMNS, group_cells, summary_lines
 
 from .screen_text import screen_text
+from .store_copies import StoreTemplate, copy_template, drop_template, make_template
+
+if TYPE_CHECKING:
+    from tests.pg_cluster import Cluster
 
 CONFIG = {
     "omnitui": {"timezone": "UTC"},
@@ -62,12 +66,11 @@ def _msg(channel: str, kind: str, ext: str, address: str) -> Inbound:
                    text=f"question {ext}")
 
 
-def build_quarter(data_dir: Path) -> Settings:
+def build_quarter(template: StoreTemplate) -> None:
     """Play the story in the module docstring through core, with the hub's SLA timer pass."""
-    settings = parse_settings({**CONFIG, "omnitui": {**CONFIG["omnitui"],
-                                                      "data_dir": str(data_dir)}}, None)
+    settings = parse_settings(CONFIG, None)
     now = [at(10, 8, month=2).timestamp()]
-    store = Store.open(settings.db_path, clock=lambda: now[0])
+    store = Store.open(template.database, clock=lambda: now[0])
     policy = SlaPolicy.from_config(settings.sla)
     hours = BusinessHours.from_config(settings.hours, settings.timezone)
     state = DueState()
@@ -111,24 +114,22 @@ def build_quarter(data_dir: Path) -> Settings:
     ingest(store, _msg("mail", "email", "t1", "piet@example.org"))
     step(NOW)
     store.close()
-    return settings
 
 
 @pytest.fixture(scope="module")
-def quarter_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("quarter")
-    build_quarter(path)
-    return path
+def quarter_template(tmp_path_factory: pytest.TempPathFactory,
+                     pg_cluster: Cluster | None) -> Iterator[StoreTemplate]:
+    template = make_template(tmp_path_factory.mktemp("quarter"), "quarter", pg_cluster)
+    build_quarter(template)
+    yield template
+    drop_template(template, pg_cluster)
 
 
 @pytest.fixture
-def quarter(quarter_template: Path, tmp_path: Path) -> Settings:
+def quarter(quarter_template: StoreTemplate, tmp_path: Path, pg_cluster: Cluster | None,
+            backend_database: str | None) -> Settings:
     """A fresh copy per test (the console writes presence)."""
-    src = sqlite3.connect(quarter_template / "omnitui.db")
-    dst = sqlite3.connect(tmp_path / "omnitui.db")
-    src.backup(dst)
-    src.close()
-    dst.close()
+    copy_template(quarter_template, tmp_path, pg_cluster, backend_database)
     return parse_settings({**CONFIG, "omnitui": {**CONFIG["omnitui"],
                                                   "data_dir": str(tmp_path)}}, None)
 
@@ -138,7 +139,7 @@ def clock() -> Callable[[], float]:
 
 
 def expected(settings: Settings, days: int, by: str | None) -> Report:
-    store = Store.open(settings.db_path, migrate=False)
+    store = Store.open(settings.database, migrate=False)
     try:
         return build_report(store, SlaPolicy.from_config(settings.sla),
                             BusinessHours.from_config(settings.hours, settings.timezone),

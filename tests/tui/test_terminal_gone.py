@@ -15,7 +15,6 @@ import pty
 import resource
 import shutil
 import signal
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.backend import database_in
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -116,7 +117,7 @@ def test_console_exits_quietly_when_its_terminal_vanishes(
     assert took < 1.5, f"the console took {took:.2f} s to notice its terminal was gone"
     assert cpu_after_close < 0.5, f"{cpu_after_close:.2f} s of CPU after the terminal vanished"
 
-    db = sqlite3.connect(tmp_path / "data" / "omnitui.db")
+    db = database_in(tmp_path / "data").connect()
     try:
         presence = db.execute("SELECT conversation_id FROM presence p JOIN agent a "
                               "ON a.id = p.agent_id WHERE a.username = 'ann'").fetchall()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from omnitui.store.database import Database
 from omnitui.tui.demo import build_demo
 
 from .tmux import Tmux, console_command, cpu_burner
@@ -33,8 +33,10 @@ def burst(n: int, length: int = 2000) -> str:
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(path, timeout=10)
+    """A plain connection of the test's own, outside the console's, polled for what it wrote."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database.connect()
 
     def value(self, sql: str, *params: object) -> object:
         row = self.db.execute(sql, params).fetchone()
@@ -64,7 +66,7 @@ async def open_conversation(tmux: Tmux) -> int:
 async def test_every_text_entry_keeps_exactly_what_was_typed(tmp_path: Path) -> None:
     settings = build_demo(tmp_path / "shop")
     assert settings.path is not None
-    store = Store(settings.data_dir / "omnitui.db")
+    store = Store(settings.database)
     tz = ZoneInfo(settings.timezone)
     tmux = Tmux()
     tmux.start(console_command(settings.path))
@@ -153,7 +155,7 @@ async def test_prose_typed_into_the_wrong_place_changes_nothing(tmp_path: Path) 
     a conversation or send anything."""
     settings = build_demo(tmp_path / "shop")
     assert settings.path is not None
-    store = Store(settings.data_dir / "omnitui.db")
+    store = Store(settings.database)
     durable = ("SELECT (SELECT group_concat(id || status || coalesce(assignee_id, '-') || "
                "coalesce(snoozed_until, '-'), ',') FROM conversation), "
                "(SELECT count(*) FROM message), (SELECT count(*) FROM outbox), "
