@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import select
 import struct
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ctypes
 
 IN_MODIFY = 0x00000002
 IN_CREATE = 0x00000100
@@ -34,7 +36,11 @@ RECHECK_DELAYS = (0.0, 0.005, 0.03, 0.1)
 
 def _libc() -> ctypes.CDLL:
     """The C library by its usual name first: `ctypes.util.find_library` runs `ldconfig -p` in
-    a subprocess (a fork of the console while it draws its first screen)."""
+    a subprocess (a fork of the console while it draws its first screen). ctypes itself is
+    imported here, when a watch starts, not with the module (the console's start-up)."""
+    import ctypes
+    import ctypes.util
+
     try:
         return ctypes.CDLL("libc.so.6", use_errno=True)
     except OSError:

@@ -12,7 +12,6 @@ from datetime import datetime, tzinfo
 from rich.cells import cell_len
 from rich.text import Text
 
-from omnitui.core.attachments import human_size, safe_filename
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.store.console_queries import StatusChange
 from omnitui.store.queries import MessageRow
@@ -136,6 +135,8 @@ def message_parts(msg: MessageRow, tz: tzinfo, now: float, current_conversation:
     body_style = {"note": "yellow", "transfer": "magenta", "call": "cyan",
                   "system": "dim"}.get(msg.kind, "")
     body.append_text(text_block(clean_text(msg.text or "").rstrip(), width, body_style))
+    if msg.attachments:  # (core.attachments, hashlib and the file store: not at start-up)
+        from omnitui.core.attachments import human_size, safe_filename
     for att in msg.attachments:  # names made safe (no separators) and drawn as data
         body.append("\n📎 ", style="dim")
         body.append(display(safe_filename(str(att.get("filename", "")))), style="underline")

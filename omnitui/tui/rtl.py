@@ -18,7 +18,6 @@ import os
 import re
 from collections.abc import Mapping
 
-from bidi import get_base_level, get_display
 from rich.cells import cell_len
 
 from omnitui.config import BIDI_MODES
@@ -58,6 +57,20 @@ def reorders() -> bool:
 
 def has_rtl(text: str) -> bool:
     return _RTL.search(text) is not None
+
+
+def get_base_level(text: str) -> int:
+    """python-bidi's, imported on the first right-to-left text (not at start-up)."""
+    from bidi import get_base_level as base_level
+
+    return int(base_level(text))
+
+
+def get_display(text: str, base_dir: str | None = None) -> str:
+    """python-bidi's visual order, imported on the first right-to-left text."""
+    from bidi import get_display as visual
+
+    return str(visual(text) if base_dir is None else visual(text, base_dir=base_dir))
 
 
 def is_rtl(line: str) -> bool:

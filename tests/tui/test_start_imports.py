@@ -1,0 +1,21 @@
+"""What the console's first screen imports: libraries it needs only later stay out of start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+LATER = ("ctypes", "bidi", "hashlib", "omnitui.core.attachments", "omnitui.store.files",
+         "omnitui.tui.screens.conversation", "alembic")
+
+
+def test_the_inbox_starts_without_what_it_needs_only_later() -> None:
+    """ctypes (the feed's inotify watch starts after the first paint), python-bidi (the first
+    right-to-left text loads it), attachments and hashlib (a file is drawn in a timeline)."""
+    code = ("import json, sys\n"
+            "import omnitui.tui.app, omnitui.tui.screens.inbox, omnitui.tui.widgets.inbox_list\n"
+            f"print(json.dumps([m for m in {list(LATER)!r} if m in sys.modules]))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert json.loads(done.stdout) == []
