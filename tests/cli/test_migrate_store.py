@@ -40,6 +40,10 @@ SKIPPED = {"alembic_version", "store_copy", "attachment_blob"}
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
+    return make_shop(tmp_path)
+
+
+def make_shop(tmp_path: Path) -> Path:
     """A config whose data dir holds a SQLite store filled through core."""
     cfg = tmp_path / "config.toml"
     cfg.write_text(
