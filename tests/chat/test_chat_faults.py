@@ -99,12 +99,13 @@ async def test_reply_from_another_process_reaches_the_socket(hub: InProcessHub,
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "from pathlib import Path;"
+        "from tests.backend import database_in;"
         "from tests.chat.chathelpers import queue_reply;"
-        "print(queue_reply(Path(sys.argv[2]), 'cross', 'Yes, Ann here.'))"
+        "print(queue_reply(database_in(Path(sys.argv[2])), 'cross', 'Yes, Ann here.'))"
     )
     began = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", script, str(REPO), str(hub.settings.database),
+        sys.executable, "-c", script, str(REPO), str(hub.settings.data_dir),
         stdout=subprocess.PIPE)
     out, _ = await proc.communicate()
     assert proc.returncode == 0
