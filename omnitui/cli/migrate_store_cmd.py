@@ -35,7 +35,8 @@ def migrate_store(
     """Copy the SQLite store into an empty PostgreSQL database and check every table's rows.
 
     The copy goes table by table; interrupted, it is run again and goes on where it stopped.
-    The SQLite store is only read. Stop the hub first: the copy refuses to run beside it.
+    The SQLite store is only read (upgraded first when its schema is older, as init does).
+    Stop the hub first: the copy refuses to run beside it.
     """
     s = settings()
     target = _target(s, to, password_env)
