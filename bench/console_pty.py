@@ -9,6 +9,11 @@ empty Textual app in the same run as the start-up baseline.
         --conversations 1000 --customers 500 --long-every 0
     python bench/console_pty.py --db bench/out/big/omnitui.db --small bench/out/small/omnitui.db
     python bench/console_pty.py ... --only starts      # or --only arrows: those figures alone
+    python bench/console_pty.py ... --versus /tmp/before   # beside another checkout's console
+
+`--versus DIR` runs the console of another checkout (a `git worktree` of older code; its schema
+must open the same stores) beside this one: one more kind of start, and the arrow keys in
+alternating rounds (`--rounds`) with each side's p50, p95, CPU per key and the ratios.
 
 The keys are measured on the default view (Needs reply of agent1, a few thousand waiting
 conversations at a million messages, with the header's four counts); the next-waiting key
@@ -78,9 +83,12 @@ PYCACHE: Path | None = None  # where children keep their bytecode (None: the env
 class Term:
     """A child process on a pty; reads everything it writes, timestamps the first byte."""
 
-    def __init__(self, code: str, *args: str) -> None:
+    def __init__(self, code: str, *args: str, checkout: Path | None = None) -> None:
         pid, fd = pty.fork()
         if pid == 0:
+            if checkout is not None:  # its omnitui first on the path (`python -c` adds cwd)
+                os.chdir(checkout)
+                os.environ["PYTHONPATH"] = str(checkout)
             os.environ["TERM"] = "xterm-256color"
             os.environ.pop("TEXTUAL", None)
             if PYCACHE is not None:
@@ -160,10 +168,10 @@ class Term:
         os.close(self.fd)
 
 
-def start(code: str, *args: str) -> tuple[Term, float, float]:
+def start(code: str, *args: str, checkout: Path | None = None) -> tuple[Term, float, float]:
     """Start a child; wall ms until its first paint, and the CPU ms it had used by then."""
     began = time.perf_counter()
-    term = Term(code, *args)
+    term = Term(code, *args, checkout=checkout)
     ready = term.read_until(b"Inbox")
     cpu = term.cpu_ms()
     return term, (ready - began) * 1000, cpu
@@ -193,17 +201,23 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def run_starts(db: Path, small: Path | None, agent: str, starts_n: int) -> None:
+def run_starts(db: Path, small: Path | None, agent: str, starts_n: int,
+               versus: Path | None = None) -> None:
     """Cold starts of the empty app and the console(s), interleaved; medians and ratios."""
     kinds: dict[str, tuple[str, ...]] = {"empty textual app": (EMPTY,),
                                          f"console, {size(db)}": (CONSOLE, str(db.parent), agent)}
     if small:
         kinds[f"console, {size(small)}"] = (CONSOLE, str(small.parent), agent)
+    checkouts: dict[str, Path] = {}
+    if versus:
+        label = f"{versus.name}'s console, {size(db)}"
+        kinds[label] = (CONSOLE, str(db.parent), agent)
+        checkouts[label] = versus
     walls: dict[str, list[float]] = {label: [] for label in kinds}
     cpus: dict[str, list[float]] = {label: [] for label in kinds}
     for round_no in range(starts_n + 1):
         for label, argv in kinds.items():
-            term, ms, cpu = start(*argv)
+            term, ms, cpu = start(*argv, checkout=checkouts.get(label))
             term.close()
             if round_no:  # the first round only fills the bytecode and page caches
                 walls[label].append(ms)
@@ -231,12 +245,49 @@ def run_arrows(term: Term, runs: int, results: dict[str, list[float]]) -> None:
         print(f"  {label}: {cpu:.2f} ms CPU per key (console process)")
 
 
+def run_arrows_versus(db: Path, agent: str, runs: int, rounds: int, versus: Path) -> None:
+    """The arrow keys of this checkout and of `versus` in alternating rounds (the same store,
+    the same load): p50, p95 and the console's CPU per key of each, and their ratios."""
+    sides = {"this checkout": None, versus.name: versus}
+    lat: dict[str, dict[str, list[float]]] = {side: {} for side in sides}
+    cpu: dict[str, dict[str, list[float]]] = {side: {} for side in sides}
+    for round_no in range(rounds):
+        for side, checkout in sides.items():
+            term, _, _ = start(CONSOLE, str(db.parent), agent, checkout=checkout)
+            term.settle(0.5)
+            for name, label in (("down", "arrow down"), ("up", "arrow up")):
+                took, per_key = keys_cpu(term, [name] * runs)
+                lat[side].setdefault(label, []).extend(took)
+                cpu[side].setdefault(label, []).append(per_key)
+                print(f"  round {round_no + 1}, {side}: {label} p50 {pct(took, 50):.1f} ms, "
+                      f"p95 {pct(took, 95):.1f} ms, {per_key:.2f} ms CPU per key")
+            term.close()
+    print(f"\narrow keys, {rounds} alternating rounds of {runs} each way "
+          "(CPU: median of the rounds' per-key means)")
+    print(f"  {'':<26} {'p50':>8} {'p95':>8} {'CPU/key':>9}")
+    med = statistics.median
+    for label in ("arrow down", "arrow up"):
+        for side in sides:
+            values = lat[side][label]
+            print(f"  {side + ': ' + label:<26} {pct(values, 50):6.1f} ms {pct(values, 95):6.1f} "
+                  f"ms {med(cpu[side][label]):7.2f} ms")
+        here, there = lat["this checkout"][label], lat[versus.name][label]
+        print(f"  {'ratio (this / ' + versus.name + ')':<26} {pct(here, 50) / pct(there, 50):8.2f}"
+              f" {pct(here, 95) / pct(there, 95):8.2f} "
+              f"{med(cpu['this checkout'][label]) / med(cpu[versus.name][label]):9.2f}")
+
+
 def run(db: Path, small: Path | None, agent: str, runs: int, starts_n: int,
-        only: str | None = None) -> None:
+        only: str | None = None, versus: Path | None = None, rounds: int = 3) -> None:
     if only in (None, "starts"):
-        run_starts(db, small, agent, starts_n)
+        run_starts(db, small, agent, starts_n, versus)
     if only == "starts":
         return
+    if versus is not None:
+        print()
+        run_arrows_versus(db, agent, runs, rounds, versus)
+        if only == "arrows":
+            return
 
     term, _, _ = start(CONSOLE, str(db.parent), agent)
     term.settle(0.5)  # on the default view, Needs reply, its counts in the header
@@ -307,11 +358,19 @@ def main() -> None:
                         help="bytecode cache of the children (default bench/out/pycache)")
     parser.add_argument("--no-bytecode", action="store_true",
                         help="children as the environment says (PYTHONDONTWRITEBYTECODE)")
+    parser.add_argument("--versus", type=Path,
+                        help="another checkout (e.g. a git worktree of older code) whose console "
+                             "is started and keyed beside this one's, in alternating rounds")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating rounds of arrow keys with --versus (default 3)")
     args = parser.parse_args()
     global PYCACHE
     PYCACHE = None if args.no_bytecode else args.pycache.resolve()
     only = "starts" if args.only_starts else args.only
-    run(args.db, args.small, args.agent, args.runs, args.starts, only)
+    versus = args.versus.resolve() if args.versus else None
+    small = args.small.resolve() if args.small else None  # (a --versus child runs elsewhere)
+    run(args.db.resolve(), small, args.agent, args.runs, args.starts, only, versus,
+        args.rounds)
 
 
 if __name__ == "__main__":
