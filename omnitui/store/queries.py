@@ -18,7 +18,11 @@ from omnitui.store.inbox_query import (  # noqa: F401  (the inbox's read model l
     inbox_count,
     inbox_page,
 )
-from omnitui.store.search_sql import matching_customers, matching_messages, search_query
+from omnitui.store.search_sql import (
+    matching_customers,
+    newest_matching_messages,
+    search_query,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,12 +274,12 @@ def search_messages(
     query = search_query(store.sql, text)
     if query is None:
         return []
+    ids = newest_matching_messages(store, query, limit, offset)
     rows = store.conn.execute(
         "SELECT m.id, m.conversation_id, m.customer_id, cu.name, m.kind, m.channel, m.text, "
-        f"m.created_at FROM ({matching_messages(store.sql)}) hit JOIN message m ON m.id = hit.id "
-        "JOIN customer cu ON cu.id = m.customer_id ORDER BY m.id DESC",
-        (query, limit, offset),
-    ).fetchall()
+        "m.created_at FROM message m JOIN customer cu ON cu.id = m.customer_id "
+        f"WHERE m.id IN ({', '.join('?' for _ in ids)}) ORDER BY m.id DESC", ids,
+    ).fetchall() if ids else []
     hits = [SearchHit(*r) for r in rows]
     if offset == 0 and len(hits) < limit:
         seen = {h.message_id for h in hits}

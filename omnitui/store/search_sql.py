@@ -10,23 +10,35 @@ what is typed is folded exactly as what is stored.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from omnitui.store.dialect import SqlDialect
 
-MAX_WORDS = 12
+if TYPE_CHECKING:
+    from omnitui.store.db import Store
 
-# Each returns `id` and takes (query, limit, offset) / (query, limit).
-_MESSAGES = {
-    "sqlite": "SELECT rowid AS id FROM message_fts WHERE message_fts MATCH ? "
-              "ORDER BY rowid DESC LIMIT ? OFFSET ?",
-    "postgresql": "SELECT id FROM message_search WHERE words @@ omnitui_search_query(?) "
-                  "ORDER BY id DESC LIMIT ? OFFSET ?",
-}
+MAX_WORDS = 12
+# PostgreSQL's newest-first search looks at the newest RECENT_WINDOW messages first, walking
+# back by id and stopping at the page's last hit; only a search with fewer hits there asks the
+# GIN index for the older ones (then few: rare words). The planner cannot tell the two apart (a
+# prefix's selectivity is a guess), so the query's shape decides, not the planner.
+RECENT_WINDOW = 4000
+
+_NEWEST_SQLITE = ("SELECT rowid FROM message_fts WHERE message_fts MATCH ? "
+                  "ORDER BY rowid DESC LIMIT ? OFFSET ?")
+_NEWEST_PG = "SELECT coalesce(max(id), 0) FROM message_search"
+_RECENT_PG = ("SELECT id FROM (SELECT id, words FROM message_search WHERE id > ? "
+              "ORDER BY id DESC LIMIT ?) recent "
+              "WHERE words @@ omnitui_search_query(?) ORDER BY id DESC LIMIT ?")
+_OLDER_PG = ("WITH hits AS MATERIALIZED (SELECT id FROM message_search "
+             "WHERE words @@ omnitui_search_query(?) AND id <= ?) "
+             "SELECT id FROM hits ORDER BY id DESC LIMIT ?")
+# Each returns `id` and takes (query, limit).
 _CUSTOMERS = {
     "sqlite": "SELECT rowid AS id FROM customer_fts WHERE customer_fts MATCH ? "
               "ORDER BY rowid LIMIT ?",
-    "postgresql": "SELECT id FROM customer_search WHERE words @@ omnitui_search_query(?) "
-                  "ORDER BY id LIMIT ?",
+    "postgresql": "WITH hits AS MATERIALIZED (SELECT id FROM customer_search "
+                  "WHERE words @@ omnitui_search_query(?)) SELECT id FROM hits ORDER BY id LIMIT ?",
 }
 
 
@@ -51,11 +63,23 @@ def search_query(sql: SqlDialect, text: str) -> str | None:
     return fts_query(text)
 
 
-def matching_messages(sql: SqlDialect) -> str:
-    """A subquery of the ids of matching messages, newest first: (query, limit, offset)."""
-    return _MESSAGES[sql.name]
+def newest_matching_messages(store: Store, query: str, limit: int, offset: int) -> list[int]:
+    """The ids of matching messages, newest first, `limit` of them after `offset`."""
+    if not store.sql.is_postgres:
+        return [r[0] for r in store.conn.execute(_NEWEST_SQLITE, (query, limit, offset))]
+    wanted = offset + limit
+    newest = store.conn.execute(_NEWEST_PG).fetchone()[0]
+    floor = newest - RECENT_WINDOW
+    ids = [r[0] for r in store.conn.execute(
+        _RECENT_PG, (floor, RECENT_WINDOW, query, wanted))]
+    if len(ids) < wanted:
+        ids += [r[0] for r in store.conn.execute(_OLDER_PG, (query, floor, wanted - len(ids)))]
+    return ids[offset:]
 
 
 def matching_customers(sql: SqlDialect) -> str:
-    """A subquery of the ids of matching customers, oldest first: (query, limit)."""
+    """A subquery of the ids of matching customers, oldest first: (query, limit).
+
+    On PostgreSQL the matches come from the GIN index first (a CTE the planner cannot turn into
+    a walk over every customer in id order, hoping to meet a rare name early)."""
     return _CUSTOMERS[sql.name]

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from omnitui.store import queries
+from omnitui.store import queries, search_sql
 from omnitui.store.console_queries import find_customers
 from omnitui.store.db import Store, alembic_config, current_revision, head_revision, upgrade
 
@@ -116,15 +116,21 @@ def test_typed_punctuation_is_only_words(store: Store, corpus: dict[str, int]) -
     assert store.conn.execute("SELECT count(*) FROM message").fetchone()[0] == len(CORPUS)
 
 
-def test_pages_of_hits(store: Store) -> None:
+@pytest.mark.parametrize("window", [4000, 7])
+def test_pages_of_hits(store: Store, window: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages run newest first across PostgreSQL's recent window and the older hits."""
+    monkeypatch.setattr(search_sql, "RECENT_WINDOW", window)
     with store.write() as tx:
         customer = _customer(tx, "Pat Page")
         for n in range(30):
             _message(tx, customer, f"parcel number {n}")
-    first = queries.search_messages(store, "parcel", limit=20)
-    second = queries.search_messages(store, "parcel", limit=20, offset=20)
-    assert [h.text for h in first] == [f"parcel number {n}" for n in range(29, 9, -1)]
-    assert [h.text for h in second] == [f"parcel number {n}" for n in range(9, -1, -1)]
+            _message(tx, customer, f"other words {n}" if n % 3 else f"more parcels {n}")
+    pages = [[h.text for h in queries.search_messages(store, "parcel", limit=15, offset=o)]
+             for o in (0, 15, 30, 45)]
+    expected = []
+    for n in range(29, -1, -1):
+        expected += ([] if n % 3 else [f"more parcels {n}"]) + [f"parcel number {n}"]
+    assert pages == [expected[:15], expected[15:30], expected[30:40], []]
 
 
 # PostgreSQL's own structures -------------------------------------------------------------------
