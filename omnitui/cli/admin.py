@@ -275,7 +275,8 @@ def export(output: Path | None = typer.Option(None, "--output", "-o",
     try:
         with store.read() as tx:
             for table_name in EXPORT_TABLES:
-                cur = tx.execute(f"SELECT * FROM {table_name} ORDER BY 1")
+                # ORDER BY 1, 2: ids, or both halves of a link table: one order on both engines
+                cur = tx.execute(f"SELECT * FROM {table_name} ORDER BY 1, 2")
                 cols = [c[0] for c in cur.description]
                 for row in cur:
                     rec = {"type": table_name, **dict(zip(cols, row, strict=True))}

@@ -18,9 +18,11 @@ from omnitui.store.database import Database
 OLDEST_SERVER = 13  # normalize() (the search words' Unicode folding) came with PostgreSQL 13
 # plpgsql: the language of the triggers that keep the search words (migration 0014).
 NEEDED_EXTENSIONS = ("plpgsql",)
-# Consoles, the CLI and the hub read, add, change and (labels, read marks, presence,
-# signatures) delete rows; none of them changes the schema, which only `omnitui init` does.
-TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
+# What consoles, the CLI and the hub do to rows: read and add and change everywhere, delete
+# only in these few (a label taken off, a read mark, chat presence, a signature cleared), and
+# only read the tables `omnitui init` and `migrate-store` (run by the owner) write.
+DELETED_FROM = ("agent_signature", "chat_presence", "conversation_label", "conversation_read")
+READ_ONLY = ("alembic_version", "store_copy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,27 +82,32 @@ def _findings(conn: Any, server: str) -> list[Finding]:
 
 
 def _privileges(conn: Any, user: str) -> Finding:
-    """Every omnitui table usable and every sequence usable by this login (the schema's
-    version table is only read: `omnitui init`, run by the owner, writes it)."""
-    wanted = ", ".join(TABLE_PRIVILEGES)
+    """Every privilege this login needs on every omnitui table and sequence (the README's
+    grants for an agents' host), missing ones named table by table."""
     tables = [row[0] for row in conn.execute(
         "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace "
-        "AND relkind = 'r' AND relname <> 'alembic_version' ORDER BY relname")]
-    if not tables:
+        "AND relkind = 'r' ORDER BY relname")]
+    if "alembic_version" not in tables:
         return Finding(False, f"no omnitui tables in the schema {user} uses; run 'omnitui init' "
                        "as the database's owner")
-    # has_table_privilege(t, 'A, B') is true when ANY of them is held: each is asked alone.
-    all_held = " AND ".join(f"has_table_privilege(oid, '{p}')" for p in TABLE_PRIVILEGES)
-    lacking = [row[0] for row in conn.execute(
-        "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND ("
-        f"  (relkind = 'r' AND relname <> 'alembic_version' AND NOT ({all_held}))"
-        "  OR (relname = 'alembic_version' AND NOT has_table_privilege(oid, 'SELECT'))"
-        "  OR (relkind = 'S' AND NOT has_sequence_privilege(oid, 'USAGE'))) "
-        "ORDER BY relname")]
+    lacking = []
+    for table in tables:
+        wanted = ["SELECT"] + ([] if table in READ_ONLY else ["INSERT", "UPDATE"]) + (
+            ["DELETE"] if table in DELETED_FROM else [])
+        held = conn.execute(
+            "SELECT " + ", ".join("has_table_privilege(?::text, ?::text)" for _ in wanted),
+            [x for privilege in wanted for x in (table, privilege)]).fetchone()
+        missing = [p for p, ok in zip(wanted, held, strict=True) if not ok]
+        if missing:
+            lacking.append(f"{' '.join(missing)} on {table}")
+    lacking += [f"USAGE on {row[0]}" for row in conn.execute(
+        "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace "
+        "AND CASE WHEN relkind = 'S' THEN NOT has_sequence_privilege(oid, 'USAGE') END "
+        "ORDER BY relname")]  # (CASE: the privilege is asked of sequences only)
     if lacking:
-        shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5
+        shown = "; ".join(lacking[:4]) + (f"; and {len(lacking) - 4} more" if len(lacking) > 4
                                           else "")
-        return Finding(False, f"{user} lacks privileges omnitui needs ({wanted} on tables, "
-                       f"USAGE on sequences) on {shown}")
-    return Finding(True, f"{user} may {wanted.lower()} on all {len(tables)} omnitui tables "
-                   "and use their sequences")
+        return Finding(False, f"{user} lacks privileges omnitui needs: {shown} (README: "
+                       "PostgreSQL, Roles)")
+    return Finding(True, f"{user} has the privileges omnitui needs on all {len(tables)} tables "
+                   "and their sequences")

@@ -101,7 +101,7 @@ def test_doctor_checks_the_server_one_line_each(cfg: Path, backend_database: str
     assert any(line.startswith(f"ok    database server {server} answers: PostgreSQL 1")
                and f"database {name}, logged in as " in line for line in lines), lines
     assert "ok    extension plpgsql present" in lines
-    assert any(line.startswith("ok    ") and "may select, insert, update, delete on all " in line
+    assert any(line.startswith("ok    ") and "has the privileges omnitui needs on all " in line
                for line in lines), lines
     assert any(line.startswith("ok    database postgresql://") and
                f"at schema {head_revision()}" in line for line in lines), lines
@@ -131,11 +131,16 @@ def test_doctor_names_what_a_role_may_not_do(cfg: Path, backend_database: str,
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         failed = [line for line in proc.stdout.splitlines() if line.startswith("FAIL")]
         assert len(failed) == 1 and failed[0].startswith(
-            f"FAIL  {role} lacks privileges omnitui needs (SELECT, INSERT, UPDATE, DELETE on "
-            "tables, USAGE on sequences) on agent, "), failed
-        # The grants an agents' host needs make every check pass.
-        as_owner(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "
-                 f"{role}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+            f"FAIL  {role} lacks privileges omnitui needs: INSERT UPDATE on agent; INSERT "
+            "UPDATE DELETE on agent_signature; "), failed
+        assert failed[0].endswith("more (README: PostgreSQL, Roles)"), failed
+        # The README's grants for an agents' host make every check pass.
+        as_owner(f"GRANT USAGE ON SCHEMA public TO {role}; "
+                 f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {role}; "
+                 "GRANT DELETE ON conversation_label, conversation_read, agent_signature, "
+                 f"chat_presence TO {role}; "
+                 f"REVOKE INSERT, UPDATE ON alembic_version, store_copy FROM {role}; "
+                 f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
         assert run(cfg, "doctor", url=reader).returncode == 0
     finally:
         as_owner(f"DROP OWNED BY {role}")  # its grants in this test's database
