@@ -281,7 +281,7 @@ def label(store: Store, conversation_id: int, name: str, agent: AgentRow,
 def label_in(tx: Tx, conversation_id: int, name: str, *, remove: bool = False) -> int:
     """`label` inside the caller's checked write, `name` already cleaned."""
     conv = _conv(tx, conversation_id)
-    tx.execute("INSERT OR IGNORE INTO label (name) VALUES (?)", (name,))
+    tx.execute("INSERT INTO label (name) VALUES (?) ON CONFLICT DO NOTHING", (name,))
     label_id = tx.scalar("SELECT id FROM label WHERE name = ?", (name,))
     had = tx.one("SELECT 1 FROM conversation_label WHERE conversation_id = ? AND "
                  "label_id = ?", (conversation_id, label_id)) is not None
@@ -289,7 +289,7 @@ def label_in(tx: Tx, conversation_id: int, name: str, *, remove: bool = False) -
         tx.execute("DELETE FROM conversation_label WHERE conversation_id = ? AND label_id = ?",
                    (conversation_id, label_id))
     else:
-        tx.execute("INSERT OR IGNORE INTO conversation_label VALUES (?, ?)",
+        tx.execute("INSERT INTO conversation_label VALUES (?, ?) ON CONFLICT DO NOTHING",
                    (conversation_id, label_id))
     return tx.event("unlabel" if remove else "label", conversation_id=conversation_id,
                     customer_id=conv["customer_id"], label=name, had=had)
@@ -360,13 +360,16 @@ def merge_conversations(store: Store, target_id: int, source_id: int, agent: Age
                                       (source_id,))]
         tx.execute("UPDATE message SET conversation_id = ? WHERE conversation_id = ?",
                    (target_id, source_id))
+        larger, smaller = tx.sql.larger, tx.sql.smaller
         tx.execute(
             "UPDATE conversation SET message_count = (SELECT count(*) FROM message WHERE "
             "conversation_id = ?), last_message_id = (SELECT max(id) FROM message WHERE "
-            "conversation_id = ?), last_message_at = max(last_message_at, "
-            "(SELECT last_message_at FROM conversation WHERE id = ?)), "
-            "waiting_since = min(coalesce(waiting_since, 1e18), coalesce((SELECT waiting_since "
-            "FROM conversation WHERE id = ?), 1e18)) WHERE id = ?",
+            "conversation_id = ?), last_message_at = "
+            + larger("last_message_at", "(SELECT last_message_at FROM conversation WHERE id = ?)")
+            + ", waiting_since = "
+            + smaller("coalesce(waiting_since, 1e18)",
+                      "coalesce((SELECT waiting_since FROM conversation WHERE id = ?), 1e18)")
+            + " WHERE id = ?",
             (target_id, target_id, source_id, source_id, target_id),
         )
         tx.execute("UPDATE conversation SET waiting_since = NULL WHERE id = ? AND "

@@ -110,10 +110,10 @@ def targets_in(tx: Tx, customer_id: int, channels: Mapping[str, str]) -> list[Ta
     by_kind = _first_channel_of_kind(channels)
     rows = tx.all(
         "SELECT i.id, i.kind, i.address, i.channel, i.display_name, "
-        "(SELECT max(m.id) FROM message m WHERE m.identity_id = i.id AND m.kind = 'inbound') "
-        "AS heard, p.since FROM identity i LEFT JOIN chat_presence p ON i.kind = 'chat' AND "
-        "p.visitor = i.address AND p.channel = i.channel WHERE i.customer_id = ? "
-        "ORDER BY coalesce(heard, 0) DESC, i.id DESC", (customer_id,))
+        "coalesce((SELECT max(m.id) FROM message m WHERE m.identity_id = i.id AND "
+        "m.kind = 'inbound'), 0) AS heard, p.since FROM identity i LEFT JOIN chat_presence p "
+        "ON i.kind = 'chat' AND p.visitor = i.address AND p.channel = i.channel "
+        "WHERE i.customer_id = ? ORDER BY heard DESC, i.id DESC", (customer_id,))
     out = []
     for r in rows:
         kind = r["kind"]
@@ -336,18 +336,20 @@ def customer_matches(store: Store, query: str, limit: int = 8) -> list[CustomerM
             ids.update(r[0] for r in tx.all(
                 "SELECT id FROM customer WHERE lower(name) LIKE ? LIMIT 300", (like,)))
             ids.update(r[0] for r in tx.all(
-                "SELECT customer_id FROM identity WHERE address LIKE ? LIMIT 300", (like,)))
+                "SELECT customer_id FROM identity WHERE lower(address) LIKE ? LIMIT 300",
+                (like,)))
         if wanted is not None:
             ids.add(wanted)
         found: dict[int, CustomerMatch] = {}
+        addresses = tx.sql.joined("i.kind || ' ' || i.address", "\n")
         chunk = sorted(ids)
         for start in range(0, len(chunk), 400):
             part = chunk[start:start + 400]
             marks = ",".join("?" * len(part))
             for r in tx.all(
-                    "SELECT c.id, c.name, group_concat(i.kind || ' ' || i.address, char(10)) "
+                    f"SELECT c.id, c.name, {addresses} "
                     "FROM customer c LEFT JOIN identity i ON i.customer_id = c.id WHERE c.id IN "
-                    f"({marks}) AND c.merged_into IS NULL GROUP BY c.id", tuple(part)):
+                    f"({marks}) AND c.merged_into IS NULL GROUP BY c.id, c.name", tuple(part)):
                 found[r[0]] = CustomerMatch(r[0], clean_line(r[1]) or f"Customer {r[0]}",
                                             tuple(clean_line(a) or "" for a in
                                                   (r[2] or "").split("\n") if a))

@@ -66,10 +66,11 @@ def _last_event_id(store: Store, conversation_id: int, sql_filter: str) -> int:
 
 def csat_requested(store: Store, conversation_id: int) -> bool:
     """Whether a rating was asked for the conversation's current (latest) resolution."""
+    sql = store.sql
     resolved = _last_event_id(
-        store, conversation_id, "kind = 'status' AND json_extract(data, '$.status') = 'resolved' "
-        "AND json_extract(data, '$.csat_rating') IS NULL AND id NOT IN (SELECT "
-        "json_extract(u.data, '$.undone') FROM event u WHERE u.conversation_id = "
+        store, conversation_id, f"kind = 'status' AND {sql.json_text('data', 'status')} = "
+        f"'resolved' AND {sql.json_flag('data', 'csat_rating')} IS NULL AND id NOT IN (SELECT "
+        f"{sql.json_int('u.data', 'undone')} FROM event u WHERE u.conversation_id = "
         "event.conversation_id AND u.kind = 'undo')")
     asked = _last_event_id(store, conversation_id, f"kind = '{REQUEST_EVENT}'")
     return resolved > 0 and asked > resolved
@@ -150,8 +151,8 @@ def take_rating(store: Store, message_id: int) -> int | None:
             return None  # an agent or the customer acted meanwhile: leave it open
         tx.execute(
             "UPDATE conversation SET rating = ?, rating_comment = ?, status = 'resolved', "
-            "reopen_count = max(reopen_count - 1, 0), waiting_since = NULL, due_at = NULL "
-            "WHERE id = ?",
+            f"reopen_count = {tx.sql.larger('reopen_count - 1', '0')}, waiting_since = NULL, "
+            "due_at = NULL WHERE id = ?",
             (score, clean_text(comment) if comment else None, conv_id),
         )
         tx.event("rating", conversation_id=conv_id, customer_id=conv[0], message_id=message_id,

@@ -257,8 +257,8 @@ def quote_keys(quoted: str | None) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-_INSERT_KEY = ("INSERT OR IGNORE INTO match_key (customer_id, kind, key, detail, conversation_id,"
-               " created_at) VALUES (?, ?, ?, ?, ?, ?)")
+_INSERT_KEY = ("INSERT INTO match_key (customer_id, kind, key, detail, conversation_id,"
+               " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
 
 # A stored key's identity, as the unique index ux_match_key sees it.
 KeyId = tuple[str, str, int]

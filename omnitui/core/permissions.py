@@ -94,7 +94,7 @@ def require_admin(tx: Tx, actor: Actor, what: str) -> None:
     if role == "admin":
         return
     if not actor.shared and tx.scalar(
-        "SELECT 1 FROM agent WHERE role = 'admin' AND NOT disabled LIMIT 1"
+        "SELECT 1 FROM agent WHERE role = 'admin' AND disabled = 0 LIMIT 1"
     ) is None:
         return  # a one-person install before its first admin: nothing to protect yet
     raise NotAllowed(f"Only an admin can {what}; {actor.name} {_phrase(role)}.")

@@ -299,7 +299,8 @@ def _survivors(conn: sqlite3.Connection, ids: Iterable[int]) -> set[int]:
 def _family(conn: sqlite3.Connection, customer_id: int) -> set[int]:
     """The customer and everyone merged into it (their keys are its evidence too)."""
     return {r[0] for r in conn.execute(
-        "WITH RECURSIVE fam(id) AS (SELECT ? UNION SELECT c.id FROM customer c JOIN fam"
+        "WITH RECURSIVE fam(id) AS (SELECT id FROM customer WHERE id = ? UNION SELECT c.id"
+        " FROM customer c JOIN fam"
         " ON c.merged_into = fam.id) SELECT id FROM fam", (customer_id,))}
 
 

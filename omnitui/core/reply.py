@@ -330,6 +330,7 @@ def mark_read_in(tx: Tx, conversation_id: int, agent_id: int, message_id: int | 
     tx.execute(
         "INSERT INTO conversation_read (conversation_id, agent_id, last_read_message_id) "
         "VALUES (?, ?, ?) ON CONFLICT(conversation_id, agent_id) DO UPDATE SET "
-        "last_read_message_id = max(last_read_message_id, excluded.last_read_message_id)",
+        "last_read_message_id = " + tx.sql.larger("conversation_read.last_read_message_id",
+                                                  "excluded.last_read_message_id"),
         (conversation_id, agent_id, message_id or 0),
     )

@@ -165,13 +165,14 @@ def build_report(
             "SELECT m.conversation_id, m.created_at, m.flags, c.merged_into FROM message m "
             "JOIN conversation c ON c.id = m.conversation_id "
             "WHERE m.kind = 'inbound' AND m.created_at >= ? AND m.created_at <= ?", (lo, hi))
+        sql = tx.sql
         breaches = tx.all(
-            "SELECT conversation_id, json_extract(data, '$.target') FROM event WHERE kind = ? "
-            "AND json_extract(data, '$.due_at') BETWEEN ? AND ?", (BREACH_EVENT, lo, hi))
+            f"SELECT conversation_id, {sql.json_text('data', 'target')} FROM event WHERE kind = ? "
+            f"AND {sql.json_number('data', 'due_at')} BETWEEN ? AND ?", (BREACH_EVENT, lo, hi))
         transfers = tx.all(  # a withdrawn (undone) transfer was never handed over
-            "SELECT json_extract(data, '$.from'), json_extract(data, '$.to') FROM event "
+            f"SELECT {sql.json_text('data', 'from')}, {sql.json_text('data', 'to')} FROM event "
             "WHERE kind = 'transfer' AND at >= ? AND at <= ? AND id NOT IN (SELECT "
-            "json_extract(u.data, '$.undone') FROM event u WHERE u.conversation_id = "
+            f"{sql.json_int('u.data', 'undone')} FROM event u WHERE u.conversation_id = "
             "event.conversation_id AND u.kind = 'undo')", (lo, hi))
         # Messages and breaches of older conversations still need those conversations' groups.
         wanted = sorted(({r[0] for r in messages} | {r[0] for r in breaches}) - set(convs))

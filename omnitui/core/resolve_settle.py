@@ -80,9 +80,10 @@ def _scan(store: Store, since: float, state: SettleState) -> None:
                                  (since,)).fetchone()
         state.scanned = int(row[0]) - 1 if row is not None else int(store.conn.execute(
             "SELECT coalesce(max(id), 0) FROM event").fetchone()[0])
+    sql = store.sql
     rows = store.conn.execute(
-        "SELECT id, at, conversation_id, kind = 'status' AND json_extract(data, '$.status') = "
-        "'resolved' AND json_extract(data, '$.before') IS NOT NULL FROM event WHERE id > ? "
+        f"SELECT id, at, conversation_id, kind = 'status' AND {sql.json_text('data', 'status')} "
+        f"= 'resolved' AND {sql.json_text('data', 'before')} IS NOT NULL FROM event WHERE id > ? "
         "ORDER BY id", (state.scanned,)).fetchall()
     for event_id, at, conv_id, is_resolve in rows:
         if is_resolve and conv_id is not None:
@@ -94,7 +95,7 @@ def _scan(store: Store, since: float, state: SettleState) -> None:
 def _settled(store: Store, conv_id: int, event_id: int) -> bool:
     return store.conn.execute(
         "SELECT 1 FROM event WHERE conversation_id = ? AND kind = ? "
-        "AND json_extract(data, '$.resolve') = ?", (conv_id, SETTLED_EVENT, event_id),
+        f"AND {store.sql.json_int('data', 'resolve')} = ?", (conv_id, SETTLED_EVENT, event_id),
     ).fetchone() is not None
 
 

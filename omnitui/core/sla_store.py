@@ -87,8 +87,9 @@ def load_histories(tx: Tx, conversation_ids: Sequence[int]) -> dict[int, list[Ac
     for chunk in _chunks(ids):
         marks = ",".join("?" * len(chunk))
         for r in tx.all(
-            "SELECT id, conversation_id, at, kind, message_id, json_extract(data, '$.status'), "
-            "json_extract(data, '$.undone') FROM event WHERE kind IN ('status', 'rating', "
+            f"SELECT id, conversation_id, at, kind, message_id, "
+            f"{tx.sql.json_text('data', 'status')}, {tx.sql.json_int('data', 'undone')} "
+            "FROM event WHERE kind IN ('status', 'rating', "
             f"'undo') AND conversation_id IN ({marks})",
             tuple(chunk),
         ):
@@ -125,7 +126,7 @@ def _known_keys(tx: Tx, conversation_ids: Sequence[int]) -> set[tuple[int, str]]
     for chunk in _chunks(sorted(set(conversation_ids))):
         marks = ",".join("?" * len(chunk))
         for r in tx.all(
-            f"SELECT conversation_id, json_extract(data, '$.key') FROM event WHERE kind = ? "
+            f"SELECT conversation_id, {tx.sql.json_text('data', 'key')} FROM event WHERE kind = ? "
             f"AND conversation_id IN ({marks})",
             (BREACH_EVENT, *chunk),
         ):
@@ -140,7 +141,7 @@ def _write(tx: Tx, statuses: dict[int, SlaStatus]) -> list[RecordedBreach]:
     known = _known_keys(tx, breached) if breached else set()
     for conv_id, status in statuses.items():
         tx.execute(
-            "UPDATE conversation SET due_at = ? WHERE id = ? AND due_at IS NOT ?",
+            f"UPDATE conversation SET due_at = ? WHERE id = ? AND {tx.sql.differs('due_at', '?')}",
             (_epoch(status.due), conv_id, _epoch(status.due)),
         )
         for breach in status.breaches:

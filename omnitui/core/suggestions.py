@@ -149,10 +149,16 @@ def dismiss_suggestion(store: Store, suggestion_id: int, agent: AgentRow) -> Non
                  candidate=row["candidate_id"], state=DISMISSED)
 
 
+def _pair_is(tx: Tx) -> str:
+    """The pair (smaller id, larger id) as the unique index ux_match_suggestion_pair has it."""
+    return (f"{tx.sql.smaller('customer_id', 'candidate_id')} = ? AND "
+            f"{tx.sql.larger('customer_id', 'candidate_id')} = ?")
+
+
 def mark_pair_merged(tx: Tx, a: int, b: int) -> None:
     """Two customers were merged: their suggestion (either way round) is done, for good."""
     row = tx.one("SELECT id, customer_id, candidate_id, reasons, state FROM match_suggestion"
-                 " WHERE min(customer_id, candidate_id) = ? AND max(customer_id, candidate_id) = ?",
+                 f" WHERE {_pair_is(tx)}",
                  (min(a, b), max(a, b)))
     if row is None or row["state"] == MERGED:
         return
@@ -177,7 +183,7 @@ def save_suggestion(tx: Tx, customer_id: int, candidate_id: int,
     label = label_for(name, [r.hint for r in reasons])
     score = score_of(reasons)
     row = tx.one("SELECT id, state, reasons, dismissed_kinds FROM match_suggestion"
-                 " WHERE min(customer_id, candidate_id) = ? AND max(customer_id, candidate_id) = ?",
+                 f" WHERE {_pair_is(tx)}",
                  (min(customer_id, candidate_id), max(customer_id, candidate_id)))
     if row is None:
         suggestion_id = tx.insert("match_suggestion", {

@@ -43,7 +43,8 @@ _VERBS = {"resolved": "resolved", "open": "reopened", "pending": "set pending",
 def undone_ids(tx: Tx, conversation_id: int) -> set[int]:
     """Ids of the conversation's events that were undone (their `undo` events name them)."""
     return {int(r[0]) for r in tx.all(
-        "SELECT json_extract(data, '$.undone') FROM event WHERE conversation_id = ? AND kind = ?",
+        f"SELECT {tx.sql.json_int('data', 'undone')} FROM event WHERE conversation_id = ? "
+        "AND kind = ?",
         (conversation_id, UNDO_EVENT)) if r[0] is not None}
 
 
@@ -166,7 +167,7 @@ def _revert_assign(tx: Tx, row: Any, data: dict[str, Any], agent: AgentRow) -> N
 def _revert_label(tx: Tx, row: Any, data: dict[str, Any], agent: AgentRow) -> None:
     label_id = tx.scalar("SELECT id FROM label WHERE name = ?", (data["label"],))
     if data["had"]:
-        tx.execute("INSERT OR IGNORE INTO conversation_label VALUES (?, ?)",
+        tx.execute("INSERT INTO conversation_label VALUES (?, ?) ON CONFLICT DO NOTHING",
                    (row["conversation_id"], label_id))
     else:
         tx.execute("DELETE FROM conversation_label WHERE conversation_id = ? AND label_id = ?",

@@ -181,7 +181,7 @@ def status_changes(store: Store, customer_id: int, *, since: float,
         "WHERE e.conversation_id IN (SELECT id FROM conversation WHERE customer_id = ?) "
         "AND e.kind IN ('status', 'assign', 'label', 'unlabel') AND e.at >= ? "
         # An undone change is shown as never made (core.undo).
-        "AND e.id NOT IN (SELECT json_extract(u.data, '$.undone') FROM event u "
+        f"AND e.id NOT IN (SELECT {store.sql.json_int('u.data', 'undone')} FROM event u "
         "WHERE u.conversation_id = e.conversation_id AND u.kind = 'undo') "
         "ORDER BY e.id DESC LIMIT ?", (customer_id, since, limit)).fetchall()
     return [StatusChange(r[0], r[1], r[2] or "", r[3], r[4], json.loads(r[5] or "{}"))
@@ -208,7 +208,8 @@ def others_since(store: Store, conversation_id: int, username: str,
     rows = store.conn.execute(
         "SELECT e.kind, e.at, a.name FROM event e JOIN agent a ON a.username = e.actor "
         "WHERE e.id > ? AND e.conversation_id = ? AND e.actor != ? AND (e.kind = 'message_out' "
-        "OR (e.kind = 'presence' AND json_extract(e.data, '$.typing'))) ORDER BY e.id",
+        f"OR (e.kind = 'presence' AND {store.sql.json_flag('e.data', 'typing')} = 1)) "
+        "ORDER BY e.id",
         (after_event_id, conversation_id, username)).fetchall()
     seen: set[tuple[str, bool]] = set()
     out = []

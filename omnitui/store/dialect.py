@@ -62,6 +62,16 @@ class SqlDialect:
     def larger(self, a: str, b: str) -> str:
         return f"greatest({a}, {b})" if self.is_postgres else f"max({a}, {b})"
 
+    def differs(self, a: str, b: str) -> str:
+        """`a` and `b` are not the same, a NULL being a value like any other (NULL vs 1 differs,
+        NULL vs NULL does not); SQLite before 3.39 knows only `IS NOT` for this."""
+        return f"{a} IS DISTINCT FROM {b}" if self.is_postgres else f"{a} IS NOT {b}"
+
+    def indexed_by(self, table: str, index: str) -> str:
+        """`table` read through `index` where the engine lets a statement name it (SQLite's
+        planner may otherwise pick a worse one); PostgreSQL's planner chooses for itself."""
+        return table if self.is_postgres else f"{table} INDEXED BY {index}"
+
 
 SQLITE = SqlDialect("sqlite")
 POSTGRESQL = SqlDialect("postgresql")

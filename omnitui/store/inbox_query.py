@@ -104,18 +104,18 @@ def inbox_count(store: Store, view: InboxView) -> int:
     if view.label or view.failed:
         source = "conversation c"
     elif view.scope == "needs_reply":
-        source = "conversation c INDEXED BY ix_conversation_needs_reply"
+        source = store.sql.indexed_by("conversation c", "ix_conversation_needs_reply")
     else:
-        source = "conversation c INDEXED BY ix_conversation_count"
+        source = store.sql.indexed_by("conversation c", "ix_conversation_count")
     return int(store.conn.execute(f"SELECT count(*) FROM {source} WHERE {where}", params)
                .fetchone()[0])
 
 
-def _page_source(view: InboxView) -> str:
+def _page_source(store: Store, view: InboxView) -> str:
     """Where a page's ids come from: the index that holds the view in the inbox order, where
     the planner might otherwise sort every row of the view for each page."""
     if view.scope == "needs_reply" and not view.label and not view.failed:
-        return "conversation c INDEXED BY ix_conversation_needs_reply"
+        return store.sql.indexed_by("conversation c", "ix_conversation_needs_reply")
     return "conversation c"
 
 
@@ -125,15 +125,15 @@ def inbox_page(store: Store, view: InboxView, offset: int, limit: int) -> list[I
     rows = store.conn.execute(
         "WITH page AS (SELECT id, row_number() OVER (ORDER BY k, last_message_at DESC, "
         "id DESC) AS pos FROM (SELECT c.id, coalesce(due_at, waiting_since, 9e15) AS k, "
-        f"last_message_at FROM {_page_source(view)} WHERE {where} ORDER BY {INBOX_ORDER} "
-        "LIMIT ? OFFSET ?)) "
+        f"last_message_at FROM {_page_source(store, view)} WHERE {where} ORDER BY {INBOX_ORDER} "
+        "LIMIT ? OFFSET ?) AS ordered) "
         "SELECT c.id, c.channel, coalesce((SELECT i.kind FROM identity i WHERE i.customer_id = "
         "c.customer_id AND i.channel = c.channel LIMIT 1), ''), c.customer_id, cu.name, "
         "coalesce(c.subject, ''), c.preview, c.status, c.waiting_since, c.due_at, "
         "c.last_message_at, a.username, "
         "(c.last_message_id > coalesce((SELECT last_read_message_id FROM conversation_read r "
         " WHERE r.conversation_id = c.id AND r.agent_id = ?), 0)), "
-        "(SELECT group_concat(l.name, ' ') FROM conversation_label cl JOIN label l "
+        f"(SELECT {store.sql.joined('l.name', ' ')} FROM conversation_label cl JOIN label l "
         " ON l.id = cl.label_id WHERE cl.conversation_id = c.id) "
         "FROM page JOIN conversation c ON c.id = page.id "
         "JOIN customer cu ON cu.id = c.customer_id "
@@ -164,4 +164,5 @@ def inbox_ids(store: Store, view: InboxView) -> list[int]:
     """Every conversation id of the view, in the inbox order (to mark them all at once)."""
     where, params = _where(view)
     return [int(r[0]) for r in store.conn.execute(
-        f"SELECT c.id FROM {_page_source(view)} WHERE {where} ORDER BY {INBOX_ORDER}", params)]
+        f"SELECT c.id FROM {_page_source(store, view)} WHERE {where} ORDER BY {INBOX_ORDER}",
+        params)]

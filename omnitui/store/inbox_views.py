@@ -68,8 +68,8 @@ def next_needing_reply(store: Store, agent_id: int, after: int | None = None,
     None when nobody waits."""
     scope = f"{NEEDS_REPLY} AND (c.assignee_id = :me OR c.assignee_id IS NULL)"
     params: dict[str, object] = {"me": agent_id}
-    select = (f"SELECT c.id FROM conversation c INDEXED BY ix_conversation_needs_reply "
-              f"WHERE {scope}")
+    source = store.sql.indexed_by("conversation c", "ix_conversation_needs_reply")
+    select = f"SELECT c.id FROM {source} WHERE {scope}"
     with store.read():
         if after is not None:
             if include_after:

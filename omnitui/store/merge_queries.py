@@ -27,7 +27,7 @@ def merges_into(store: Store, survivor_id: int) -> list[MergeRecord]:
             "SELECT m.id, m.merged_id, c.name, m.created_at, m.identity_ids, m.conversation_ids, "
             "(SELECT coalesce(a.name, e.actor) FROM event e LEFT JOIN agent a "
             " ON a.username = e.actor WHERE e.kind = 'customer_merged' AND e.customer_id = "
-            " m.survivor_id AND json_extract(e.data, '$.merge_id') = m.id LIMIT 1) "
+            f" m.survivor_id AND {store.sql.json_int('e.data', 'merge_id')} = m.id LIMIT 1) "
             "FROM customer_merge m JOIN customer c ON c.id = m.merged_id "
             "WHERE m.survivor_id = ? AND m.undone_at IS NULL AND m.id = (SELECT max(x.id) "
             "FROM customer_merge x WHERE x.merged_id = m.merged_id) ORDER BY m.id DESC",
