@@ -135,7 +135,7 @@ def test_disabled_agent_cannot_act(store: Store, ann: AgentRow) -> None:
 
 
 def test_feed_sees_other_connections_commits(store: Store, ann: AgentRow) -> None:
-    feed = Feed(store.path)
+    feed = Feed(store.database)
     assert feed.poll() == []
     r = ingest(store, chat("v1:1"))
     actions.note(store, r.conversation_id, "n", ann)

@@ -21,6 +21,7 @@ from omnitui.core.errors import ActionError
 from omnitui.core.ingest import ingest
 from omnitui.core.outgoing_files import MB, FileLimits
 from omnitui.store.db import Store
+from omnitui.store.files import blobs_in_database
 
 ALL_BYTES = bytes(range(256)) * 64
 HOSTILE = "../../etc/passwd\x1b[31m.png"
@@ -41,7 +42,10 @@ def counts(store: Store) -> tuple[int, int, int]:
         "(SELECT count(*) FROM outbox)").fetchone())
 
 
-def blobs(settings: Settings) -> int:
+def blobs(store: Store, settings: Settings) -> int:
+    """How many attachment blobs the store keeps (rows on PostgreSQL, files on SQLite)."""
+    if blobs_in_database(store):
+        return int(store.conn.execute("SELECT count(*) FROM attachment_blob").fetchone()[0])
     root = settings.attachments_dir
     return sum(len(files) for _, _, files in os.walk(root)) if root.exists() else 0
 
@@ -89,8 +93,13 @@ def test_a_damaged_stored_copy_saves_nothing(store: Store, settings: Settings,
     conv = received(store, settings, ("a.txt", b"original"))
     row = conversation_files(store, conv)[0]
     digest = store.conn.execute("SELECT sha256 FROM attachment").fetchone()[0]
-    blob = settings.attachments_dir / digest[:2] / digest[2:]
-    blob.write_bytes(b"tampered")
+    if blobs_in_database(store):
+        with store.write() as tx:
+            tx.execute("UPDATE attachment_blob SET data = ? WHERE sha256 = ?",
+                       (b"tampered", digest))
+    else:
+        blob = settings.attachments_dir / digest[:2] / digest[2:]
+        blob.write_bytes(b"tampered")
     with pytest.raises(ActionError, match="damaged"):
         save_file(store, row.id, settings.attachments_dir, tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
@@ -113,7 +122,7 @@ def test_a_reply_with_files_stores_them_and_lists_them_as_sent(
 def test_refused_files_leave_nothing_behind(store: Store, settings: Settings, ann: AgentRow,
                                             tmp_path: Path) -> None:
     conv = received(store, settings, ("in.txt", b"in"))
-    before = counts(store), blobs(settings)
+    before = counts(store), blobs(store, settings)
     folder = tmp_path / "folder"
     folder.mkdir()
     unreadable = tmp_path / "secret.txt"
@@ -143,7 +152,7 @@ def test_refused_files_leave_nothing_behind(store: Store, settings: Settings, an
                           attachments_dir=settings.attachments_dir)
         message = str(caught.value)
         assert "\n" not in message and "\x1b" not in message and message.endswith(".")
-        assert (counts(store), blobs(settings)) == before, path
+        assert (counts(store), blobs(store, settings)) == before, path
 
 
 def test_each_channel_has_its_own_limit(data_dir: Path) -> None:

@@ -10,6 +10,7 @@ from omnitui.core.agents import AgentRow
 from omnitui.core.ingest import ingest, ingest_batch, read_cursor
 from omnitui.store import queries
 from omnitui.store.db import Store
+from omnitui.store.files import read_blob
 
 
 def chat(ext: str, visitor: str = "v1", text: str = "hello", **kw: object) -> Inbound:
@@ -152,10 +153,10 @@ def test_attachments_and_raw_bytes_are_content_addressed(store: Store, tmp_path:
     msg = queries.conversation_messages(store, r.conversation_id)[0]
     assert [a["filename"] for a in msg.attachments] == ["a.txt", "huge.bin"]
     digest = msg.attachments[0]["sha256"]
-    assert (tmp_path / digest[:2] / digest[2:]).read_bytes() == b"hello"
+    assert read_blob(store, tmp_path, digest) == b"hello"  # (a file on SQLite, a row on PG)
     assert msg.attachments[1]["sha256"] is None
     raw = msg.meta["raw_sha256"]
-    assert (tmp_path / raw[:2] / raw[2:]).read_bytes() == b"RAW"
+    assert read_blob(store, tmp_path, raw) == b"RAW"
 
 
 def test_bounce_marks_the_reply_failed(store: Store, ann: AgentRow) -> None:

@@ -4,7 +4,6 @@ decisions, merges, the inbox marks and the switch that turns them off."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 import pytest
@@ -168,21 +167,21 @@ def test_switched_off_nothing_is_kept_or_suggested(store: Store) -> None:
     assert store.conn.execute("SELECT count(*) FROM match_key").fetchone()[0] == 0
 
 
-def test_the_upgrade_gives_existing_customers_their_keys(tmp_path: Any) -> None:
+def test_the_upgrade_gives_existing_customers_their_keys(store: Store) -> None:
     from omnitui.core.match_keys import backfill
 
-    store = Store.open(tmp_path / "x.db")
     off = RecognitionSettings(suggestions=False)
     put(store, telegram("1", "5512", "order 4412? call +48 600 123 456", "Anna Kowalska"), off)
-    store.close()
-    conn = sqlite3.connect(tmp_path / "x.db")
-    backfill(conn)
-    conn.commit()
-    conn.close()
-    store = Store.open(tmp_path / "x.db")
+    conn = store.database.connect()  # as the migration runs it: one transaction of its own
+    try:
+        conn.execute("BEGIN")
+        backfill(conn)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    assert store.conn.execute("SELECT count(*) FROM match_key").fetchone()[0] > 0
     put(store, mail("m1", "a.k@example.org", "order 4412, tel. +48600123456", "Anna Kowalska"))
     assert labels(store) == ["probably Anna Kowalska: same name, same phone, order 4412"]
-    store.close()
 
 
 def test_a_name_many_customers_share_counts_only_beside_other_evidence(store: Store) -> None:

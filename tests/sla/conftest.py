@@ -81,7 +81,7 @@ def shop(data_dir: Path) -> Settings:
 
 @pytest.fixture
 def tstore(shop: Settings, clock: Clock) -> Iterator[Store]:
-    s = Store.open(shop.db_path, clock=clock)
+    s = Store.open(shop.database, clock=clock)
     yield s
     s.close()
 

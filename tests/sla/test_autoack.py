@@ -121,7 +121,7 @@ def test_two_auto_responders_stop_after_one_message(shop: Settings, tstore: Stor
                                                     clock: Clock) -> None:
     """The other side answers everything it gets, unflagged (the worst case). Each round it
     replies to our newest message; the exchange must die out after our first ack."""
-    feed = Feed(shop.db_path)
+    feed = Feed(shop.database)
     service = ServiceLevels(shop)
     clock.set(NIGHT)
     ingest(tstore, email("robot-0", address="robot@example.org", text="Ticket received"))

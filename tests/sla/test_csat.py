@@ -59,7 +59,7 @@ class Desk:
     clock (a resolve asks for a rating once its undo window has passed on that clock)."""
 
     def __init__(self, shop: Settings, store: Store, clock: Clock) -> None:
-        self.feed, self.service, self.store, self.clock = Feed(shop.db_path), ServiceLevels(
+        self.feed, self.service, self.store, self.clock = Feed(shop.database), ServiceLevels(
             shop), store, clock
         self.state = SettleState()
 

@@ -132,8 +132,9 @@ def test_totals(tstore: Store, month: dict[str, int]) -> None:
 
 
 def test_breach_events_recorded_once_each(tstore: Store, month: dict[str, int]) -> None:
-    rows = tstore.conn.execute("SELECT conversation_id, json_extract(data, '$.target'), "
-                               "json_extract(data, '$.due_at') FROM event "
+    sql = tstore.sql
+    rows = tstore.conn.execute(f"SELECT conversation_id, {sql.json_text('data', 'target')}, "
+                               f"{sql.json_number('data', 'due_at')} FROM event "
                                "WHERE kind = 'sla_breach' ORDER BY 3").fetchall()
     assert [(r[0], r[1], r[2]) for r in rows] == [
         (month["E"], "first", utc(20, 10, month=4).timestamp()),

@@ -39,7 +39,7 @@ def full_replay_due(store: Store, conv: int, at: object) -> float | None:
 
 def test_writing_again_while_waiting_is_not_replayed(shop: Settings, tstore: Store,
                                                      clock: Clock, agent: AgentRow) -> None:
-    feed = Feed(shop.db_path)
+    feed = Feed(shop.database)
     service = ServiceLevels(shop)
     conv = ingest(tstore, chat("c1")).conversation_id
     clock.set(utc(4, 10))
@@ -71,7 +71,7 @@ def test_writing_again_while_waiting_is_not_replayed(shop: Settings, tstore: Sto
 
 def test_status_changes_and_reopens_are_replayed(shop: Settings, tstore: Store, clock: Clock,
                                                  agent: AgentRow) -> None:
-    feed = Feed(shop.db_path)
+    feed = Feed(shop.database)
     service = ServiceLevels(shop)
     clock.set(utc(4, 10))
     conv = ingest(tstore, email("m1")).conversation_id
@@ -98,7 +98,7 @@ def test_status_changes_and_reopens_are_replayed(shop: Settings, tstore: Store, 
 
 def test_breach_while_the_customer_keeps_writing_is_found_by_the_timer(
         shop: Settings, tstore: Store, clock: Clock) -> None:
-    feed = Feed(shop.db_path)
+    feed = Feed(shop.database)
     service = ServiceLevels(shop)
     clock.set(utc(4, 10))
     conv = ingest(tstore, chat("c1")).conversation_id
@@ -114,7 +114,7 @@ def test_breach_while_the_customer_keeps_writing_is_found_by_the_timer(
 
 def test_timer_leaves_what_the_feed_refreshed(shop: Settings, tstore: Store,
                                               clock: Clock) -> None:
-    feed = Feed(shop.db_path)
+    feed = Feed(shop.database)
     service = ServiceLevels(shop)
     clock.set(utc(4, 10))
     convs = [ingest(tstore, chat(f"c{n}", visitor=f"v{n}")).conversation_id for n in range(20)]

@@ -145,7 +145,7 @@ def test_timer_state_only_replays_touched_or_due(tstore: Store, clock: Clock,
 
 def test_service_levels_refresh_on_feed_events(shop: Settings, tstore: Store,
                                                clock: Clock) -> None:
-    feed = Feed(shop.db_path)
+    feed = Feed(shop.database)
     service = ServiceLevels(shop)
     clock.set(utc(4, 10))
     conv = ingest(tstore, chat("c1")).conversation_id

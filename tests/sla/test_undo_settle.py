@@ -135,7 +135,7 @@ def test_an_undone_reopen_brings_the_resolve_back(shop: Settings, tstore: Store,
 def test_the_demo_story_asks_no_late_ratings(tmp_path: Path) -> None:
     """The demo's resolves happened hours ago in its story; a hub starting on it asks nobody."""
     settings = build_demo(tmp_path / "demo")
-    store = Store.open(settings.db_path)
+    store = Store.open(settings.database)
     try:
         resolved = store.conn.execute("SELECT count(*) FROM conversation WHERE status = "
                                       "'resolved'").fetchone()[0]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 
 from omnitui.channels.base import Inbound
 from omnitui.core import actions
@@ -18,7 +17,7 @@ from omnitui.store.db import Store
 
 
 def main(db: str, role: str, seconds: float) -> None:
-    store = Store.open(Path(db), migrate=False)
+    store = Store.open(db, migrate=False)  # a SQLite file's path or a PostgreSQL URL
     deadline = time.monotonic() + seconds
     done: list[object] = []
     errors: list[str] = []

@@ -100,10 +100,18 @@ def test_needs_reply_order_and_next(store: Store, ann: AgentRow, bob: AgentRow) 
     assert inbox_views.next_needing_reply(store, ann.id, order[1], include_after=True) == order[1]
     actions.resolve(store, order[1], ann)  # answered: the next one is the one after it
     assert inbox_views.next_needing_reply(store, ann.id, order[1]) == order[0]  # (wraps)
+    where = f"{queries.NEEDS_REPLY} AND (c.assignee_id = 1 OR c.assignee_id IS NULL)"
+    if store.database.is_postgres:  # the partial index answers the view's WHERE (on so few rows
+        # the planner would read the table itself unless told not to)
+        with store.read() as tx:
+            tx.execute("SET LOCAL enable_seqscan = off")
+            plan = " ".join(r[0] for r in tx.all(
+                f"EXPLAIN SELECT count(*) FROM conversation c WHERE {where}"))
+        assert "ix_conversation_needs_reply" in plan
+        return
     plan = " ".join(r[3] for r in store.conn.execute(
         "EXPLAIN QUERY PLAN SELECT count(*) FROM conversation c INDEXED BY "
-        f"ix_conversation_needs_reply WHERE {queries.NEEDS_REPLY} AND (c.assignee_id = 1 "
-        "OR c.assignee_id IS NULL)"))
+        f"ix_conversation_needs_reply WHERE {where}"))
     assert "ix_conversation_needs_reply" in plan and "SCAN c USING INDEX" in plan
 
 
