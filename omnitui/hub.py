@@ -40,7 +40,7 @@ from omnitui.core.reroute import reroute  # sla: chat reply to a visitor who lef
 from omnitui.core.resolve_settle import SettleState, settle_resolutions
 from omnitui.core.service_levels import ServiceLevels  # sla: due times, breaches (issue 7)
 from omnitui.hub_context import Database, HubContext
-from omnitui.hub_faults import keep_running, until_recorded
+from omnitui.hub_faults import explain, keep_running, until_recorded
 from omnitui.hub_faults import note_state as _note_state
 from omnitui.hub_faults import one_line as _one_line
 from omnitui.hub_lock import HubLock, HubRunning
@@ -119,6 +119,8 @@ class Hub:
         self._busy: set[str] = set()
         self._service = ServiceLevels(self.settings)  # sla: owned by the service-levels work
         self._fanout = FeedFanout()  # the channels' view of this hub's one feed follower
+        database = self.settings.database  # named in the log when its server is away
+        self._server = database.describe() if database.is_postgres else None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set, then wind down within a few seconds."""
@@ -139,7 +141,8 @@ class Hub:
         for part, body in (("outbox", self._deliver), ("sla", self._follow_service_levels),
                            ("feed", self._follow_feed), ("timers", self._timers),
                            ("settle", self._settle_resolves)):
-            tasks.append(asyncio.create_task(keep_running(part, body, self.log), name=part))
+            tasks.append(asyncio.create_task(keep_running(part, body, self.log, self._server),
+                                             name=part))
         try:
             await stop.wait()
         finally:
@@ -174,7 +177,7 @@ class Hub:
                 await asyncio.sleep(RESTART_MAX)
                 continue
             except Exception as exc:  # a channel must never take the hub down
-                error = _one_line(exc)
+                error = explain(exc, self._server)
                 self.log.warning("%s: crashed: %s", name, error)
             if time.monotonic() - began > STABLE_AFTER:
                 delay = RESTART_MIN
@@ -241,7 +244,7 @@ class Hub:
                 except Exception as exc:  # reading it failed before anything went out
                     await until_recorded(lambda i=item, e=exc: self.db.run(  # type: ignore[misc]
                         outbox.retry_later, self.store, i, _one_line(e)), self.log,
-                        f"reply {item.message_id} for a retry")
+                        f"reply {item.message_id} for a retry", self._server)
         finally:
             self._busy.discard(channel_name)
             self._outbox_wake.set()  # this channel may have more waiting
@@ -291,7 +294,7 @@ class Hub:
         """What the channel answered, kept even if the store is away just now: the reply
         went (or not) and must not be sent again for want of a row."""
         return await until_recorded(lambda: self.db.run(fn, self.store, *args, **kwargs),
-                                    self.log, f"reply {item.message_id}")
+                                    self.log, f"reply {item.message_id}", self._server)
 
     async def _reroute(self, channel: Channel, item: outbox.Claimed, exc: Reroute) -> None:
         """sla (issue 7): queue the reply on the customer's `exc.kind` identity through a

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -28,9 +29,18 @@ def one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def explain(exc: BaseException, server: str | None) -> str:
+    """One line; a lost or refused connection names the database server it was to."""
+    text = one_line(exc)
+    if server and isinstance(exc, sqlite3.OperationalError) and server not in text:
+        return f"the database {server} did not answer ({text})"
+    return text
+
+
 async def keep_running(name: str, body: Callable[[], Awaitable[None]],
-                       log: logging.Logger) -> None:
-    """Run `body` (a loop that runs until cancelled) again whenever it fails."""
+                       log: logging.Logger, server: str | None = None) -> None:
+    """Run `body` (a loop that runs until cancelled) again whenever it fails; `server` (a
+    PostgreSQL store's `describe()`) is named when the store is what failed."""
     delay = RETRY_MIN
     while True:
         began = time.monotonic()
@@ -42,13 +52,13 @@ async def keep_running(name: str, body: Callable[[], Awaitable[None]],
         except Exception as exc:
             if time.monotonic() - began > STABLE_AFTER:
                 delay = RETRY_MIN
-            log.warning("%s: %s; starting again in %.0f s", name, one_line(exc), delay)
+            log.warning("%s: %s; starting again in %.0f s", name, explain(exc, server), delay)
         await asyncio.sleep(delay)
         delay = min(RETRY_MAX, delay * 2)
 
 
 async def until_recorded(write: Callable[[], Awaitable[T]], log: logging.Logger,
-                         what: str) -> T:
+                         what: str, server: str | None = None) -> T:
     """A store write that must happen (what a channel did cannot be undone): tried again with
     backoff until the store takes it; cancelled only with the hub."""
     delay = RETRY_MIN
@@ -59,7 +69,7 @@ async def until_recorded(write: Callable[[], Awaitable[T]], log: logging.Logger,
             raise
         except Exception as exc:
             log.warning("recording %s failed: %s; trying again in %.0f s", what,
-                        one_line(exc), delay)
+                        explain(exc, server), delay)
         await asyncio.sleep(delay)
         delay = min(RETRY_MAX, delay * 2)
 

@@ -154,8 +154,8 @@ async def follow_events(where: Path | Database, *,
                 try:
                     events = feed.poll()
                 except sqlite3.Error as exc:  # a disk or lock problem: the follower outlives it
-                    log.warning("Reading the change feed failed (%s); trying again in %.0f s.",
-                                exc, ERROR_RETRY_SECONDS)
+                    log.warning("Reading the change feed of %s failed (%s); trying again in "
+                                "%.0f s.", feed.database.describe(), exc, ERROR_RETRY_SECONDS)
                     await asyncio.sleep(ERROR_RETRY_SECONDS)
                     await asyncio.to_thread(feed.reconnect)
                     continue

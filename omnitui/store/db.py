@@ -223,8 +223,7 @@ class Store:
     def write(self, actor: str = "system") -> Iterator[Tx]:
         """One write transaction, serialised with every other writer; commits on success,
         rolls back on any error."""
-        conn = self.conn
-        conn.execute(self._begin_write)
+        conn = self._begin(self._begin_write)
         try:
             yield Tx(conn, actor, float(self.clock()))
         except BaseException:
@@ -237,13 +236,26 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Tx]:
         """A read transaction: one consistent snapshot for a multi-query read model."""
-        conn = self.conn
-        conn.execute(self._begin_read)
+        conn = self._begin(self._begin_read)
         try:
             yield Tx(conn, "reader", float(self.clock()))
         finally:
             with suppress(sqlite3.Error):  # nothing to keep; a lost connection ended it anyway
                 conn.execute("COMMIT")
+
+    def _begin(self, statement: str) -> Any:
+        """Open a transaction on this thread's connection. One the server dropped while it sat
+        idle (a PostgreSQL restart) is known only once used: nothing was done on it yet, so
+        the transaction opens on a new one instead of failing."""
+        conn = self.conn
+        try:
+            conn.execute(statement)
+        except sqlite3.OperationalError:
+            if not getattr(conn, "broken", False):
+                raise
+            conn = self.conn
+            conn.execute(statement)
+        return conn
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics (bounded sampling: milliseconds, not a scan).
