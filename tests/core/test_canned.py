@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from omnitui.core import canned
 from omnitui.core.canned import CannedError, prompts, render
+from omnitui.store.database import Database
 from omnitui.store.db import Store
 
 VARS = {"customer.first_name": "Olga", "agent.name": "Ann", "conversation.id": "7",
@@ -69,7 +71,8 @@ def test_fallback_used_only_when_missing(fallback: str, text: str) -> None:
     assert render(text + "{customer.email|" + fallback + "}", VARS) == text + fallback.strip()
 
 
-def test_import_export_round_trip(store: Store, tmp_path: Path) -> None:
+def test_import_export_round_trip(store: Store, tmp_path: Path,
+                                  another_database: Callable[..., Database]) -> None:
     src = tmp_path / "canned.toml"
     src.write_text(
         '[[canned]]\nname = "shipping"\ntitle = "Where is my order"\ntags = ["orders"]\n'
@@ -82,9 +85,13 @@ def test_import_export_round_trip(store: Store, tmp_path: Path) -> None:
     assert [(c.name, c.language) for c in rows] == [("shipping", ""), ("shipping", "ru")]
     again = tmp_path / "again.toml"
     again.write_text(canned.export_toml(store), encoding="utf-8")
-    other = Store.open(tmp_path / "other.db")
-    assert canned.import_toml(other, again) == 2
-    assert [(c.body, c.tags) for c in canned.all_canned(other)] == [(c.body, c.tags) for c in rows]
+    other = Store.open(another_database("other"))
+    try:
+        assert canned.import_toml(other, again) == 2
+        assert ([(c.body, c.tags) for c in canned.all_canned(other)]
+                == [(c.body, c.tags) for c in rows])
+    finally:
+        other.close()
 
 
 def test_import_reports_bad_entries(store: Store, tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from omnitui.core.errors import ActionError, AgentDisabled, NotAllowed
 from omnitui.core.ingest import ingest
 from omnitui.core.merge import merge_customers
 from omnitui.core.permissions import Actor, Login, check_may_act_as, current_login
+from omnitui.store.database import Database
 from omnitui.store.db import Store
 
 SERVICE = Login("omnitui-svc", owns_data=True)
@@ -91,12 +92,13 @@ def test_the_owner_acting_as_a_plain_agent_has_that_agents_rights(store: Store, 
         add_agent(store, "carol", by=as_bob)
 
 
-def test_one_person_install_is_open_until_the_first_admin(store: Store, bob: AgentRow) -> None:
+def test_one_person_install_is_open_until_the_first_admin(
+        store: Store, bob: AgentRow, another_database: Callable[..., Database]) -> None:
     add_agent(store, "ann", role="admin", by=person("bob", shared=False))
     with pytest.raises(NotAllowed):
         add_agent(store, "carol", by=person("bob", shared=False))
     # A shared install has no such opening: its owner (the service user) adds the first admin.
-    other = Store.open(store.path.parent / "other.db")
+    other = Store.open(another_database("other"))
     try:
         add_agent(other, "bob")
         with pytest.raises(NotAllowed):
@@ -155,7 +157,7 @@ def test_a_stale_agent_row_of_a_disabled_agent_cannot_act(
         store: Store, settings: Settings, ann: AgentRow, bob: AgentRow, action: str) -> None:
     """bob's console holds his AgentRow from before; the disable comes from another process."""
     conv = conversation(store)
-    other = Store.open(settings.db_path)
+    other = Store.open(settings.database)
     try:
         set_agent_disabled(other, "bob")
     finally:

@@ -3,7 +3,7 @@ recognition keys."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -12,6 +12,7 @@ from omnitui.config import ConfigError, parse_settings
 from omnitui.core.ingest import ingest
 from omnitui.core.recognition_options import RecognitionSettings
 from omnitui.core.suggestions import open_suggestions, suggestion_label
+from omnitui.store.database import Database
 from omnitui.store.db import Store, connect, upgrade
 
 
@@ -36,22 +37,27 @@ def test_bad_keys_are_one_sentence_naming_the_key(table: dict[str, object],
     assert str(caught.value) == sentence
 
 
-def test_upgrading_a_shop_keeps_its_customers_recognisable(tmp_path: Path) -> None:
-    path = tmp_path / "omnitui.db"
-    upgrade(path, "0010")  # a shop from before recognition
-    conn = connect(path)
-    with conn:
-        conn.execute("INSERT INTO customer (id, name, phone, created_at) VALUES "
-                     "(1, 'Anna Kowalska', '+48600123456', 0)")
+def test_upgrading_a_shop_keeps_its_customers_recognisable(
+        another_database: Callable[..., Database]) -> None:
+    database = another_database("shop", empty=True)
+    upgrade(database, "0010")  # a shop from before recognition
+    conn = connect(database)
+    try:
+        customer = conn.execute("INSERT INTO customer (name, phone, created_at) VALUES "
+                                "('Anna Kowalska', '+48600123456', 0) RETURNING id").fetchone()[0]
         conn.execute("INSERT INTO identity (customer_id, kind, address, channel, display_name,"
-                     " created_at) VALUES (1, 'email', 'anna.kowalska@wp.pl', 'mail',"
-                     " 'Anna Kowalska', 0)")
-        conn.execute("INSERT INTO conversation (id, customer_id, status, channel, created_at,"
-                     " last_message_at) VALUES (1, 1, 'open', 'mail', 0, 0)")
+                     " created_at) VALUES (?, 'email', 'anna.kowalska@wp.pl', 'mail',"
+                     " 'Anna Kowalska', 0)", (customer,))
+        conversation = conn.execute(
+            "INSERT INTO conversation (customer_id, status, channel, created_at, "
+            "last_message_at) VALUES (?, 'open', 'mail', 0, 0) RETURNING id",
+            (customer,)).fetchone()[0]
         conn.execute("INSERT INTO message (conversation_id, customer_id, kind, channel, text,"
-                     " created_at) VALUES (1, 1, 'inbound', 'mail', 'order 4412 is late', 0)")
-    conn.close()
-    store = Store.open(path)  # upgrades to the head
+                     " created_at) VALUES (?, ?, 'inbound', 'mail', 'order 4412 is late', 0)",
+                     (conversation, customer))
+    finally:
+        conn.close()
+    store = Store.open(database)  # upgrades to the head
     try:
         ingest(store, Inbound(channel="bot", kind="telegram", external_id="1", address="77",
                               text="Zamówienie 4412? tel +48 600 123 456",
