@@ -131,3 +131,31 @@ def test_hub_down_since_is_the_last_channel_change_on_postgresql(
     store.clock = lambda: 1_700_000_600.0
     set_channel_state(store, "chat", "chat", "stopped")
     assert hub_last_seen(elsewhere) == 1_700_000_600.0
+
+
+def test_an_agent_role_sees_which_host_runs_the_hub(
+        settings: Settings, store: Store, tmp_path: Path, postgres: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A console logs in as the agent role, not the hub's owner role: the holder's name is
+    one of the few things PostgreSQL shows every role of other roles' sessions."""
+    import psycopg
+
+    with psycopg.connect(postgres, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS omnitui_lock_agent")
+        admin.execute("CREATE ROLE omnitui_lock_agent LOGIN")
+    try:
+        lock = HubLock.of(settings)
+        lock.acquire()
+        try:
+            server = postgres.split("@", 1)[1]
+            monkeypatch.setenv("OMNITUI_DATABASE", f"postgresql://omnitui_lock_agent@{server}")
+            as_agent = other_host(tmp_path)
+            assert as_agent.database.url is not None
+            assert as_agent.database.url.startswith("postgresql://omnitui_lock_agent@")
+            info = running_hub(as_agent)
+            assert info is not None and info.pid == os.getpid() and info.host
+        finally:
+            lock.release()
+    finally:
+        with psycopg.connect(postgres, autocommit=True) as admin:
+            admin.execute("DROP ROLE omnitui_lock_agent")
