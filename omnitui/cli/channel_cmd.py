@@ -55,7 +55,7 @@ def channel_sync(name: str) -> None:
              f"{', '.join(s.channels) or 'none'}.")
     hub = running_hub(s)
     if hub is not None:
-        fail(f"The hub (pid {hub.pid}) is already syncing '{name}'; watch it with "
+        fail(f"The hub ({hub.describe()}) is already syncing '{name}'; watch it with "
              "'omnitui status'.")
     channel = build_channels(s)[name]
     sync_once = getattr(channel, "sync_once", None)
