@@ -21,7 +21,9 @@ MAX_WORDS = 12
 # PostgreSQL's newest-first search looks at the newest RECENT_WINDOW messages first, walking
 # back by id and stopping at the page's last hit; only a search with fewer hits there asks the
 # GIN index for the older ones (then few: rare words). The planner cannot tell the two apart (a
-# prefix's selectivity is a guess), so the query's shape decides, not the planner.
+# prefix's selectivity is a guess), so the query's shape decides, not the planner. The typed
+# words become a tsquery once per search (a sub-select), not once per row a prepared statement's
+# generic plan would test.
 RECENT_WINDOW = 4000
 
 _NEWEST_SQLITE = ("SELECT rowid FROM message_fts WHERE message_fts MATCH ? "
@@ -29,16 +31,17 @@ _NEWEST_SQLITE = ("SELECT rowid FROM message_fts WHERE message_fts MATCH ? "
 _NEWEST_PG = "SELECT coalesce(max(id), 0) FROM message_search"
 _RECENT_PG = ("SELECT id FROM (SELECT id, words FROM message_search WHERE id > ? "
               "ORDER BY id DESC LIMIT ?) recent "
-              "WHERE words @@ omnitui_search_query(?) ORDER BY id DESC LIMIT ?")
+              "WHERE words @@ (SELECT omnitui_search_query(?)) ORDER BY id DESC LIMIT ?")
 _OLDER_PG = ("WITH hits AS MATERIALIZED (SELECT id FROM message_search "
-             "WHERE words @@ omnitui_search_query(?) AND id <= ?) "
+             "WHERE words @@ (SELECT omnitui_search_query(?)) AND id <= ?) "
              "SELECT id FROM hits ORDER BY id DESC LIMIT ?")
 # Each returns `id` and takes (query, limit).
 _CUSTOMERS = {
     "sqlite": "SELECT rowid AS id FROM customer_fts WHERE customer_fts MATCH ? "
               "ORDER BY rowid LIMIT ?",
     "postgresql": "WITH hits AS MATERIALIZED (SELECT id FROM customer_search "
-                  "WHERE words @@ omnitui_search_query(?)) SELECT id FROM hits ORDER BY id LIMIT ?",
+                  "WHERE words @@ (SELECT omnitui_search_query(?))) "
+                  "SELECT id FROM hits ORDER BY id LIMIT ?",
 }
 
 
