@@ -28,10 +28,12 @@ RECENT_WINDOW = 4000
 
 _NEWEST_SQLITE = ("SELECT rowid FROM message_fts WHERE message_fts MATCH ? "
                   "ORDER BY rowid DESC LIMIT ? OFFSET ?")
-_NEWEST_PG = "SELECT coalesce(max(id), 0) FROM message_search"
-_RECENT_PG = ("SELECT id FROM (SELECT id, words FROM message_search WHERE id > ? "
-              "ORDER BY id DESC LIMIT ?) recent "
-              "WHERE words @@ (SELECT omnitui_search_query(?)) ORDER BY id DESC LIMIT ?")
+# (floor, id) rows: the window's floor on every row, an id per hit (None: no hit in the window).
+_RECENT_PG = ("SELECT f.floor, r.id FROM (SELECT coalesce(max(id), 0) - ? AS floor "
+              "FROM message_search) f LEFT JOIN LATERAL (SELECT id FROM (SELECT id, words "
+              "FROM message_search WHERE id > f.floor ORDER BY id DESC LIMIT ?) recent "
+              "WHERE words @@ (SELECT omnitui_search_query(?)) ORDER BY id DESC LIMIT ?) r "
+              "ON true ORDER BY r.id DESC")
 _OLDER_PG = ("WITH hits AS MATERIALIZED (SELECT id FROM message_search "
              "WHERE words @@ (SELECT omnitui_search_query(?)) AND id <= ?) "
              "SELECT id FROM hits ORDER BY id DESC LIMIT ?")
@@ -71,10 +73,10 @@ def newest_matching_messages(store: Store, query: str, limit: int, offset: int) 
     if not store.sql.is_postgres:
         return [r[0] for r in store.conn.execute(_NEWEST_SQLITE, (query, limit, offset))]
     wanted = offset + limit
-    newest = store.conn.execute(_NEWEST_PG).fetchone()[0]
-    floor = newest - RECENT_WINDOW
-    ids = [r[0] for r in store.conn.execute(
-        _RECENT_PG, (floor, RECENT_WINDOW, query, wanted))]
+    rows = store.conn.execute(_RECENT_PG, (RECENT_WINDOW, RECENT_WINDOW, query, wanted))
+    recent = rows.fetchall()
+    floor = recent[0][0]
+    ids = [r[1] for r in recent if r[1] is not None]
     if len(ids) < wanted:
         ids += [r[0] for r in store.conn.execute(_OLDER_PG, (query, floor, wanted - len(ids)))]
     return ids[offset:]
