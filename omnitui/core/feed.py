@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from omnitui.core.wake import RECHECK_DELAYS, AsyncDirWatch, DirWatch
-from omnitui.store.database import Database
+from omnitui.store.database import SERVER_KEEPALIVE, Database
 
 POLL_SECONDS = 0.005
 SAFETY_SECONDS = 1.0  # with inotify: look at the feed anyway this often (a missed wake)
@@ -54,7 +54,7 @@ class Feed:
     def __init__(self, where: Path | Database, *, after: int | None = None,
                  batch: int = 2000) -> None:
         self.database = Database.at(where)
-        self._conn = self.database.connect()
+        self._conn = self._connect()
         self._wake: Any = None
         if self.database.is_postgres:  # a NOTIFY count stands for SQLite's data_version
             from omnitui.store.pg_wake import PgWake
@@ -76,8 +76,13 @@ class Feed:
         with contextlib.suppress(Exception):
             self._conn.close()
         with contextlib.suppress(Exception):
-            self._conn = self.database.connect()
+            self._conn = self._connect()
         self._version = None
+
+    def _connect(self) -> Any:
+        if self.database.is_postgres:  # idle for long: a cut network is noticed in a minute
+            return self.database.connect(purpose="omnitui feed", **SERVER_KEEPALIVE)
+        return self.database.connect()
 
     def watch(self) -> Any:
         """What a follower thread sleeps on: `wait(timeout, also=fd)`, `active`, `close`."""
@@ -152,7 +157,9 @@ async def follow_events(where: Path | Database, *,
             rechecks: list[float] = []
             while True:
                 try:
-                    events = feed.poll()
+                    # PostgreSQL: the read goes over the network, which may stall: off the loop
+                    events = (await asyncio.to_thread(feed.poll) if feed.database.is_postgres
+                              else feed.poll())
                 except sqlite3.Error as exc:  # a disk or lock problem: the follower outlives it
                     log.warning("Reading the change feed of %s failed (%s); trying again in "
                                 "%.0f s.", feed.database.describe(), exc, ERROR_RETRY_SECONDS)

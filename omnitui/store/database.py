@@ -14,6 +14,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 BUSY_TIMEOUT_MS = 30_000
+# For connections that sit idle for long (the hub's lock, the feed's LISTEN): the server is
+# probed, so a cut network or a vanished host is noticed within about a minute, not after the
+# kernel's TCP timeout of many minutes; libpq connection parameters.
+SERVER_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 20, "keepalives_interval": 5,
+                    "keepalives_count": 4, "tcp_user_timeout": 60_000}
 
 
 def is_postgres_url(value: str) -> bool:

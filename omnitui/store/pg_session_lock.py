@@ -17,15 +17,11 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from omnitui.store.database import Database
+from omnitui.store.database import SERVER_KEEPALIVE, Database
 
 HUB_LOCK_KEY = 0x6F6D6E68  # "omnh"; the write lock is another key (store/postgres.py)
 NAME_PREFIX = "omnitui hub "
 MAX_NAME = 63  # PostgreSQL keeps this many bytes of an application_name
-# The hub's lock session tells the server to probe an idle peer, so a hub whose host vanished
-# (power cut, cable) lets go of the lock within about a minute, not after hours of TCP timeout.
-KEEPALIVE = {"keepalives": 1, "keepalives_idle": 20, "keepalives_interval": 5,
-             "keepalives_count": 4}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +118,8 @@ def _connect(database: Database, name: str) -> Any:
     from omnitui.store.db import StoreError
 
     try:
-        return database.connect(purpose=name, **KEEPALIVE)
+        # probes both ways: a hub whose host vanished (power cut, cable) lets go of the lock
+        # within about a minute, and a hub cut off from its server notices as soon
+        return database.connect(purpose=name, **SERVER_KEEPALIVE)
     except sqlite3.Error as exc:  # the same sentence as the store's own (store/db.py)
         raise StoreError(f"Cannot open the database {database.describe()}: {exc}.") from None

@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import select
+import threading
 from typing import Any
 
-from omnitui.store.database import Database
+from omnitui.store.database import SERVER_KEEPALIVE, Database
 from omnitui.store.postgres import FEED_CHANNEL
 
 
@@ -28,11 +29,14 @@ class PgWake:
         self.database = database
         self.seen = 0
         self._conn: Any = None
+        # An asyncio follower drains on its loop (a readable socket) and in a thread (its
+        # feed's poll, kept off the loop): one at a time on the one connection.
+        self._draining = threading.Lock()
         self._connect()
 
     def _connect(self) -> None:
         try:
-            conn = self.database.connect(purpose="omnitui feed")
+            conn = self.database.connect(purpose="omnitui feed", **SERVER_KEEPALIVE)
             conn.raw.execute(f"LISTEN {FEED_CHANNEL}")
         except Exception:
             self._conn = None
@@ -43,11 +47,18 @@ class PgWake:
     def fd(self) -> int | None:
         return None if self._conn is None else int(self._conn.raw.pgconn.socket)
 
-    def drain(self) -> bool:
+    def drain(self, *, reconnect: bool = True) -> bool:
         """Read every notification that has arrived; True if there was one (or the listening
-        connection was lost and remade: the caller must look, something may have been missed)."""
+        connection was lost and remade: the caller must look, something may have been missed).
+        Without `reconnect` a lost connection is only reported (connecting may take seconds,
+        which an event loop must not spend; `wait` remakes it)."""
+        with self._draining:
+            return self._drain(reconnect)
+
+    def _drain(self, reconnect: bool) -> bool:
         if self._conn is None:
-            self._connect()
+            if reconnect:
+                self._connect()
             self.seen += 1
             return True
         pgconn = self._conn.raw.pgconn
@@ -66,7 +77,7 @@ class PgWake:
         return got > 0
 
     def version(self) -> int:
-        self.drain()
+        self.drain(reconnect=False)
         return self.seen
 
     def wait(self, timeout: float, also: int | None = None) -> bool:
@@ -112,7 +123,7 @@ class AsyncPgWake:
                 self._loop.add_reader(fd, self._on_readable)
 
     def _on_readable(self) -> None:
-        if self._wake.drain():
+        if self._wake.drain(reconnect=False):
             self._changed.set()
         if self._wake.fd != self._fd:
             self._loop.call_soon(self._watch_fd)
@@ -120,7 +131,7 @@ class AsyncPgWake:
     async def wait(self, timeout: float) -> bool:
         if self._fd is None:  # the server is away: try again after the timeout
             await asyncio.sleep(timeout)
-            self._wake.drain()
+            await asyncio.to_thread(self._wake.drain)  # connecting may take seconds
             self._watch_fd()
             return True
         if not self._changed.is_set():
