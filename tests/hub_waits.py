@@ -28,13 +28,13 @@ def rows(settings: Settings, sql: str, params: tuple = ()) -> list[tuple]:
     """Rows from the hub's database; [] while the hub is still creating it (no database yet,
     or its tables not made)."""
     try:
-        store = Store.open(settings.db_path, migrate=False)
+        store = Store.open(settings.database, migrate=False)
     except StoreError:
         return []
     try:
         return [tuple(r) for r in store.conn.execute(sql, params).fetchall()]
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
+    except (sqlite3.OperationalError, sqlite3.ProgrammingError) as exc:
+        if "no such table" in str(exc) or "does not exist" in str(exc):  # SQLite, PostgreSQL
             return []
         raise
     finally:
