@@ -94,7 +94,7 @@ async def test_composed_email_is_signed_and_the_answer_threads_into_it(
 def test_compose_refusals_are_one_sentence(tmp_path: Path, dovecot: Dovecot, user: str) -> None:
     config = write_config(tmp_path, dovecot, user, 9)
     (tmp_path / "data").mkdir()
-    store = Store.open(load_settings(config).db_path)
+    store = Store.open(load_settings(config).database)
     add_agent(store, "ann", "Ann Kowalska")
     store.close()
     for args, sentence in [
