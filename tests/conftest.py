@@ -32,6 +32,16 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"omnitui store backend: {config.getoption('--backend')}"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the items
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `pytest -n N --dist loadgroup`, every test of the README's server install runs in
+    the one worker that made it: the install (users, a venv, pip) is done once per run, not once
+    per worker."""
+    for item in items:
+        if "server_install" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("server_install"))
+
+
 @pytest.fixture(scope="session")
 def pg_cluster(request: pytest.FixtureRequest) -> Iterator[object | None]:
     if request.config.getoption("--backend") != "postgresql":

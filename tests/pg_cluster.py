@@ -132,14 +132,25 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_cluster() -> Cluster:
+def start_cluster(attempts: int = 3) -> Cluster:
+    """A running cluster of this process's own (each pytest-xdist worker starts one). A port
+    found free can be taken by another worker's server before ours binds it: then again, on
+    another port."""
     bindir = pg_bindir()
     if bindir is None:
         raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql).")
     owner = "postgres" if os.geteuid() == 0 else None
-    root = Path(tempfile.mkdtemp(prefix="omnitui-pg-"))
-    if owner:
-        shutil.chown(root, owner)
-    cluster = Cluster(root=root, port=_free_port(), owner=owner, bindir=bindir)
-    cluster.start()
-    return cluster
+    for attempt in range(1, attempts + 1):
+        root = Path(tempfile.mkdtemp(prefix="omnitui-pg-"))
+        if owner:
+            shutil.chown(root, owner)
+        cluster = Cluster(root=root, port=_free_port(), owner=owner, bindir=bindir)
+        try:
+            cluster.start()
+        except RuntimeError:
+            cluster.stop()
+            if attempt == attempts:
+                raise
+            continue
+        return cluster
+    raise AssertionError("unreachable")
