@@ -116,10 +116,11 @@ def lock_holder(database: Database) -> LockHolder | None:
 
 def _connect(database: Database, name: str) -> Any:
     from omnitui.store.db import StoreError
+    from omnitui.store.pg_problems import connect_problem
 
     try:
         # probes both ways: a hub whose host vanished (power cut, cable) lets go of the lock
         # within about a minute, and a hub cut off from its server notices as soon
         return database.connect(purpose=name, **SERVER_KEEPALIVE)
-    except sqlite3.Error as exc:  # the same sentence as the store's own (store/db.py)
-        raise StoreError(f"Cannot open the database {database.describe()}: {exc}.") from None
+    except sqlite3.Error as exc:  # one sentence naming the server and what to do
+        raise StoreError(connect_problem(database, str(exc))) from None
