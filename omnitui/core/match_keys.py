@@ -304,36 +304,51 @@ def add_new_keys(conn: sqlite3.Connection, customer_id: int, keys: Iterable[Key]
     return list(fresh.values())
 
 
+BACKFILL_BATCH = 5000
+
+
 def backfill(conn: Any, region: str | None = None, *, sent_days: float = 90.0) -> None:
     """Keys for the customers a database already holds (run once, by the migration): names,
     phones, address local parts, numbers mentioned in live conversations, and the openings of
-    replies sent in the last `sent_days`."""
+    replies sent in the last `sent_days`. Written in batches (one round trip per batch on
+    PostgreSQL, not one per key); a key already stored is skipped."""
     import time
 
     now = time.time()
+    pending: list[tuple[Any, ...]] = []
+
+    def keep(customer_id: int, keys: Iterable[Key]) -> None:
+        pending.extend((customer_id, k.kind, k.key, k.detail, k.conversation_id, now)
+                       for k in keys)
+        if len(pending) >= BACKFILL_BATCH:
+            conn.executemany(_INSERT_KEY, pending)
+            pending.clear()
+
     rows = conn.execute("SELECT id, name, phone FROM customer").fetchall()
     for customer_id, name, phone in rows:
         keys = name_keys(name)
         e164 = phone_e164(phone, region)
         if e164:
             keys.append(Key(KIND_PHONE, e164, phone))
-        add_keys(conn, customer_id, keys, now)
+        keep(customer_id, keys)
     for customer_id, kind, address, display_name in conn.execute(
             "SELECT customer_id, kind, address, display_name FROM identity").fetchall():
         keys = name_keys(display_name)
         if kind == "email":
             keys += local_keys(address)
-        add_keys(conn, customer_id, keys, now)
+        keep(customer_id, keys)
     for customer_id, conversation_id, text, subject in conn.execute(
             "SELECT m.customer_id, m.conversation_id, m.text, m.subject FROM message m "
             "JOIN conversation c ON c.id = m.conversation_id WHERE m.kind = 'inbound' "
             "AND c.status IN ('open', 'pending', 'snoozed') AND c.merged_into IS NULL"
     ).fetchall():
         body = f"{subject or ''}\n{text or ''}"
-        add_keys(conn, customer_id, refs_in(body, conversation_id) + phones_in(text, region), now)
+        keep(customer_id, refs_in(body, conversation_id) + phones_in(text, region))
     for customer_id, text in conn.execute(
             "SELECT customer_id, text FROM message WHERE kind = 'outbound' AND created_at > ?",
             (now - sent_days * 86400,)).fetchall():
         key = sent_key(text)
         if key is not None:
-            add_keys(conn, customer_id, [key], now)
+            keep(customer_id, [key])
+    if pending:
+        conn.executemany(_INSERT_KEY, pending)

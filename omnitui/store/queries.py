@@ -199,10 +199,11 @@ def identities_of(store: Store, customer_id: int) -> tuple[dict[str, Any], ...]:
 
 
 def customer_list(store: Store, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    addresses = store.sql.joined("kind || ':' || address", " ")
     rows = store.conn.execute(
         "SELECT c.id, c.name, c.email, c.phone, c.created_at, "
         "(SELECT count(*) FROM conversation WHERE customer_id = c.id), "
-        "(SELECT group_concat(kind || ':' || address, ' ') FROM identity WHERE customer_id = c.id)"
+        f"(SELECT {addresses} FROM identity WHERE customer_id = c.id)"
         " FROM customer c WHERE c.merged_into IS NULL ORDER BY c.id LIMIT ? OFFSET ?",
         (limit, offset),
     ).fetchall()
