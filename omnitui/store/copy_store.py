@@ -91,9 +91,8 @@ def copy_store(source_path: Path, attachments_dir: Path, target: Database, *,
                 _copy_one(src, raw, table, progress)
         files = _copy_blobs(src, raw, attachments_dir, done, result, progress)
         result.counts = _check_counts(raw, plan, files)
-        if not result.mismatched:
+        if not result.mismatched:  # (the planner's statistics: the hub's ANALYZE as it starts)
             raw.execute("UPDATE store_copy SET finished_at = %s WHERE id = 1", (time.time(),))
-            raw.execute("ANALYZE")
         src.execute("COMMIT")
     except psycopg.OperationalError as exc:
         raise StoreError(f"The connection to {target.describe()} was lost during the copy "
