@@ -160,7 +160,9 @@ async def test_kill_9_while_50_visitors_send(short_dir: Path) -> None:
     visitors = [Visitor(f"v{i:02d}") for i in range(50)]
     stop = asyncio.Event()
     tasks = [asyncio.create_task(v.chatter(hub.socket, stop)) for v in visitors]
-    await asyncio.sleep(1.5)
+    # under way first (a PostgreSQL store on a busy machine takes longer to get going)
+    await wait_until(lambda: sum(len(v.acked) for v in visitors) > 50, timeout=30)
+    await asyncio.sleep(0.5)
     hub.kill()  # SIGKILL in the middle of commits and acks
     await asyncio.wait_for(asyncio.gather(*tasks), 15)
     acked_before = {m for v in visitors for m in v.acked}
