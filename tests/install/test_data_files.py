@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,8 @@ def loose_umask() -> Iterator[None]:
     os.umask(old)
 
 
-def make_everything(settings: Settings) -> list[Path]:
+@contextmanager
+def everything_made(settings: Settings) -> Iterator[list[Path]]:
     """What a hub and a console create: the data dir, the database (WAL) when it is a SQLite
     file, hub.log, hub.lock, an attachment."""
     DataDirAccess.of(settings.data_dir).make_dirs(settings.data_dir)
@@ -51,8 +53,10 @@ def make_everything(settings: Settings) -> list[Path]:
         made += [settings.db_path, settings.data_dir / "omnitui.db-wal",
                  settings.data_dir / "omnitui.db-shm"]
     assert all(p.exists() for p in made)
-    store.close()
-    return made
+    try:
+        yield made  # the store still open: SQLite removes its WAL when the last one closes
+    finally:
+        store.close()
 
 
 def settings_for(data_dir: Path) -> Settings:
@@ -62,9 +66,10 @@ def settings_for(data_dir: Path) -> Settings:
 
 def test_one_persons_data_dir_is_private(tmp_path: Path, loose_umask: None) -> None:
     settings = settings_for(tmp_path / "data")
-    for path in make_everything(settings):
-        wanted = 0o700 if path.is_dir() else 0o600
-        assert stat.S_IMODE(path.stat().st_mode) == wanted, path
+    with everything_made(settings) as made:
+        for path in made:
+            wanted = 0o700 if path.is_dir() else 0o600
+            assert stat.S_IMODE(path.stat().st_mode) == wanted, path
 
 
 def test_shared_data_dir_files_belong_to_the_group(tmp_path: Path, loose_umask: None) -> None:
@@ -76,10 +81,11 @@ def test_shared_data_dir_files_belong_to_the_group(tmp_path: Path, loose_umask: 
     data.chmod(0o2770)
     gid = data.stat().st_gid
     settings = settings_for(data)
-    for path in make_everything(settings):
-        st = path.stat()
-        wanted = 0o2770 if path.is_dir() else 0o660
-        assert (st.st_gid, stat.S_IMODE(st.st_mode)) == (gid, wanted), path
+    with everything_made(settings) as made:
+        for path in made:
+            st = path.stat()
+            wanted = 0o2770 if path.is_dir() else 0o660
+            assert (st.st_gid, stat.S_IMODE(st.st_mode)) == (gid, wanted), path
 
 
 def test_backup_and_export_are_readable_by_their_owner_only(tmp_path: Path) -> None:

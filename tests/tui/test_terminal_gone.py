@@ -119,8 +119,9 @@ def test_console_exits_quietly_when_its_terminal_vanishes(
 
     db = database_in(tmp_path / "data").connect()
     try:
-        presence = db.execute("SELECT conversation_id FROM presence p JOIN agent a "
-                              "ON a.id = p.agent_id WHERE a.username = 'ann'").fetchall()
+        presence = [tuple(row) for row in db.execute(
+            "SELECT conversation_id FROM presence p JOIN agent a ON a.id = p.agent_id "
+            "WHERE a.username = 'ann'").fetchall()]
     finally:
         db.close()
     assert presence == [(None,)], "the console's shutdown (which clears presence) did not run"
