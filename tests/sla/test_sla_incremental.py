@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from omnitui.config import Settings
 from omnitui.core import actions
@@ -23,13 +24,31 @@ HISTORY_LOAD = "FROM message m LEFT JOIN identity i"  # load_histories' message 
 
 @contextmanager
 def replays(store: Store) -> Iterator[list[str]]:
-    """The SQL statements that load a conversation's history, while the block runs."""
+    """The SQL statements that load a conversation's history on the store's connection, while
+    the block runs (SQLite's trace callback; on PostgreSQL the connection's own `execute`)."""
     seen: list[str] = []
-    store.conn.set_trace_callback(lambda sql: seen.append(sql) if HISTORY_LOAD in sql else None)
+    conn = store.conn
+    if not store.database.is_postgres:
+        conn.set_trace_callback(lambda sql: seen.append(sql) if HISTORY_LOAD in sql else None)
+        try:
+            yield seen
+        finally:
+            conn.set_trace_callback(None)
+        return
+    from omnitui.store.postgres import PgConnection
+
+    real = PgConnection.execute
+
+    def traced(self: PgConnection, sql: str, params: Any = ()) -> Any:
+        if self is conn and HISTORY_LOAD in sql:
+            seen.append(sql)
+        return real(self, sql, params)
+
+    PgConnection.execute = traced  # type: ignore[method-assign]
     try:
         yield seen
     finally:
-        store.conn.set_trace_callback(None)
+        PgConnection.execute = real  # type: ignore[method-assign]
 
 
 def full_replay_due(store: Store, conv: int, at: object) -> float | None:
