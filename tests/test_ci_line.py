@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 import shlex
 
+import pytest
+
 from tests.unix_users import CHECKOUT
+
+pytestmark = pytest.mark.engine_free  # opens no store
 
 README_LINE = re.compile(r"Run the tests .*?```sh\n(.*?)\n```", re.S)
 

@@ -9,6 +9,8 @@ import pytest
 from omnitui.channels.chat import protocol as p
 from omnitui.channels.chat.session import TOO_LONG_LINE
 
+pytestmark = pytest.mark.engine_free  # opens no store
+
 GOOD = [
     (b'{"type":"hello","visitor":"v1"}', p.Hello("v1")),
     (b'{"type":"hello","visitor":"v1","name":" Ann ","email":" a@b.c "}',

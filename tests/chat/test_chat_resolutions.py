@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from pathlib import Path
 
 from omnitui.channels.base import Inbound
 from omnitui.channels.chat.resolutions import ResolutionWatcher
@@ -51,7 +50,7 @@ async def wait_for(predicate: object, timeout: float = 3.0) -> None:
 
 async def test_feed_before_the_channel_learns_the_message(store: Store, ann: AgentRow) -> None:
     notified: list[tuple[str, int]] = []
-    watcher = ResolutionWatcher(Path(store.path), lambda v, c: notified.append((v, c)))
+    watcher = ResolutionWatcher(store.database, lambda v, c: notified.append((v, c)))
     running = asyncio.create_task(watcher.run())
     try:
         await asyncio.sleep(0.2)  # the watcher's feed is open

@@ -50,9 +50,9 @@ def reply_to_mail_and_bot(config: Path) -> None:
 
 def sent(settings: Settings) -> list[tuple]:
     """The channels of the two replies that reached 'sent' (the email one signed below)."""
-    return rows(settings, "SELECT channel FROM message WHERE (text = ? OR text LIKE ? || "
-                "char(10) || '%') AND delivery_state = 'sent' ORDER BY channel",
-                (BOT_REPLY, MAIL_REPLY))
+    return rows(settings, "SELECT channel FROM message WHERE (text = ? OR text LIKE ?) "
+                "AND delivery_state = 'sent' ORDER BY channel",
+                (BOT_REPLY, MAIL_REPLY + "\n%"))
 
 
 def delivered(root: Path) -> tuple[list[Path], list[Path]]:
@@ -116,7 +116,11 @@ async def test_demo_setup_delivers_mail_and_telegram_replies(tmp_path: Path) -> 
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
-async def test_omnitui_demo_in_a_terminal_delivers_and_says_where(tmp_path: Path) -> None:
+async def test_omnitui_demo_in_a_terminal_delivers_and_says_where(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `omnitui demo` keeps its shop in its own SQLite file on every run, so the commands the
+    # agent types next to it (and this test's reads) follow its config, not the run's engine.
+    monkeypatch.delenv("OMNITUI_DATABASE", raising=False)
     root = tmp_path / "demo"
     server = f"omnitui-demo-{uuid.uuid4().hex[:8]}"
 

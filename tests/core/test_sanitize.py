@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from omnitui.core.sanitize import clean_line, clean_text, is_clean
 
+pytestmark = pytest.mark.engine_free  # opens no store
+
 
 @pytest.mark.parametrize(
     ("raw", "expected"),

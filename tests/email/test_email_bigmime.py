@@ -13,6 +13,8 @@ from mailcorpus import CORPUS, nested_rfc822, with_attachment
 
 from omnitui.channels.email.bigmime import message_from_bytes
 
+pytestmark = pytest.mark.engine_free  # opens no store
+
 
 def _b64(n: int, eol: bytes = b"\r\n", seed: int = 1) -> bytes:
     data = random.Random(seed).randbytes(n)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 
+import pytest
 from realmail import PNG, file_part, head, mail, multipart, text_part, uuencoded
 
 from omnitui.channels.email.mime import decode_bytes, parse_mail
+
+pytestmark = pytest.mark.engine_free  # opens no store
 
 GERMAN = (
     "Die Hasen klagten einst über ihre mißliche Lage; wir leben, sprach ein Redner, in "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from omnitui.config import Settings
 from omnitui.config_files import ConsoleFiles
-from omnitui.store.files import store_bytes
+from omnitui.store.files import keep_blobs
 from omnitui.tui.app import OmniConsole, make_app
 from omnitui.tui.dialogs.attach_picker import AttachPicker
 from omnitui.tui.dialogs.files import NO_VIEWER, FilesDialog
@@ -35,8 +35,8 @@ def add_files(app: OmniConsole, conversation_id: int) -> None:
                           "AND kind = 'inbound'", conversation_id)[0]
     for name, data, kind in (("all bytes.bin", ALL_BYTES, "application/octet-stream"),
                              (HOSTILE, b"\x89PNG fake", "image/png")):
-        digest = store_bytes(app.settings.attachments_dir, data)
-        with app.store.write() as tx:
+        with app.store.write() as tx:  # files beside SQLite, rows on PostgreSQL
+            digest = keep_blobs(tx, app.settings.attachments_dir, [data])[0]
             tx.insert("attachment", {"message_id": message_id, "filename": name,
                                      "content_type": kind, "size": len(data),
                                      "sha256": digest})

@@ -86,8 +86,8 @@ async def test_a_change_can_be_undone_and_its_toast_says_how(console: OmniConsol
         await type_text(pilot, "vip urgent")
         await pilot.press("enter")
         await pilot.pause()
-        labels = ("SELECT group_concat(l.name, ' ') FROM conversation_label cl JOIN label l "
-                  "ON l.id = cl.label_id WHERE cl.conversation_id = ?")
+        labels = (f"SELECT {console.store.sql.joined('l.name', ' ')} FROM conversation_label cl "
+                  "JOIN label l ON l.id = cl.label_id WHERE cl.conversation_id = ?")
         assert one(console, labels, SOFIA) == ("urgent vip",) or \
             one(console, labels, SOFIA) == ("vip urgent",)
         assert any("ctrl+z: undo" in n.message for n in console._notifications)

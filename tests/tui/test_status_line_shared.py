@@ -10,6 +10,7 @@ from datetime import datetime
 
 from omnitui.config import Settings
 from omnitui.hub_lock import HubLock
+from omnitui.store.db import Store
 from omnitui.tui.app import make_app
 
 from .conftest import NOW
@@ -19,9 +20,19 @@ from .screen_text import screen_text
 async def test_hub_down_says_since_when_and_that_replies_are_queued(
         shop: Settings, fixed_clock: Callable[[], float]) -> None:
     shared = dataclasses.replace(shop, shared=True)
-    shared.log_path.write_text("… hub stopping\n")
     stopped = NOW - 3600
+    # A stopping hub logs (its host's hub.log) and marks its channels stopped (in the store,
+    # which is what a console on another host sees on PostgreSQL).
+    shared.log_path.write_text("… hub stopping\n")
     os.utime(shared.log_path, (stopped, stopped))
+    store = Store.open(shared.database)
+    try:
+        with store.write() as tx:
+            tx.execute("DELETE FROM channel_state")
+            tx.execute("INSERT INTO channel_state (channel, kind, state, updated_at) "
+                       "VALUES ('chat', 'chat', 'stopped', ?)", (stopped,))
+    finally:
+        store.close()
     console = make_app(shared, "anna", clock=fixed_clock)
     async with console.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

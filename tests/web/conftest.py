@@ -36,7 +36,6 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from omnitui.core.agents import add_agent
 from omnitui.store.database import Database
 from omnitui.store.db import Store
-from tests.backend import database_in
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -127,8 +126,12 @@ def toml_value(value: Any) -> str:
 class Shop:
     """A data dir, a config allowing the page's origin, an agent, and `omnitui serve`."""
 
-    def __init__(self, *, closed_now: bool = False, **chat: Any) -> None:
+    def __init__(self, *, closed_now: bool = False, database_url: str | None = None,
+                 **chat: Any) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="ow-", dir="/tmp"))
+        # The shop outlives each test (one per module), so on PostgreSQL it has a database of
+        # its own for the module, not the one each test gets and drops.
+        self.database_url = database_url
         self.port = free_port()
         self.gateway = f"http://127.0.0.1:{self.port}"
         self.page = PageServer(self.gateway)
@@ -146,6 +149,9 @@ class Shop:
                       'sun = "09:00-18:00"', f"holidays = {json.dumps(days)}"]
         self.config.write_text("\n".join(lines) + "\n")
         self.env = {**os.environ, "OMNITUI_CONFIG": str(self.config), "OMNITUI_AGENT": AGENT}
+        self.env.pop("OMNITUI_DATABASE", None)
+        if database_url:
+            self.env["OMNITUI_DATABASE"] = database_url
         self.proc: subprocess.Popen[bytes] | None = None
         (self.root / "data").mkdir(mode=0o700)
         store = Store.open(self.database)  # what `omnitui init` does, without a second process
@@ -157,7 +163,9 @@ class Shop:
     @property
     def database(self) -> Database:
         """The store the shop's processes open (the test run's engine)."""
-        return database_in(self.root / "data")
+        if self.database_url:
+            return Database.at(self.database_url)
+        return Database.at(self.root / "data" / "omnitui.db")
 
     def cli(self, *args: str) -> str:
         done = subprocess.run([sys.executable, "-m", "omnitui", *args], env=self.env,
@@ -257,13 +265,19 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def shop(request: pytest.FixtureRequest) -> Iterator[Shop]:
-    running = Shop(**getattr(request.module, "SHOP", {})).spawn()
+def shop(request: pytest.FixtureRequest, pg_cluster: Any) -> Iterator[Shop]:
+    name = pg_cluster.new_database() if pg_cluster is not None else None
+    url = pg_cluster.url(name) if name else None
     try:
-        request.getfixturevalue("browser")  # Chromium starts while the hub does
-        yield running.wait_ready()
+        running = Shop(database_url=url, **getattr(request.module, "SHOP", {})).spawn()
+        try:
+            request.getfixturevalue("browser")  # Chromium starts while the hub does
+            yield running.wait_ready()
+        finally:
+            running.close()
     finally:
-        running.close()
+        if name:
+            pg_cluster.drop_database(name)
 
 
 class Visitor:
