@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from omnitui.store.database import Database
+from omnitui.store.dialect import sql_for
 from omnitui.tui.demo import build_demo
 
 from .tmux import Tmux, console_command, cpu_burner
@@ -156,8 +157,10 @@ async def test_prose_typed_into_the_wrong_place_changes_nothing(tmp_path: Path) 
     settings = build_demo(tmp_path / "shop")
     assert settings.path is not None
     store = Store(settings.database)
-    durable = ("SELECT (SELECT group_concat(id || status || coalesce(assignee_id, '-') || "
-               "coalesce(snoozed_until, '-'), ',') FROM conversation), "
+    each = ("id || status || coalesce(CAST(assignee_id AS TEXT), '-') || "
+            "coalesce(CAST(snoozed_until AS TEXT), '-')")
+    joined = sql_for(settings.database.dialect).joined(each, ",")
+    durable = (f"SELECT (SELECT {joined} FROM conversation), "
                "(SELECT count(*) FROM message), (SELECT count(*) FROM outbox), "
                "(SELECT count(*) FROM conversation_label), "
                "(SELECT count(*) FROM event WHERE kind NOT IN ('presence', 'read'))")
