@@ -150,7 +150,9 @@ async def test_rate_limit_one_per_second_per_chat(tg: FakeTelegram, settings_for
     await ch.send(reply("other chat", address="78", message_id=10))
     await ch.close()
     times = [s.at for s in tg.sent_to(77)]
-    assert all(b - a >= 0.19 for a, b in itertools.pairwise(times))
+    # 5 a second: sends start 0.2 s apart; the stand-in server stamps them as it reads them,
+    # which a busy machine delays by a few tens of ms (an unlimited sender: ~1 ms apart).
+    assert all(b - a >= 0.15 for a, b in itertools.pairwise(times))
     assert time.monotonic() - started < 2
 
 
