@@ -59,6 +59,11 @@ def pg_cluster(request: pytest.FixtureRequest) -> Iterator[object | None]:
     if request.config.getoption("--backend") != "postgresql":
         yield None
         return
+    yield from _template_cluster()
+
+
+def _template_cluster() -> Iterator[object]:
+    """A throwaway cluster holding the migrated template, stopped when the session ends."""
     from tests.pg_cluster import start_cluster
 
     cluster = start_cluster()
@@ -76,14 +81,7 @@ def pg_server(pg_cluster: object | None) -> Iterator[object]:
     if pg_cluster is not None:
         yield pg_cluster
         return
-    from tests.pg_cluster import start_cluster
-
-    cluster = start_cluster()
-    try:
-        cluster.make_template()
-        yield cluster
-    finally:
-        cluster.stop()
+    yield from _template_cluster()
 
 
 @pytest.fixture(autouse=True)
