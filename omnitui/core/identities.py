@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from omnitui.channels.base import META_TYPED_EMAIL, Inbound
 from omnitui.core.sanitize import clean_line
 from omnitui.store.db import Tx
+
+if TYPE_CHECKING:
+    from omnitui.core.ingest_reads import BatchReads
 
 # `identity.linked_via`: how an identity came to a customer already known (None: on its own).
 LINKED_BY_EMAIL = "email"  # an address given in a chat `hello`: anybody can claim any address
@@ -34,18 +38,23 @@ UNVERIFIED_NOTES = {LINKED_BY_EMAIL: "unverified: linked by an email given in ch
 
 
 def customer_for(
-    tx: Tx, item: Inbound, cache: dict[tuple[str, str], tuple[int, int]]
+    tx: Tx, item: Inbound, cache: dict[tuple[str, str], tuple[int, int]],
+    known: BatchReads | None = None,
 ) -> tuple[int, int, bool]:
-    """(identity id, customer id, created) for the sender of `item`, creating them if new."""
+    """(identity id, customer id, created) for the sender of `item`, creating them if new.
+    `known`: the batch's identities read up front (core.ingest_reads); one it lacks is read
+    here, and a merge this causes makes the batch forget what it read."""
     item = _cleaned(item)
     key = (item.kind, item.address)
     hit = cache.get(key)
     if hit is None:
-        row = tx.one(
-            "SELECT i.id, i.customer_id, c.merged_into, i.channel FROM identity i "
-            "JOIN customer c ON c.id = i.customer_id WHERE i.kind = ? AND i.address = ?",
-            key,
-        )
+        row = known.identities.get(key) if known is not None else None
+        if row is None:
+            row = tx.one(
+                "SELECT i.id, i.customer_id, c.merged_into, i.channel FROM identity i "
+                "JOIN customer c ON c.id = i.customer_id WHERE i.kind = ? AND i.address = ?",
+                key,
+            )
         if row is not None:
             hit = (row[0], row[1])
             if row[3] != item.channel:  # replies go where the customer was last heard
@@ -64,10 +73,18 @@ def customer_for(
                              item.display_name, linked_via), customer_id)
     elif linked is not None and linked[0] != hit[1] and _is_lone(tx, hit[1]):
         merge_lone_customer(tx, survivor=linked[0], merged=hit[1], linked_via=linked[1])
+        if known is not None:
+            known.forget()
         hit = (hit[0], linked[0])
     cache[key] = hit
     _remember_contact(tx, hit[1], item)
     return hit[0], hit[1], created
+
+
+def sender_key(item: Inbound) -> tuple[str, str]:
+    """(kind, address) of the identity `customer_for` looks up for `item`."""
+    item = _cleaned(item)
+    return item.kind, item.address
 
 
 def _cleaned(item: Inbound) -> Inbound:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from omnitui.channels.base import (
@@ -21,11 +21,13 @@ from omnitui.channels.base import (
     Inbound,
 )
 from omnitui.core.clock import to_epoch
-from omnitui.core.identities import customer_for
+from omnitui.core.identities import customer_for, sender_key
+from omnitui.core.ingest_reads import BatchReads, read_for_batch
 from omnitui.core.recognition_options import RecognitionSettings
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.store.db import PendingEvent, Store, Tx
 from omnitui.store.files import commit_blobs, stage_blobs
+from omnitui.store.row_buffer import RowBuffer
 
 PREVIEW_CHARS = 200
 NO_RESPONSE_NEEDED = frozenset({FLAG_AUTO_REPLY, FLAG_BOUNCE, FLAG_BULK})
@@ -122,30 +124,56 @@ def _existing(tx: Tx, batch: Sequence[Inbound]) -> dict[tuple[str, str], tuple[i
     return found
 
 
+@dataclass(slots=True)
+class _Writes:
+    """What a batch writes together: new messages and attachments (store.row_buffer: on
+    PostgreSQL they go in at once) and the conversations' counters. Flushed before anything in
+    the batch reads or moves messages, so it reads what one-by-one ingest would."""
+
+    tx: Tx
+    messages: RowBuffer
+    attachments: RowBuffer
+    touched: dict[int, list[object]] = field(default_factory=dict)
+
+    def flush(self) -> None:
+        self.messages.flush()
+        self.attachments.flush()
+        if self.touched:
+            _update_conversations(self.tx, self.touched)
+            self.touched.clear()
+
+
 def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str],
                recognition: RecognitionSettings) -> list[IngestResult]:
     existing = _existing(tx, batch)
+    fresh = [item for item in batch if (item.channel, item.external_id) not in existing]
+    reads = read_for_batch(tx, (sender_key(item) for item in fresh),
+                           with_keys=recognition.suggestions)
+    writes = _Writes(tx, RowBuffer(tx, "message"), RowBuffer(tx, "attachment", ids=False))
+    writes.messages.reserve(len(fresh))
     identities: dict[tuple[str, str], tuple[int, int]] = {}
-    live_conv: dict[int, int] = {}
     events: list[PendingEvent] = []
     results: list[IngestResult] = []
-    touched: dict[int, list[object]] = {}
     for item in batch:
         key = (item.channel, item.external_id)
         if key in existing:
             results.append(IngestResult(*existing[key], created=False))
             continue
+        if not _plain(item):  # it reads (or a merge it causes moves) messages of this batch
+            writes.flush()
         if item.revision_of and _store_revision(tx, item, existing, results, events):
             continue
-        identity_id, customer_id, new_customer = customer_for(tx, item, identities)
-        conv_id, conv_created, reopened = _route(tx, item, customer_id, live_conv)
-        message_id = _insert_message(tx, item, conv_id, customer_id, identity_id, blobs)
-        _touch(touched, item, conv_id, message_id)
+        identity_id, customer_id, new_customer = customer_for(tx, item, identities, reads)
+        conv_id, conv_created, reopened = _route(tx, item, customer_id, reads)
+        message_id = _insert_message(writes, tx.now, item, conv_id, customer_id, identity_id,
+                                     blobs)
+        _touch(writes.touched, item, conv_id, message_id)
         if recognition.suggestions:
             from omnitui.core.recognition import recognise_in
 
             recognise_in(tx, recognition, customer_id=customer_id, item=item,
-                         conversation_id=conv_id, new_customer=new_customer)
+                         conversation_id=conv_id, new_customer=new_customer,
+                         stored=reads.keys_of(tx, customer_id, new=new_customer))
         if FLAG_BOUNCE in item.flags and item.meta.get("bounce_of"):
             _fail_bounced(tx, item, events)
         data: dict[str, object] = {"channel": item.channel}
@@ -158,8 +186,7 @@ def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str],
         events.append(PendingEvent("message_in", tx.actor, conv_id, customer_id, message_id, data))
         existing[key] = (message_id, conv_id, customer_id)
         results.append(IngestResult(message_id, conv_id, customer_id, created=True))
-    if touched:
-        _update_conversations(tx, touched)
+    writes.flush()
     if events:
         tx.events(events)
     return results
@@ -201,13 +228,25 @@ def _store_revision(
     return True
 
 
+def _plain(item: Inbound) -> bool:
+    """A message whose routing reads no message and merges no customer: no thread reference,
+    no edit, no bounce, no contact detail that could link it to somebody known, no quote."""
+    return not (item.thread_refs or item.reply_token or item.revision_of or item.quoted_text
+                or item.link_token or item.link_email or item.link_phone
+                or FLAG_BOUNCE in item.flags)
+
+
 def _route(
-    tx: Tx, item: Inbound, customer_id: int, live_conv: dict[int, int]
+    tx: Tx, item: Inbound, customer_id: int, reads: BatchReads
 ) -> tuple[int, bool, bool]:
     """(conversation id, created, reopened) following DESIGN.md's routing rules."""
     threaded = _by_thread_reference(tx, item, customer_id)
+    live_conv = reads.live
     if threaded is not None:
-        return threaded, False, _maybe_reopen(tx, threaded, item)
+        reopened = _maybe_reopen(tx, threaded, item, reads)
+        if reads.states.get(threaded) in LIVE:  # now the customer's latest live case
+            live_conv[customer_id] = threaded
+        return threaded, False, reopened
     conv_id = live_conv.get(customer_id)
     if conv_id is None:
         conv_id = tx.scalar(
@@ -217,7 +256,7 @@ def _route(
         )
     if conv_id is not None:
         live_conv[customer_id] = conv_id
-        return conv_id, False, _maybe_reopen(tx, conv_id, item)
+        return conv_id, False, _maybe_reopen(tx, conv_id, item, reads)
     conv_id = tx.insert(
         "conversation",
         {
@@ -230,6 +269,7 @@ def _route(
         },
     )
     live_conv[customer_id] = conv_id
+    reads.opened(conv_id)
     return conv_id, True, False
 
 
@@ -273,13 +313,14 @@ def _follow_merge(tx: Tx, conv_id: int) -> int | None:
     return conv_id
 
 
-def _maybe_reopen(tx: Tx, conv_id: int, item: Inbound) -> bool:
+def _maybe_reopen(tx: Tx, conv_id: int, item: Inbound, reads: BatchReads) -> bool:
     """A customer reply wakes a pending or snoozed conversation (and a resolved one it threads
     into); automatic mail never does."""
-    if item.flags & NO_RESPONSE_NEEDED:
-        return False
-    row = tx.one("SELECT status, snooze_until_reply FROM conversation WHERE id = ?", (conv_id,))
-    if row is None or row[0] == "open":
+    status = reads.states.get(conv_id)
+    if status is None:
+        status = reads.states[conv_id] = tx.scalar(
+            "SELECT status FROM conversation WHERE id = ?", (conv_id,))
+    if status is None or status == "open" or item.flags & NO_RESPONSE_NEEDED:
         return False
     tx.execute(
         "UPDATE conversation SET status = 'open', snoozed_until = NULL, snooze_until_reply = 0,"
@@ -287,11 +328,13 @@ def _maybe_reopen(tx: Tx, conv_id: int, item: Inbound) -> bool:
         " WHERE id = ?",
         (conv_id,),
     )
+    reads.opened(conv_id)
     return True
 
 
 def _insert_message(
-    tx: Tx,
+    writes: _Writes,
+    now: float,
     item: Inbound,
     conv_id: int,
     customer_id: int,
@@ -308,8 +351,7 @@ def _insert_message(
     if id(item) in blobs:
         meta["raw_sha256"] = blobs[id(item)]  # the wire bytes, kept as they came
     flags = " ".join(sorted(item.flags))
-    message_id = tx.insert(
-        "message",
+    message_id = writes.messages.add(
         {
             "conversation_id": conv_id,
             "customer_id": customer_id,
@@ -324,12 +366,11 @@ def _insert_message(
             "flags": flags,
             "meta": json.dumps(meta, ensure_ascii=False, default=str) if meta else "{}",
             "sent_at": to_epoch(item.sent_at),
-            "created_at": tx.now,
+            "created_at": now,
         },
     )
     for att in item.attachments:
-        tx.insert(
-            "attachment",
+        writes.attachments.add(
             {
                 "message_id": message_id,
                 "filename": clean_line(att.filename) or "attachment",

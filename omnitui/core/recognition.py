@@ -35,6 +35,7 @@ from omnitui.core.match_keys import (
     KIND_REF,
     KIND_SENT,
     Key,
+    KeyId,
     add_keys,
     add_new_keys,
     digit_windows,
@@ -117,12 +118,15 @@ def evidence_of(item: Inbound, conversation_id: int, new_customer: bool,
 
 
 def recognise_in(tx: Tx, settings: RecognitionSettings, *, customer_id: int, item: Inbound,
-                 conversation_id: int, new_customer: bool) -> list[int]:
+                 conversation_id: int, new_customer: bool,
+                 stored: dict[KeyId, str | None] | None = None) -> list[int]:
     """Keep the message's evidence and open or refresh suggestions for its customer; returns the
     ids of the suggestions touched. The customer's stored keys are read once and compared in
     memory, so a message repeating what is known writes nothing and parses no phone again
-    (`new_customer`: created by this message, so it has none yet)."""
-    stored = {} if new_customer else stored_keys(tx.conn, customer_id)
+    (`new_customer`: created by this message, so it has none yet; `stored`: the keys as the
+    caller already holds them, kept up to date here)."""
+    if stored is None:
+        stored = {} if new_customer else stored_keys(tx.conn, customer_id)
     known_phones = {str(detail): key for (kind, key, _), detail in stored.items()
                     if kind == KIND_PHONE and detail}
     evidence = evidence_of(item, conversation_id, new_customer, settings.phone_region,
