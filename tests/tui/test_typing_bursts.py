@@ -64,86 +64,99 @@ async def open_conversation(tmux: Tmux) -> int:
     return int(match.group(1))
 
 
-async def test_every_text_entry_keeps_exactly_what_was_typed(tmp_path: Path) -> None:
+ENTRIES = ("outbound", "note", "call", "transfer", "label", "snooze", "search")
+
+
+@pytest.mark.parametrize("entry_kind", ENTRIES)
+async def test_every_text_entry_keeps_exactly_what_was_typed(tmp_path: Path,
+                                                             entry_kind: str) -> None:
+    """One text entry per test (each its own console and busy neighbour), so that the entries'
+    rounds run side by side on a parallel test run."""
     settings = build_demo(tmp_path / "shop")
     assert settings.path is not None
     store = Store(settings.database)
     tz = ZoneInfo(settings.timezone)
     tmux = Tmux()
     tmux.start(console_command(settings.path))
-    timings: dict[str, list[float]] = {}
+    spent: list[float] = []
 
     def newest(kind: str) -> int:
         return int(store.value("SELECT coalesce(max(id), 0) FROM message WHERE kind = ?",
                                kind))  # type: ignore[arg-type]
 
-    async def entry(name: str, open_keys: list[str], text: str, save: str,
-                    check: str, *params: object) -> object:
+    async def entry(open_keys: list[str], text: str, save: str, check: str,
+                    *params: object) -> object:
         started = time.monotonic()
         tmux.keys(*open_keys)  # then type at once: the dialog may not be on screen yet
         tmux.type(text)
         tmux.keys(save)
         found = await store.until(check, *params)
-        timings.setdefault(name, []).append(time.monotonic() - started)
+        spent.append(time.monotonic() - started)
         return found
 
     try:
         await tmux.wait_for("Inbox", timeout=20)
         with cpu_burner():
             conv = await open_conversation(tmux)
-            for kind, key in (("outbound", "r"), ("note", "n"), ("call", "c")):
-                for n in range(ROUNDS):
-                    typed, last = burst(n), newest(kind)
-                    stored = await entry(kind, [key], typed, "C-j",
+            keys = {"outbound": "r", "note": "n", "call": "c"}
+            for n in range(ROUNDS):
+                if entry_kind in keys:
+                    typed, last = burst(n), newest(entry_kind)
+                    stored = await entry([keys[entry_kind]], typed, "C-j",
                                          "SELECT text FROM message WHERE kind = ? AND id > ?",
-                                         kind, last)
-                    assert stored == typed, f"{kind} round {n}: stored {len(str(stored))} " \
-                                            f"of {len(typed)} characters"
-            for n in range(ROUNDS):  # the warm transfer's note (after its prefilled draft)
-                typed, last = burst(n), newest("transfer")
-                stored = await entry("transfer", ["t", "Tab"], typed, "C-j",
-                                     "SELECT text FROM message WHERE kind = 'transfer' "
-                                     "AND id > ?", last)
-                assert typed in str(stored), f"transfer round {n}"
-            for n in range(ROUNDS):
-                name = f"zażółć-{n}-досуг"
-                stored = await entry("label", ["b"], name, "Enter",
-                                     "SELECT l.name FROM conversation_label cl JOIN label l "
-                                     "ON l.id = cl.label_id WHERE cl.conversation_id = ? AND "
-                                     "l.name = ?", conv, name)
-                assert stored == name
-            for n in range(ROUNDS):
-                when = f"2031-{n % 12 + 1:02d}-{n + 1:02d} {n % 24:02d}:{(7 * n) % 60:02d}"
-                expected = datetime.strptime(when, "%Y-%m-%d %H:%M").replace(
-                    tzinfo=tz).timestamp()
-                await entry("snooze", ["z", "End", "Enter"], when, "Enter",
-                            "SELECT 1 FROM conversation WHERE id = ? AND snoozed_until = ?",
-                            conv, expected)
-            names = [str(r[0]) for r in store.db.execute(
-                "SELECT cu.name FROM conversation c JOIN customer cu ON cu.id = c.customer_id "
-                "WHERE cu.name NOT LIKE '%[%' ORDER BY c.id")]
-            for n in range(ROUNDS):  # search: the typed words find their customer
-                name = names[n % len(names)]
-                tmux.keys("Escape")
-                await tmux.wait_for("Inbox")  # (the conversation screen also says "r reply")
-                started = time.monotonic()
-                tmux.keys("/")
-                tmux.type(name)
-                tmux.keys("Enter")
-                pane = await tmux.wait_for("r reply")
-                opened = re.search(r"#(\d+) ", pane)
-                assert opened, pane
-                owner = store.value("SELECT cu.name FROM conversation c JOIN customer cu ON "
-                                    "cu.id = c.customer_id WHERE c.id = ?", int(opened.group(1)))
-                assert owner == name, f"searched {name!r}, opened a conversation of {owner!r}"
-                timings.setdefault("search", []).append(time.monotonic() - started)
+                                         entry_kind, last)
+                    assert stored == typed, f"{entry_kind} round {n}: stored " \
+                                            f"{len(str(stored))} of {len(typed)} characters"
+                elif entry_kind == "transfer":  # the warm transfer's note, after its draft
+                    typed, last = burst(n), newest("transfer")
+                    stored = await entry(["t", "Tab"], typed, "C-j",
+                                         "SELECT text FROM message WHERE kind = 'transfer' "
+                                         "AND id > ?", last)
+                    assert typed in str(stored), f"transfer round {n}"
+                elif entry_kind == "label":
+                    name = f"zażółć-{n}-досуг"
+                    stored = await entry(["b"], name, "Enter",
+                                         "SELECT l.name FROM conversation_label cl JOIN label l "
+                                         "ON l.id = cl.label_id WHERE cl.conversation_id = ? "
+                                         "AND l.name = ?", conv, name)
+                    assert stored == name
+                elif entry_kind == "snooze":
+                    when = (f"2031-{n % 12 + 1:02d}-{n + 1:02d} "
+                            f"{n % 24:02d}:{(7 * n) % 60:02d}")
+                    expected = datetime.strptime(when, "%Y-%m-%d %H:%M").replace(
+                        tzinfo=tz).timestamp()
+                    await entry(["z", "End", "Enter"], when, "Enter",
+                                "SELECT 1 FROM conversation WHERE id = ? AND snoozed_until = ?",
+                                conv, expected)
+                else:
+                    await search_round(tmux, store, n, spent)
         assert "Traceback" not in tmux.pane()
     finally:
         tmux.kill()
-    for name, spent in timings.items():
-        spent.sort()
-        print(f"{name}: {len(spent)} rounds, median {spent[len(spent) // 2]:.2f} s, "
-              f"max {spent[-1]:.2f} s")
+    spent.sort()
+    print(f"{entry_kind}: {len(spent)} rounds, median {spent[len(spent) // 2]:.2f} s, "
+          f"max {spent[-1]:.2f} s")
+
+
+async def search_round(tmux: Tmux, store: Store, n: int, spent: list[float]) -> None:
+    """Search: the typed words find their customer, and Enter opens that customer's case."""
+    names = [str(r[0]) for r in store.db.execute(
+        "SELECT cu.name FROM conversation c JOIN customer cu ON cu.id = c.customer_id "
+        "WHERE cu.name NOT LIKE '%[%' ORDER BY c.id")]
+    name = names[n % len(names)]
+    tmux.keys("Escape")
+    await tmux.wait_for("Inbox")  # (the conversation screen also says "r reply")
+    started = time.monotonic()
+    tmux.keys("/")
+    tmux.type(name)
+    tmux.keys("Enter")
+    pane = await tmux.wait_for("r reply")
+    opened = re.search(r"#(\d+) ", pane)
+    assert opened, pane
+    owner = store.value("SELECT cu.name FROM conversation c JOIN customer cu ON "
+                        "cu.id = c.customer_id WHERE c.id = ?", int(opened.group(1)))
+    assert owner == name, f"searched {name!r}, opened a conversation of {owner!r}"
+    spent.append(time.monotonic() - started)
 
 
 PROSE = ("ok done. Thanks a lot, your parcel is on its way and should arrive by Monday; "
