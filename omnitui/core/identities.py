@@ -13,8 +13,9 @@ customer this way keeps how (`identity.linked_via`), and the console shows the u
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from omnitui.channels.base import META_TYPED_EMAIL, Inbound
 from omnitui.core.sanitize import clean_line
@@ -22,6 +23,8 @@ from omnitui.store.db import Tx
 
 if TYPE_CHECKING:
     from omnitui.core.ingest_reads import BatchReads
+
+Insert = Callable[[str, dict[str, Any]], int]  # (table, values) → the new row's id
 
 # `identity.linked_via`: how an identity came to a customer already known (None: on its own).
 LINKED_BY_EMAIL = "email"  # an address given in a chat `hello`: anybody can claim any address
@@ -39,17 +42,18 @@ UNVERIFIED_NOTES = {LINKED_BY_EMAIL: "unverified: linked by an email given in ch
 
 def customer_for(
     tx: Tx, item: Inbound, cache: dict[tuple[str, str], tuple[int, int]],
-    known: BatchReads | None = None,
+    known: BatchReads | None = None, insert: Insert | None = None,
 ) -> tuple[int, int, bool]:
     """(identity id, customer id, created) for the sender of `item`, creating them if new.
     `known`: the batch's identities read up front (core.ingest_reads); one it lacks is read
-    here, and a merge this causes makes the batch forget what it read."""
+    here, and a merge this causes makes the batch forget what it read. `insert`: how a new
+    customer and identity are written (a batch's row buffers), `tx.insert` without it."""
     item = _cleaned(item)
     key = (item.kind, item.address)
     hit = cache.get(key)
     if hit is None:
         row = known.identities.get(key) if known is not None else None
-        if row is None:
+        if row is None and not (known is not None and key in known.missing):
             row = tx.one(
                 "SELECT i.id, i.customer_id, c.merged_into, i.channel FROM identity i "
                 "JOIN customer c ON c.id = i.customer_id WHERE i.kind = ? AND i.address = ?",
@@ -67,10 +71,10 @@ def customer_for(
         if linked is not None:
             customer_id, linked_via = linked
         else:
-            customer_id, linked_via = _create_customer(tx, item), None
+            customer_id, linked_via = _create_customer(tx, item, insert or tx.insert), None
             created = True
         hit = (_add_identity(tx, customer_id, item.kind, item.address, item.channel,
-                             item.display_name, linked_via), customer_id)
+                             item.display_name, linked_via, insert), customer_id)
     elif linked is not None and linked[0] != hit[1] and _is_lone(tx, hit[1]):
         merge_lone_customer(tx, survivor=linked[0], merged=hit[1], linked_via=linked[1])
         if known is not None:
@@ -110,21 +114,22 @@ def _survivor(tx: Tx, customer_id: int) -> int:
     return customer_id
 
 
-def _create_customer(tx: Tx, item: Inbound) -> int:
+def _create_customer(tx: Tx, item: Inbound, insert: Insert) -> int:
     name = item.display_name or item.address
     # A typed address is kept by `_remember_contact`, and only when nobody else owns it.
     email = item.address if item.kind == "email" else (
         None if typed_email(item) else item.link_email)
     email = email.strip().lower() if email else None
-    return tx.insert(
+    return insert(
         "customer",
         {"name": name, "email": email, "phone": item.link_phone, "created_at": tx.now},
     )
 
 
 def _add_identity(tx: Tx, customer_id: int, kind: str, address: str, channel: str,
-                  display_name: str | None, linked_via: str | None) -> int:
-    return tx.insert(
+                  display_name: str | None, linked_via: str | None,
+                  insert: Insert | None = None) -> int:
+    return (insert or tx.insert)(
         "identity",
         {
             "customer_id": customer_id,

@@ -21,13 +21,13 @@ from omnitui.channels.base import (
     Inbound,
 )
 from omnitui.core.clock import to_epoch
-from omnitui.core.identities import customer_for, sender_key
+from omnitui.core.identities import Insert, customer_for, sender_key
 from omnitui.core.ingest_reads import BatchReads, read_for_batch
 from omnitui.core.recognition_options import RecognitionSettings
 from omnitui.core.sanitize import clean_line, clean_text
 from omnitui.store.db import PendingEvent, Store, Tx
 from omnitui.store.files import commit_blobs, stage_blobs
-from omnitui.store.row_buffer import RowBuffer
+from omnitui.store.row_buffer import BatchRows
 
 PREVIEW_CHARS = 200
 NO_RESPONSE_NEEDED = frozenset({FLAG_AUTO_REPLY, FLAG_BOUNCE, FLAG_BULK})
@@ -114,30 +114,31 @@ def _existing(tx: Tx, batch: Sequence[Inbound]) -> dict[tuple[str, str], tuple[i
     for channel, ids in by_channel.items():
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+            among, values = tx.sql.one_of("external_id", chunk)
             for row in tx.all(
                 "SELECT external_id, id, conversation_id, customer_id FROM message "
-                f"WHERE channel = ? AND external_id IN ({marks})",
-                (channel, *chunk),
+                f"WHERE channel = ? AND {among}", (channel, *values),
             ):
                 found[(channel, row[0])] = (row[1], row[2], row[3])
     return found
 
 
+NEW_ROWS = ("customer", "identity", "conversation", "message", "attachment")  # parents first
+
+
 @dataclass(slots=True)
 class _Writes:
-    """What a batch writes together: new messages and attachments (store.row_buffer: on
-    PostgreSQL they go in at once) and the conversations' counters. Flushed before anything in
-    the batch reads or moves messages, so it reads what one-by-one ingest would."""
+    """What a batch writes together: new customers, identities, conversations, messages and
+    attachments (store.row_buffer: on PostgreSQL they go in at once) and the conversations'
+    counters. Flushed before anything in the batch reads what waits, so it reads what
+    one-by-one ingest would."""
 
     tx: Tx
-    messages: RowBuffer
-    attachments: RowBuffer
+    rows: BatchRows
     touched: dict[int, list[object]] = field(default_factory=dict)
 
     def flush(self) -> None:
-        self.messages.flush()
-        self.attachments.flush()
+        self.rows.flush()
         if self.touched:
             _update_conversations(self.tx, self.touched)
             self.touched.clear()
@@ -149,8 +150,10 @@ def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str],
     fresh = [item for item in batch if (item.channel, item.external_id) not in existing]
     reads = read_for_batch(tx, (sender_key(item) for item in fresh),
                            with_keys=recognition.suggestions)
-    writes = _Writes(tx, RowBuffer(tx, "message"), RowBuffer(tx, "attachment", ids=False))
-    writes.messages.reserve(len(fresh))
+    writes = _Writes(tx, BatchRows(tx, NEW_ROWS, without_ids=("attachment",)))
+    new_senders = len(reads.missing)  # each makes a customer, an identity, a conversation
+    writes.rows.reserve({"message": len(fresh), "customer": new_senders,
+                         "identity": new_senders, "conversation": new_senders})
     identities: dict[tuple[str, str], tuple[int, int]] = {}
     events: list[PendingEvent] = []
     results: list[IngestResult] = []
@@ -159,12 +162,17 @@ def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str],
         if key in existing:
             results.append(IngestResult(*existing[key], created=False))
             continue
-        if not _plain(item):  # it reads (or a merge it causes moves) messages of this batch
+        if not _plain(item):  # it reads (a merge it causes moves) rows this batch wrote
             writes.flush()
+            reads.missing.clear()  # and it may make identities beside its sender's
         if item.revision_of and _store_revision(tx, item, existing, results, events):
             continue
-        identity_id, customer_id, new_customer = customer_for(tx, item, identities, reads)
-        conv_id, conv_created, reopened = _route(tx, item, customer_id, reads)
+        plain = _plain(item)
+        insert = writes.rows.insert if plain else tx.insert  # (the others wrote what waited)
+        identity_id, customer_id, new_customer = customer_for(tx, item, identities, reads,
+                                                              insert)
+        conv_id, conv_created, reopened = _route(tx, item, customer_id, reads, insert,
+                                                 new_customer=new_customer)
         message_id = _insert_message(writes, tx.now, item, conv_id, customer_id, identity_id,
                                      blobs)
         _touch(writes.touched, item, conv_id, message_id)
@@ -173,7 +181,8 @@ def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str],
 
             recognise_in(tx, recognition, customer_id=customer_id, item=item,
                          conversation_id=conv_id, new_customer=new_customer,
-                         stored=reads.keys_of(tx, customer_id, new=new_customer))
+                         stored=reads.keys_of(tx, customer_id, new=new_customer),
+                         before_writing=writes.flush)
         if FLAG_BOUNCE in item.flags and item.meta.get("bounce_of"):
             _fail_bounced(tx, item, events)
         data: dict[str, object] = {"channel": item.channel}
@@ -237,18 +246,20 @@ def _plain(item: Inbound) -> bool:
 
 
 def _route(
-    tx: Tx, item: Inbound, customer_id: int, reads: BatchReads
+    tx: Tx, item: Inbound, customer_id: int, reads: BatchReads, insert: Insert, *,
+    new_customer: bool = False,
 ) -> tuple[int, bool, bool]:
-    """(conversation id, created, reopened) following DESIGN.md's routing rules."""
-    threaded = _by_thread_reference(tx, item, customer_id)
+    """(conversation id, created, reopened) following DESIGN.md's routing rules; a
+    `new_customer` has no conversation to look for."""
     live_conv = reads.live
+    threaded = None if new_customer else _by_thread_reference(tx, item, customer_id)
     if threaded is not None:
         reopened = _maybe_reopen(tx, threaded, item, reads)
         if reads.states.get(threaded) in LIVE:  # now the customer's latest live case
             live_conv[customer_id] = threaded
         return threaded, False, reopened
     conv_id = live_conv.get(customer_id)
-    if conv_id is None:
+    if conv_id is None and not new_customer:
         conv_id = tx.scalar(
             "SELECT id FROM conversation WHERE customer_id = ? AND status IN ('open', 'pending',"
             " 'snoozed') AND merged_into IS NULL ORDER BY last_message_at DESC LIMIT 1",
@@ -257,7 +268,7 @@ def _route(
     if conv_id is not None:
         live_conv[customer_id] = conv_id
         return conv_id, False, _maybe_reopen(tx, conv_id, item, reads)
-    conv_id = tx.insert(
+    conv_id = insert(
         "conversation",
         {
             "customer_id": customer_id,
@@ -351,8 +362,8 @@ def _insert_message(
     if id(item) in blobs:
         meta["raw_sha256"] = blobs[id(item)]  # the wire bytes, kept as they came
     flags = " ".join(sorted(item.flags))
-    message_id = writes.messages.add(
-        {
+    message_id = writes.rows.insert(
+        "message", {
             "conversation_id": conv_id,
             "customer_id": customer_id,
             "kind": "inbound",
@@ -370,8 +381,8 @@ def _insert_message(
         },
     )
     for att in item.attachments:
-        writes.attachments.add(
-            {
+        writes.rows.insert(
+            "attachment", {
                 "message_id": message_id,
                 "filename": clean_line(att.filename) or "attachment",
                 "content_type": clean_line(att.content_type) or "application/octet-stream",
@@ -399,15 +410,17 @@ def _touch(
 
 
 def _update_conversations(tx: Tx, touched: dict[int, list[object]]) -> None:
-    tx.executemany(
-        "UPDATE conversation SET last_message_at = ?, last_inbound_at = ?, "
-        "message_count = message_count + ?, last_message_id = ?, preview = ?, "
-        "waiting_since = CASE WHEN ? AND waiting_since IS NULL THEN ? ELSE waiting_since END "
-        "WHERE id = ?",
-        [
-            (tx.now, tx.now, count, last, preview, needs, tx.now, conv_id)
-            for conv_id, (count, last, preview, needs) in touched.items()
-        ],
+    tx.update_each(
+        "conversation", "id",
+        {"id": "bigint", "n_new": "integer", "n_last": "bigint", "n_preview": "text",
+         "n_needs": "integer", "n_now": "double precision"},
+        "last_message_at = :n_now, last_inbound_at = :n_now, "
+        "message_count = message_count + :n_new, last_message_id = :n_last, "
+        "preview = :n_preview, waiting_since = CASE WHEN :n_needs = 1 AND waiting_since IS NULL"
+        " THEN :n_now ELSE waiting_since END",
+        [{"id": conv_id, "n_new": count, "n_last": last, "n_preview": preview,
+          "n_needs": int(bool(needs)), "n_now": tx.now}
+         for conv_id, (count, last, preview, needs) in touched.items()],
     )
 
 

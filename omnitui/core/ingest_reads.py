@@ -35,6 +35,9 @@ class BatchReads:
     states: dict[int, str] = field(default_factory=dict)
     # customer id → recognition keys (core.match_keys.stored_keys' shape)
     keys: dict[int, dict[Any, str | None]] = field(default_factory=dict)
+    # senders looked for and not found: none needs looking for again while only plain
+    # messages (core.ingest._plain) come, as those make identities through `customer_for` only
+    missing: set[tuple[str, str]] = field(default_factory=set)
 
     def forget(self) -> None:
         """Customers were merged inside the batch: identities, conversations and keys moved."""
@@ -42,6 +45,7 @@ class BatchReads:
         self.live.clear()
         self.states.clear()
         self.keys.clear()
+        self.missing.clear()
 
     def keys_of(self, tx: Tx, customer_id: int, *, new: bool) -> dict[Any, str | None]:
         """The customer's recognition keys, read once per batch (none yet for a `new` one);
@@ -62,21 +66,25 @@ def read_for_batch(tx: Tx, senders: Iterable[tuple[str, str]], *,
     live conversations of their customers and, with `with_keys`, those customers' keys."""
     reads = BatchReads()
     by_kind: dict[str, list[str]] = {}
-    for kind, address in dict.fromkeys(senders):
+    wanted = dict.fromkeys(senders)
+    for kind, address in wanted:
         by_kind.setdefault(kind, []).append(address)
     for kind, addresses in by_kind.items():
         for chunk in _chunks(addresses):
+            among, values = tx.sql.one_of("i.address", chunk)
             for row in tx.all(
                 "SELECT i.address, i.id, i.customer_id, c.merged_into, i.channel FROM identity i"
-                " JOIN customer c ON c.id = i.customer_id"
-                f" WHERE i.kind = ? AND i.address IN ({_marks(chunk)})", (kind, *chunk)):
+                f" JOIN customer c ON c.id = i.customer_id WHERE i.kind = ? AND {among}",
+                (kind, *values)):
                 reads.identities[(kind, row[0])] = (row[1], row[2], row[3], row[4])
+    reads.missing = set(wanted) - set(reads.identities)
     customers = sorted({hit[1] for hit in reads.identities.values() if hit[2] is None})
     for chunk in _chunks(customers):
+        among, values = tx.sql.one_of("customer_id", chunk)
         for row in tx.all(
-            "SELECT customer_id, id, status FROM conversation"
-            f" WHERE customer_id IN ({_marks(chunk)}) AND status IN {LIVE_SQL}"
-            " AND merged_into IS NULL ORDER BY last_message_at DESC", chunk):
+            f"SELECT customer_id, id, status FROM conversation WHERE {among}"
+            f" AND status IN {LIVE_SQL} AND merged_into IS NULL ORDER BY last_message_at DESC",
+            values):
             reads.live.setdefault(row[0], row[1])  # the newest first, as routing picks
             reads.states[row[1]] = row[2]
         if with_keys:
@@ -84,7 +92,7 @@ def read_for_batch(tx: Tx, senders: Iterable[tuple[str, str]], *,
                 reads.keys[customer_id] = {}
             for row in tx.all(
                 "SELECT customer_id, kind, key, coalesce(conversation_id, 0), detail"
-                f" FROM match_key WHERE customer_id IN ({_marks(chunk)})", chunk):
+                f" FROM match_key WHERE {among}", values):
                 reads.keys[row[0]][(row[1], row[2], row[3])] = row[4]
     return reads
 
@@ -92,7 +100,3 @@ def read_for_batch(tx: Tx, senders: Iterable[tuple[str, str]], *,
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]
-
-
-def _marks(chunk: Sequence[Any]) -> str:
-    return ",".join("?" * len(chunk))

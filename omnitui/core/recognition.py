@@ -25,7 +25,7 @@ many customers share ("Anna Nowak") suggests nothing by itself, though it adds t
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from omnitui.channels.base import Inbound
 from omnitui.core.match_keys import (
@@ -39,6 +39,7 @@ from omnitui.core.match_keys import (
     add_keys,
     add_new_keys,
     digit_windows,
+    key_id,
     local_keys,
     name_keys,
     pair_keys,
@@ -119,18 +120,22 @@ def evidence_of(item: Inbound, conversation_id: int, new_customer: bool,
 
 def recognise_in(tx: Tx, settings: RecognitionSettings, *, customer_id: int, item: Inbound,
                  conversation_id: int, new_customer: bool,
-                 stored: dict[KeyId, str | None] | None = None) -> list[int]:
+                 stored: dict[KeyId, str | None] | None = None,
+                 before_writing: Callable[[], None] | None = None) -> list[int]:
     """Keep the message's evidence and open or refresh suggestions for its customer; returns the
     ids of the suggestions touched. The customer's stored keys are read once and compared in
     memory, so a message repeating what is known writes nothing and parses no phone again
     (`new_customer`: created by this message, so it has none yet; `stored`: the keys as the
-    caller already holds them, kept up to date here)."""
+    caller already holds them, kept up to date here; `before_writing`: called before the
+    first key is written or other customers' keys are read, for a caller holding rows back)."""
     if stored is None:
         stored = {} if new_customer else stored_keys(tx.conn, customer_id)
     known_phones = {str(detail): key for (kind, key, _), detail in stored.items()
                     if kind == KIND_PHONE and detail}
     evidence = evidence_of(item, conversation_id, new_customer, settings.phone_region,
                            known_phones)
+    if before_writing is not None and any(key_id(k) not in stored for k in evidence):
+        before_writing()
     added = add_new_keys(tx.conn, customer_id, evidence, stored, tx.now)
     return suggest_from(tx, customer_id, added, _message_reasons(tx.conn, customer_id, item))
 

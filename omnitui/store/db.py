@@ -119,10 +119,47 @@ class Tx:
         )
         return int(cur.fetchone()[0]) if self.returning else int(cur.lastrowid or 0)
 
+    def insert_rows(self, table: str, columns: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """Many rows at once: one executemany on SQLite (in-process, each insert costs
+        microseconds); on PostgreSQL multi-row INSERTs, a round trip and one run of the table's
+        statement triggers for hundreds of rows."""
+        if not rows:
+            return
+        if self.returning:
+            self.conn.insert_rows(table, columns, rows)
+            return
+        marks = ", ".join("?" * len(columns))
+        self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                              rows)
+
+    def insert_tables(self, parts: Sequence[tuple[str, Sequence[str],
+                                                 Sequence[Sequence[Any]]]]) -> None:
+        """`insert_rows` for several tables in order (parents first); on PostgreSQL in one
+        round trip."""
+        if self.returning:
+            self.conn.insert_tables([p for p in parts if p[2]])
+            return
+        for table, columns, rows in parts:
+            self.insert_rows(table, columns, rows)
+
+    def update_each(self, table: str, key: str, types: dict[str, str], assignments: str,
+                    rows: Sequence[dict[str, Any]]) -> None:
+        """`UPDATE table SET assignments WHERE key = :key` once per row of `rows`: dicts whose
+        names are `types`' (each with its PostgreSQL type; keep them apart from the table's
+        column names), written `:name` in `assignments`. An executemany on SQLite; on
+        PostgreSQL one statement for all rows."""
+        if not rows:
+            return
+        if self.returning:
+            self.conn.update_each(table, key, types, assignments, rows)
+            return
+        self.conn.executemany(f"UPDATE {table} SET {assignments} WHERE {key} = :{key}", rows)
+
     def events(self, events: Sequence[PendingEvent]) -> None:
-        self.conn.executemany(
-            "INSERT INTO event (at, actor, kind, conversation_id, customer_id, message_id, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        self.insert_rows(
+            "event", ("at", "actor", "kind", "conversation_id", "customer_id", "message_id",
+                      "data"),
             [
                 (
                     self.now,

@@ -8,7 +8,9 @@ asks `tx.sql` (or `store.sql`) for the phrase by name, e.g.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 def _key(key: str) -> str:
@@ -66,6 +68,14 @@ class SqlDialect:
         """`a` and `b` are not the same, a NULL being a value like any other (NULL vs 1 differs,
         NULL vs NULL does not); SQLite before 3.39 knows only `IS NOT` for this."""
         return f"{a} IS DISTINCT FROM {b}" if self.is_postgres else f"{a} IS NOT {b}"
+
+    def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """(condition, its parameters) that `column` is one of `values`: an `IN` list on
+        SQLite; on PostgreSQL `= ANY` of one array, so the statement's text stays the same
+        however many values there are (parsed and planned once, not per length)."""
+        if self.is_postgres:
+            return f"{column} = ANY(?)", [list(values)]
+        return f"{column} IN ({','.join('?' * len(values))})", list(values)
 
     def indexed_by(self, table: str, index: str) -> str:
         """`table` read through `index` where the engine lets a statement name it (SQLite's

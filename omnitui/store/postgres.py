@@ -10,6 +10,7 @@ numbers, not `Decimal`s), and raises the DB-API error classes the store already 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
@@ -71,6 +72,18 @@ def _row_factory(cursor: Any) -> Any:
         return tuple
     cls = _row_class(tuple(d.name for d in desc))
     return lambda values: tuple.__new__(cls, values)
+
+
+_NAMED = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _columns_of(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows turned into one list per column (flags as 0/1: an array has one element type)."""
+    columns: list[list[Any]] = [[] for _ in range(width)]
+    for row in rows:
+        for column, value in zip(columns, row, strict=True):
+            column.append(int(value) if value is True or value is False else value)
+    return columns
 
 
 @lru_cache(maxsize=8192)
@@ -171,12 +184,14 @@ class PgConnection:
         except psycopg.Error as exc:
             raise _as_dbapi_error(exc) from None
         _adapt(self.raw)
+        self._types: dict[str, dict[str, str]] = {}
 
     @classmethod
     def adopt(cls, raw: psycopg.Connection[Any]) -> PgConnection:
         """The store's surface over a connection someone else opened (a migration's)."""
         conn = cls.__new__(cls)
         conn.raw = raw
+        conn._types = {}
         _adapt(raw)
         return conn
 
@@ -199,6 +214,57 @@ class PgConnection:
         except psycopg.Error as exc:
             raise _as_dbapi_error(exc) from None
         return PgCursor(cur)
+
+    def insert_rows(self, table: str, columns: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """`rows` into `table` with one COPY: no statement text that grows with the rows, and
+        the table's statement triggers run once."""
+        self.insert_tables([(table, columns, rows)])
+
+    def insert_tables(self, parts: Sequence[tuple[str, Sequence[str],
+                                                 Sequence[Sequence[Any]]]]) -> None:
+        """`insert_rows` for several tables, in order: one COPY each (psycopg's C copy
+        writer; the tables' statement triggers run once per COPY)."""
+        try:
+            with self.raw.cursor() as cur:
+                for table, columns, rows in parts:
+                    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+                                  .encode()) as copy:
+                        for row in rows:
+                            copy.write_row(row)
+        except psycopg.Error as exc:
+            raise _as_dbapi_error(exc) from None
+
+    def update_each(self, table: str, key: str, types: dict[str, str], assignments: str,
+                    rows: Sequence[dict[str, Any]]) -> None:
+        """`UPDATE table SET assignments WHERE key = :key` for each of `rows`, in one
+        statement over `unnest` (see `Tx.update_each`)."""
+        names = list(types)
+        arrays = ", ".join(f"%s::{types[n]}[]" for n in names)
+        assign = _NAMED.sub(lambda m: f"v.{m.group(1)}", assignments).replace("%", "%%")
+        self.raw_execute(
+            f"UPDATE {table} SET {assign} FROM unnest({arrays}) AS v({', '.join(names)}) "
+            f"WHERE {table}.{key} = v.{key}",
+            _columns_of([[row[n] for n in names] for row in rows], len(names)))
+
+    def raw_execute(self, sql: str, params: Sequence[Any]) -> None:
+        """A statement already in psycopg's `%s` style, its result not wanted."""
+        try:
+            with self.raw.cursor() as cur:
+                cur.execute(sql.encode(), params)
+        except psycopg.Error as exc:
+            raise _as_dbapi_error(exc) from None
+
+    def _column_types(self, table: str) -> dict[str, str]:
+        """{column: its SQL type} of `table`, read once per connection."""
+        types = self._types.get(table)
+        if types is None:
+            rows = self.raw.execute(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                (table,)).fetchall()
+            types = self._types[table] = {str(r[0]): str(r[1]) for r in rows}
+        return types
 
     def close(self) -> None:
         self.raw.close()

@@ -1,24 +1,28 @@
-"""Rows of one table written together within a transaction, with their ids known at once.
+"""Rows written together within a transaction, with their ids known at once.
 
 On SQLite a row is inserted when it is added: the database is in the process, an insert costs
 microseconds, and the id comes back with it. On PostgreSQL every statement is a round trip to the
-server, so ids are drawn from the table's sequence up front (one round trip for a whole batch)
-and the rows go in with one pipelined `executemany` when the caller flushes. The caller flushes
-before anything in the transaction reads the table, and before rows that refer to these ones.
+server, so ids are drawn from each table's sequence up front (one round trip for a batch) and
+the rows wait; `flush` sends every table's waiting rows in one pipeline, parents first, so the
+foreign keys hold at every statement. The caller flushes before anything in the transaction
+reads these tables or writes rows that point at waiting ones.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from omnitui.store.db import Tx
+
+REFILL = 32  # ids drawn at once when a buffer runs out of the ones reserved
 
 
 class RowBuffer:
     """Inserts into `table` that hand back the new row's id (its primary key, `id`), or, with
     `ids=False`, rows nobody needs the id of (none is drawn for them)."""
 
-    __slots__ = ("_columns", "_ids", "_rows", "_sequence", "_table", "_tx", "_with_ids")
+    __slots__ = ("_columns", "_ids", "_rows", "_table", "_tx", "_with_ids", "parts")
 
     def __init__(self, tx: Tx, table: str, *, ids: bool = True) -> None:
         self._tx = tx
@@ -27,7 +31,8 @@ class RowBuffer:
         self._columns: tuple[str, ...] | None = None
         self._rows: list[tuple[Any, ...]] = []
         self._ids: list[int] = []
-        self._sequence: str | None = None
+        # (table, columns, rows) taken from this buffer and not yet written
+        self.parts: list[tuple[str, Sequence[str], Sequence[Sequence[Any]]]] = []
 
     @property
     def deferred(self) -> bool:
@@ -38,12 +43,9 @@ class RowBuffer:
         """Draw `count` ids now, in one round trip, for the rows about to be added."""
         if not (self.deferred and self._with_ids) or count <= len(self._ids):
             return
-        if self._sequence is None:
-            self._sequence = self._tx.scalar("SELECT pg_get_serial_sequence(?, 'id')",
-                                             (self._table,))
-        rows = self._tx.all("SELECT nextval(?) FROM generate_series(1, ?)",
-                            (self._sequence, count - len(self._ids)))
-        self._ids.extend(sorted(int(r[0]) for r in rows))
+        rows = self._tx.all("SELECT nextval(pg_get_serial_sequence(?, 'id')) "
+                            "FROM generate_series(1, ?)", (self._table, count - len(self._ids)))
+        self._ids.extend(int(r[0]) for r in rows)
         self._ids.sort(reverse=True)  # popped from the end: smallest first
 
     def add(self, values: dict[str, Any]) -> int:
@@ -53,24 +55,59 @@ class RowBuffer:
         row_id = 0
         if self._with_ids:
             if not self._ids:
-                self.reserve(1)
+                self.reserve(REFILL)
             row_id = self._ids.pop()
             values = {"id": row_id, **values}
         columns = tuple(values)
-        if self._columns is None:
-            self._columns = columns
-        elif columns != self._columns:  # rows of another shape: write what waits first
-            self.flush()
-            self._columns = columns
+        if self._columns is not None and columns != self._columns:
+            self._take()  # rows of another shape: a statement of their own
+        self._columns = columns
         self._rows.append(tuple(values.values()))
         return row_id
 
+    def _take(self) -> None:
+        if self._rows and self._columns is not None:
+            self.parts.append((self._table, self._columns, self._rows))
+        self._rows = []
+
     def flush(self) -> None:
         """Write the rows that wait, in the order they were added."""
-        if not self._rows:
+        self._take()
+        parts, self.parts = self.parts, []
+        if parts:
+            self._tx.insert_tables(parts)
+
+
+class BatchRows:
+    """Buffers of several tables (`tables`, parents first), flushed together in that order."""
+
+    def __init__(self, tx: Tx, tables: Sequence[str], *, without_ids: Sequence[str] = ()) -> None:
+        self._tx = tx
+        self.buffers = {t: RowBuffer(tx, t, ids=t not in without_ids) for t in tables}
+
+    def insert(self, table: str, values: dict[str, Any]) -> int:
+        return self.buffers[table].add(values)
+
+    def reserve(self, counts: dict[str, int]) -> None:
+        """Draw ids for several tables in one round trip ({table: how many})."""
+        wanted = {t: n - len(self.buffers[t]._ids) for t, n in counts.items()
+                  if self.buffers[t].deferred and self.buffers[t]._with_ids}
+        wanted = {t: n for t, n in wanted.items() if n > 0}
+        if not wanted:
             return
-        assert self._columns is not None
-        cols = ", ".join(self._columns)
-        marks = ", ".join("?" * len(self._columns))
-        rows, self._rows = self._rows, []
-        self._tx.executemany(f"INSERT INTO {self._table} ({cols}) VALUES ({marks})", rows)
+        drawn = self._tx.all(" UNION ALL ".join(
+            "SELECT ? AS t, nextval(pg_get_serial_sequence(?, 'id')) FROM generate_series(1, ?)"
+            for _ in wanted), [v for t, n in wanted.items() for v in (t, t, n)])
+        for table, row_id in drawn:
+            self.buffers[table]._ids.append(int(row_id))
+        for table in wanted:
+            self.buffers[table]._ids.sort(reverse=True)  # popped from the end: smallest first
+
+    def flush(self) -> None:
+        parts = []
+        for buffer in self.buffers.values():
+            buffer._take()
+            parts.extend(buffer.parts)
+            buffer.parts = []
+        if parts:
+            self._tx.insert_tables(parts)
