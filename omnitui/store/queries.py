@@ -25,7 +25,7 @@ from omnitui.store.search_sql import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs 4 µs a row, 2 ms a timeline
 class MessageRow:
     id: int
     conversation_id: int
@@ -44,51 +44,63 @@ class MessageRow:
     attachments: tuple[dict[str, Any], ...] = ()
 
 
-_MESSAGE_SELECT = (
+_MESSAGE_COLUMNS = (
     "SELECT m.id, m.conversation_id, m.kind, m.channel, "
     "coalesce(a.name, i.display_name, cu.name), "
     "coalesce((SELECT r.text FROM message_revision r WHERE r.message_id = m.id "
     " ORDER BY r.id DESC LIMIT 1), m.text), m.subject, m.created_at, m.delivery_state, "
     "m.failure_reason, m.flags, EXISTS (SELECT 1 FROM message_revision r WHERE "
     "r.message_id = m.id), m.quoted_text, m.meta "
-    "FROM message m JOIN customer cu ON cu.id = m.customer_id "
+)
+_MESSAGE_JOINS = (
+    "JOIN customer cu ON cu.id = m.customer_id "
     "LEFT JOIN agent a ON a.id = m.agent_id LEFT JOIN identity i ON i.id = m.identity_id "
+)
+_MESSAGE_SELECT = _MESSAGE_COLUMNS + "FROM message m " + _MESSAGE_JOINS
+# A customer's newest messages: their ids first, from the (customer_id, id) index alone, then
+# only those rows dressed. Left to itself PostgreSQL's planner, guessing a customer has the
+# average few dozen messages, dressed all of a long-standing customer's and sorted them.
+_TIMELINE_SELECT = (
+    _MESSAGE_COLUMNS + "FROM (SELECT id FROM message WHERE customer_id = ? AND id < ? "
+    "ORDER BY id DESC LIMIT ?) page JOIN message m ON m.id = page.id " + _MESSAGE_JOINS
+    + "ORDER BY m.id DESC"
 )
 
 
 def _message(row: Any, attachments: dict[int, list[dict[str, Any]]]) -> MessageRow:
+    # One unpacking, not fourteen index lookups: a PostgreSQL row's lookups run in Python.
+    (message_id, conversation_id, kind, channel, author, text, subject, created_at, state,
+     reason, flags, edited, quoted, meta) = row
     return MessageRow(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4] or "",
-        row[5],
-        row[6],
-        row[7],
-        row[8],
-        row[9],
-        tuple((row[10] or "").split()),
-        bool(row[11]),
-        row[12],
-        json.loads(row[13] or "{}"),
-        tuple(attachments.get(row[0], ())),
+        message_id,
+        conversation_id,
+        kind,
+        channel,
+        author or "",
+        text,
+        subject,
+        created_at,
+        state,
+        reason,
+        tuple((flags or "").split()),
+        bool(edited),
+        quoted,
+        json.loads(meta) if meta and meta != "{}" else {},
+        tuple(attachments.get(message_id, ())),
     )
 
 
 def _attachments(store: Store, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        for r in store.conn.execute(
+        among, values = store.sql.one_of("message_id", ids[start : start + 500])
+        for message_id, filename, content_type, size, sha256, note in store.conn.execute(
             "SELECT message_id, filename, content_type, size, sha256, note FROM attachment "
-            f"WHERE message_id IN ({marks}) ORDER BY id",
-            chunk,
+            f"WHERE {among} ORDER BY id", values,
         ):
-            found.setdefault(r[0], []).append(
-                {"filename": r[1], "content_type": r[2], "size": r[3], "sha256": r[4], "note": r[5]}
-            )
+            found.setdefault(message_id, []).append(
+                {"filename": filename, "content_type": content_type, "size": size,
+                 "sha256": sha256, "note": note})
     return found
 
 
@@ -105,8 +117,7 @@ def customer_timeline(
 ) -> list[MessageRow]:
     """The customer's whole history across channels and conversations, oldest first."""
     rows = store.conn.execute(
-        _MESSAGE_SELECT + "WHERE m.customer_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
-        (customer_id, before_id or 2**62, limit),
+        _TIMELINE_SELECT, (customer_id, before_id or 2**62, limit),
     ).fetchall()
     rows.reverse()
     atts = _attachments(store, [r[0] for r in rows])
