@@ -22,11 +22,11 @@ class RowBuffer:
     """Inserts into `table` that hand back the new row's id (its primary key, `id`), or, with
     `ids=False`, rows nobody needs the id of (none is drawn for them)."""
 
-    __slots__ = ("_columns", "_ids", "_rows", "_table", "_tx", "_with_ids", "parts")
+    __slots__ = ("_columns", "_ids", "_rows", "_tx", "_with_ids", "parts", "table")
 
     def __init__(self, tx: Tx, table: str, *, ids: bool = True) -> None:
         self._tx = tx
-        self._table = table
+        self.table = table
         self._with_ids = ids
         self._columns: tuple[str, ...] | None = None
         self._rows: list[tuple[Any, ...]] = []
@@ -36,22 +36,25 @@ class RowBuffer:
 
     @property
     def deferred(self) -> bool:
-        """Whether rows wait for `flush` (PostgreSQL) rather than go in when added (SQLite)."""
+        """Whether rows wait for `BatchRows.flush` (PostgreSQL) rather than go in when added."""
         return self._tx.returning
 
     def reserve(self, count: int) -> None:
         """Draw `count` ids now, in one round trip, for the rows about to be added."""
-        if not (self.deferred and self._with_ids) or count <= len(self._ids):
-            return
-        rows = self._tx.all("SELECT nextval(pg_get_serial_sequence(?, 'id')) "
-                            "FROM generate_series(1, ?)", (self._table, count - len(self._ids)))
-        self._ids.extend(int(r[0]) for r in rows)
+        _draw(self._tx, {self: count})
+
+    def missing(self, count: int) -> int:
+        """How many more ids `count` rows would need than this buffer holds."""
+        return max(0, count - len(self._ids)) if self.deferred and self._with_ids else 0
+
+    def take_ids(self, ids: list[int]) -> None:
+        self._ids.extend(ids)
         self._ids.sort(reverse=True)  # popped from the end: smallest first
 
     def add(self, values: dict[str, Any]) -> int:
-        """The new row's id (0 with `ids=False`); on PostgreSQL the row waits for `flush`."""
+        """The new row's id (0 with `ids=False`); on PostgreSQL the row waits for the flush."""
         if not self.deferred:
-            return self._tx.insert(self._table, values)
+            return self._tx.insert(self.table, values)
         row_id = 0
         if self._with_ids:
             if not self._ids:
@@ -67,16 +70,14 @@ class RowBuffer:
 
     def _take(self) -> None:
         if self._rows and self._columns is not None:
-            self.parts.append((self._table, self._columns, self._rows))
+            self.parts.append((self.table, self._columns, self._rows))
         self._rows = []
 
-    def flush(self) -> None:
-        """Write the rows that wait, in the order they were added."""
+    def pending(self) -> list[tuple[str, Sequence[str], Sequence[Sequence[Any]]]]:
+        """The waiting rows as (table, columns, rows) statements, handed over and forgotten."""
         self._take()
         parts, self.parts = self.parts, []
-        if parts:
-            self._tx.insert_tables(parts)
-
+        return parts
 
 class BatchRows:
     """Buffers of several tables (`tables`, parents first), flushed together in that order."""
@@ -90,24 +91,24 @@ class BatchRows:
 
     def reserve(self, counts: dict[str, int]) -> None:
         """Draw ids for several tables in one round trip ({table: how many})."""
-        wanted = {t: n - len(self.buffers[t]._ids) for t, n in counts.items()
-                  if self.buffers[t].deferred and self.buffers[t]._with_ids}
-        wanted = {t: n for t, n in wanted.items() if n > 0}
-        if not wanted:
-            return
-        drawn = self._tx.all(" UNION ALL ".join(
-            "SELECT ? AS t, nextval(pg_get_serial_sequence(?, 'id')) FROM generate_series(1, ?)"
-            for _ in wanted), [v for t, n in wanted.items() for v in (t, t, n)])
-        for table, row_id in drawn:
-            self.buffers[table]._ids.append(int(row_id))
-        for table in wanted:
-            self.buffers[table]._ids.sort(reverse=True)  # popped from the end: smallest first
+        _draw(self._tx, {self.buffers[t]: n for t, n in counts.items()})
 
     def flush(self) -> None:
-        parts = []
-        for buffer in self.buffers.values():
-            buffer._take()
-            parts.extend(buffer.parts)
-            buffer.parts = []
+        parts = [part for buffer in self.buffers.values() for part in buffer.pending()]
         if parts:
             self._tx.insert_tables(parts)
+
+
+def _draw(tx: Tx, wanted: dict[RowBuffer, int]) -> None:
+    """Ids from the tables' sequences for each buffer's coming rows, in one query."""
+    need = {b: b.missing(n) for b, n in wanted.items() if b.missing(n)}
+    if not need:
+        return
+    drawn = tx.all(" UNION ALL ".join(
+        "SELECT ? AS t, nextval(pg_get_serial_sequence(?, 'id')) FROM generate_series(1, ?)"
+        for _ in need), [v for b, n in need.items() for v in (b.table, b.table, n)])
+    by_table: dict[str, list[int]] = {}
+    for table, row_id in drawn:
+        by_table.setdefault(table, []).append(int(row_id))
+    for buffer in need:
+        buffer.take_ids(by_table.get(buffer.table, []))
