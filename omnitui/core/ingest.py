@@ -147,13 +147,15 @@ class _Writes:
 def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str],
                recognition: RecognitionSettings) -> list[IngestResult]:
     existing = _existing(tx, batch)
-    fresh = [item for item in batch if (item.channel, item.external_id) not in existing]
+    unseen: dict[tuple[str, str], Inbound] = {}
+    for item in batch:  # the first of each (channel, external_id) not stored before
+        if (item.channel, item.external_id) not in existing:
+            unseen.setdefault((item.channel, item.external_id), item)
+    fresh = list(unseen.values())
     reads = read_for_batch(tx, (sender_key(item) for item in fresh),
                            with_keys=recognition.suggestions)
     writes = _Writes(tx, BatchRows(tx, NEW_ROWS, without_ids=("attachment",)))
-    new_senders = len(reads.missing)  # each makes a customer, an identity, a conversation
-    writes.rows.reserve({"message": len(fresh), "customer": new_senders,
-                         "identity": new_senders, "conversation": new_senders})
+    writes.rows.reserve(_new_rows(fresh, reads))
     identities: dict[tuple[str, str], tuple[int, int]] = {}
     events: list[PendingEvent] = []
     results: list[IngestResult] = []
@@ -235,6 +237,22 @@ def _store_revision(
     existing[(item.channel, item.external_id)] = (row[0], row[1], row[2])
     results.append(IngestResult(row[0], row[1], row[2], created=True))
     return True
+
+
+def _new_rows(fresh: Sequence[Inbound], reads: BatchReads) -> dict[str, int]:
+    """How many rows of each table the batch will add through its buffers, to draw their ids
+    in one round trip. Exact in the common case, because case numbers are what agents and
+    customers quote and should not skip: a new sender whose first message is plain makes a
+    customer, an identity and a conversation; a known one without a live case, a
+    conversation. (Messages that are not plain write their customers directly.)"""
+    first: dict[tuple[str, str], Inbound] = {}
+    for item in fresh:
+        first.setdefault(sender_key(item), item)
+    new = sum(1 for key in reads.missing if _plain(first[key]))
+    waking = {hit[1] for key, hit in reads.identities.items()
+              if hit[2] is None and hit[1] not in reads.live and _plain(first[key])}
+    return {"message": sum(1 for item in fresh if not item.revision_of),
+            "customer": new, "identity": new, "conversation": new + len(waking)}
 
 
 def _plain(item: Inbound) -> bool:

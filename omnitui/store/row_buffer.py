@@ -15,7 +15,9 @@ from typing import Any
 
 from omnitui.store.db import Tx
 
-REFILL = 32  # ids drawn at once when a buffer runs out of the ones reserved
+# Ids drawn when a buffer runs out of the ones reserved: one at a time, as an id drawn and not
+# used is a gap in the numbers (conversation numbers are what agents and customers quote).
+REFILL = 1
 
 
 class RowBuffer:

@@ -146,3 +146,21 @@ def test_a_batch_from_known_customers_reads_once_not_per_message(store: Store) -
         assert len(sent) <= 15, sent
     count = store.conn.execute("SELECT count(*) FROM message WHERE external_id LIKE 'm-%'")
     assert count.fetchone()[0] == 200
+
+
+def test_case_numbers_do_not_skip(store: Store) -> None:
+    """Ids drawn up front on PostgreSQL are the ids used: new senders, a known customer whose
+    case was resolved and a sender who links to someone known, in one batch, leave no gap in
+    the conversation numbers agents and customers quote."""
+    ann = add_agent(store, "ann", "Ann Agent")
+    done = ingest(store, chat("old-1", "v-old"))
+    actions.resolve(store, done.conversation_id, ann)
+    before = store.conn.execute("SELECT max(id) FROM conversation").fetchone()[0]
+    results = ingest_batch(store, [
+        chat("n-1", "v-a"), chat("n-2", "v-b"), chat("n-3", "v-old", text="me again"),
+        chat("n-4", "v-a", text="and again"),
+        chat("n-5", "v-c", link_email="someone@example.org"),
+        chat("n-6", "v-d"), mail("n-7", "new@example.org")])
+    made = sorted({r.conversation_id for r in results})
+    assert made == list(range(before + 1, before + 1 + len(made))), made
+    assert len(made) == 6  # v-a, v-b, v-old's new case, v-c, v-d, the new address
