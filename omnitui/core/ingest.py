@@ -164,12 +164,12 @@ def _ingest_in(tx: Tx, batch: Sequence[Inbound], blobs: dict[int, str],
         if key in existing:
             results.append(IngestResult(*existing[key], created=False))
             continue
-        if not _plain(item):  # it reads (a merge it causes moves) rows this batch wrote
+        plain = _plain(item)
+        if not plain:  # it reads (a merge it causes moves) rows this batch wrote
             writes.flush()
             reads.missing.clear()  # and it may make identities beside its sender's
         if item.revision_of and _store_revision(tx, item, existing, results, events):
             continue
-        plain = _plain(item)
         insert = writes.rows.insert if plain else tx.insert  # (the others wrote what waited)
         identity_id, customer_id, new_customer = customer_for(tx, item, identities, reads,
                                                               insert)
