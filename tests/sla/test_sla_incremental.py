@@ -10,7 +10,7 @@ from typing import Any
 from omnitui.config import Settings
 from omnitui.core import actions
 from omnitui.core.agents import AgentRow
-from omnitui.core.feed import Feed
+from omnitui.core.feed import Event, Feed
 from omnitui.core.ingest import ingest
 from omnitui.core.service_levels import ServiceLevels
 from omnitui.core.sla_store import sla_status
@@ -51,6 +51,13 @@ def replays(store: Store) -> Iterator[list[str]]:
         PgConnection.execute = real  # type: ignore[method-assign]
 
 
+def arrived(feed: Feed) -> list[Event]:
+    """The events of the writes just made. On PostgreSQL the feed learns of a commit by its
+    notification, which reaches the listening connection a moment after the commit returns
+    (the hub sleeps on that socket); `wait` returns as soon as it has."""
+    return feed.wait(10)
+
+
 def full_replay_due(store: Store, conv: int, at: object) -> float | None:
     due = sla_status(store, conv, POLICY, HOURS, at).due  # type: ignore[arg-type]
     return None if due is None else due.timestamp()
@@ -70,18 +77,18 @@ def test_writing_again_while_waiting_is_not_replayed(shop: Settings, tstore: Sto
         clock.set(utc(4, 10, 0, 10 * n))
         ingest(tstore, chat(f"c{n}"))
         with replays(tstore) as loads:
-            service.on_events(tstore, feed.poll(), clock.now)
+            service.on_events(tstore, arrived(feed), clock.now)
         assert loads == []
         assert due_of(tstore, conv) == due == full_replay_due(tstore, conv, clock.now)
     clock.set(utc(4, 10, 1))
     actions.reply(tstore, conv, "Hello!", agent)  # the wait ends: replayed
     with replays(tstore) as loads:
-        service.on_events(tstore, feed.poll(), clock.now)
+        service.on_events(tstore, arrived(feed), clock.now)
     assert len(loads) == 1 and conv not in service.due.waiting
     clock.set(utc(4, 10, 2))
     ingest(tstore, chat("c6"))  # a new wait starts: replayed, next-response target of 5 min
     with replays(tstore) as loads:
-        service.on_events(tstore, feed.poll(), clock.now)
+        service.on_events(tstore, arrived(feed), clock.now)
     assert len(loads) == 1
     assert due_of(tstore, conv) == utc(4, 10, 7).timestamp() == full_replay_due(
         tstore, conv, clock.now)
@@ -98,11 +105,11 @@ def test_status_changes_and_reopens_are_replayed(shop: Settings, tstore: Store, 
     assert due_of(tstore, conv) == utc(4, 11).timestamp()
     clock.set(utc(4, 10, 10))
     actions.set_pending(tstore, conv, agent)  # every clock pauses
-    service.on_events(tstore, feed.poll(), clock.now)
+    service.on_events(tstore, arrived(feed), clock.now)
     assert due_of(tstore, conv) is None and conv not in service.due.waiting
     clock.set(utc(4, 10, 40))
     ingest(tstore, email("m2"))  # the customer answers: reopened, the clock runs again
-    service.on_events(tstore, feed.poll(), clock.now)
+    service.on_events(tstore, arrived(feed), clock.now)
     assert due_of(tstore, conv) == full_replay_due(tstore, conv, clock.now) is not None
     assert conv in service.due.waiting
     clock.set(utc(4, 10, 45))
@@ -110,7 +117,7 @@ def test_status_changes_and_reopens_are_replayed(shop: Settings, tstore: Store, 
     with tstore.write("test") as tx:  # a kind the refresh does not know about names it
         tx.event("conversation_split", conversation_id=conv)
     ingest(tstore, email("m3"))
-    service.on_events(tstore, feed.poll(), clock.now)
+    service.on_events(tstore, arrived(feed), clock.now)
     assert due_of(tstore, conv) == full_replay_due(tstore, conv, clock.now)  # replayed again
     feed.close()
 
@@ -124,7 +131,7 @@ def test_breach_while_the_customer_keeps_writing_is_found_by_the_timer(
     service.on_events(tstore, feed.poll(force=True), clock.now)
     clock.set(utc(4, 10, 3))  # past the 2-minute target, and the customer writes again
     ingest(tstore, chat("c2"))
-    service.on_events(tstore, feed.poll(), clock.now)
+    service.on_events(tstore, arrived(feed), clock.now)
     lines = service.on_timer(tstore, utc(4, 10, 3, 5))
     assert len(lines) == 1 and "first response target missed" in lines[0]
     assert [e["due_at"] for e in breach_events(tstore, conv)] == [utc(4, 10, 2).timestamp()]
@@ -141,7 +148,7 @@ def test_timer_leaves_what_the_feed_refreshed(shop: Settings, tstore: Store,
     clock.set(utc(4, 10, 0, 30))
     for n in range(20):
         ingest(tstore, chat(f"d{n}", visitor=f"v{n}"))
-    service.on_events(tstore, feed.poll(), clock.now)
+    service.on_events(tstore, arrived(feed), clock.now)
     with replays(tstore) as loads:
         assert service.on_timer(tstore, utc(4, 10, 0, 35)) == []
     assert loads == []  # the feed handled those conversations; nothing fell due yet
