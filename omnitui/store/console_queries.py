@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from omnitui.store.db import Database, Store, current_revision
+from omnitui.store.schema_files import files_head
 from omnitui.store.search_sql import matching_customers, search_query
 
 PRESENCE_MAX_AGE = 120.0  # seconds; an agent who left without saying so fades out
@@ -145,20 +146,11 @@ def _last_question(texts_newest_first: list[str]) -> str:
         texts_newest_first[0].strip() else ""
 
 
-_REVISION = re.compile(r"""^(down_revision|revision)\s*=\s*['"]?([^'"\s]+)['"]?""", re.M)
-
-
 def schema_is_current(path: Path | Database) -> bool:
-    """True when the database already has the newest migration, found by reading the migration
-    files' `revision` lines: the console then skips importing Alembic (a third of its start)."""
-    versions = Path(__file__).parent / "migrations" / "versions"
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for file in versions.glob("*.py"):
-        for key, value in _REVISION.findall(file.read_text(encoding="utf-8")):
-            (revisions if key == "revision" else parents).add(value)
-    heads = revisions - parents
-    return len(heads) == 1 and current_revision(path) in heads
+    """True when the database already has the newest migration (store.schema_files): the
+    console then skips importing Alembic (a third of its start)."""
+    head = files_head()
+    return head is not None and current_revision(path) == head
 
 
 @dataclass(frozen=True, slots=True)

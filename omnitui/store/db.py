@@ -22,6 +22,7 @@ from typing import Any
 from omnitui.store.data_files import DataDirAccess
 from omnitui.store.database import BUSY_TIMEOUT_MS, Database
 from omnitui.store.dialect import POSTGRESQL, SQLITE, SqlDialect, sql_for
+from omnitui.store.schema_files import files_head
 
 __all__ = ["BUSY_TIMEOUT_MS", "Database", "NotFound", "PendingEvent", "Store", "StoreError", "Tx"]
 
@@ -331,8 +332,9 @@ def alembic_config(where: Path | str | Database) -> Any:
 def upgrade(where: Path | str | Database, revision: str = "head") -> None:
     """Create or upgrade the schema in place; existing rows are kept."""
     database = Database.at(where)
-    if current_revision(database) == head_revision():
-        return
+    current = current_revision(database)
+    if current is not None and current == (files_head() or head_revision()):
+        return  # up to date, known without importing Alembic (store.schema_files)
     from alembic import command
 
     cfg = alembic_config(database)

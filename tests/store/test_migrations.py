@@ -22,6 +22,7 @@ from omnitui.store.db import (
     head_revision,
     upgrade,
 )
+from omnitui.store.schema_files import files_head
 
 NewDatabase = Callable[..., Database]
 
@@ -186,3 +187,20 @@ def test_upgrade_from_0009_adds_signatures_starts_and_presence(
         conn.close()
     assert not {"agent_signature", "chat_presence"} & set(schema)
     assert "started_by" not in schema["conversation"]
+
+
+def test_opening_a_current_store_does_not_import_alembic(new_db: Callable[[str], Database]) -> None:
+    """Every command and the console open the store at start: one that is up to date is known
+    from the migration files' revision lines, without Alembic's 0.6 s import."""
+    import subprocess
+    import sys
+
+    database = new_db("current")
+    upgrade(database)
+    where = database.url or str(database.path)
+    code = ("import sys; from omnitui.store.db import Store; Store.open(sys.argv[1]).close(); "
+            "print(sorted(m for m in ('alembic', 'sqlalchemy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, where], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert out.strip() == "[]"
+    assert files_head() == head_revision()
