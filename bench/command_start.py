@@ -1,0 +1,50 @@
+"""Cold start of the `omnitui console` command itself, beside an empty Textual app.
+
+bench/console_pty.py starts the console's App class directly; agents start the command, which
+also reads the config, checks the data dir and the agent, and imports the CLI. This measures
+that whole path to the first painted inbox, in a pseudo-terminal, interleaved with an empty app.
+
+    python bench/command_start.py --config /path/to/omnitui.toml --agent anna [--starts 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from console_pty import EMPTY, Term
+
+COMMAND = ("import sys; sys.argv = ['omnitui', 'console', '--agent', sys.argv[1]]; "
+           "from omnitui.cli import main; main()")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--agent", required=True)
+    parser.add_argument("--starts", type=int, default=5)
+    args = parser.parse_args()
+    os.environ["OMNITUI_CONFIG"] = str(args.config)
+    times: dict[str, list[float]] = {"empty textual app": [], "omnitui console": []}
+    for _ in range(args.starts):
+        for name, term_args in (("empty textual app", (EMPTY,)),
+                                ("omnitui console", (COMMAND, args.agent))):
+            began = time.perf_counter()
+            term = Term(*term_args)
+            term.read_until(b"Inbox", timeout=60)
+            times[name].append((time.perf_counter() - began) * 1000)
+            term.close()
+    empty = statistics.median(times["empty textual app"])
+    for name, spent in times.items():
+        print(f"{name:20s} median {statistics.median(spent):6.0f} ms  "
+              f"{statistics.median(spent) / empty:4.2f}x")
+
+
+if __name__ == "__main__":
+    main()
