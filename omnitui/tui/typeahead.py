@@ -155,6 +155,9 @@ class KeyGate:
         (composed, mounted, focused). Otherwise send another mark down the same path."""
         if not self.closed or mark.generation != self.generation:
             return
+        if not self.app.screen_stack:  # the app is closing: nothing left to settle or send to
+            self._open(flush=False)
+            return
         if self._quiet() or self.rounds >= MAX_ROUNDS:
             self._open()
             return
@@ -167,6 +170,9 @@ class KeyGate:
         if key is not self._awaited or not self.closed:
             return
         self._awaited = None
+        if not self.app.screen_stack:  # the app is closing (see `settled`)
+            self._open(flush=False)
+            return
         if self._quiet(ignore=messages.Prompt):
             self._open(flush=False)
             await self.flush()
