@@ -83,7 +83,9 @@ async def test_a_client_that_stops_reading_is_dropped(hub: InProcessHub, db: Sto
     # The hub dropped the hoarder: what the kernel buffered can be read, then the end.
     # (each welcome reads the visitor's history: over a network to PostgreSQL that takes
     # longer than from a SQLite file, so the hub's buffer fills later there)
-    patience = 30 if on_postgres() else 10
+    # (one full PostgreSQL run of 2 Dec needed more than 30 s here, once in five passes; the
+    # cause is not yet known, the limit is wide until it is)
+    patience = 60 if on_postgres() else 10
     received = 0
     with contextlib.suppress(ConnectionError):
         while chunk := await asyncio.wait_for(stuck.reader.read(1 << 20), patience):
