@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from omnitui.core.match_keys import stored_keys
+from omnitui.core.recognition import LIVE_SQL
 from omnitui.store.db import Tx
 
 CHUNK = 500  # ids per `IN (...)`: well under both engines' parameter limits
-LIVE_SQL = "('open', 'pending', 'snoozed')"
 
 
 @dataclass

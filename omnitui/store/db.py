@@ -123,8 +123,8 @@ class Tx:
     def insert_rows(self, table: str, columns: Sequence[str],
                     rows: Sequence[Sequence[Any]]) -> None:
         """Many rows at once: one executemany on SQLite (in-process, each insert costs
-        microseconds); on PostgreSQL multi-row INSERTs, a round trip and one run of the table's
-        statement triggers for hundreds of rows."""
+        microseconds); on PostgreSQL one COPY, and one run of the table's statement triggers
+        for hundreds of rows."""
         if not rows:
             return
         if self.returning:
@@ -136,8 +136,7 @@ class Tx:
 
     def insert_tables(self, parts: Sequence[tuple[str, Sequence[str],
                                                  Sequence[Sequence[Any]]]]) -> None:
-        """`insert_rows` for several tables in order (parents first); on PostgreSQL in one
-        round trip."""
+        """`insert_rows` for several tables in order (parents first)."""
         if self.returning:
             self.conn.insert_tables([p for p in parts if p[2]])
             return

@@ -184,14 +184,12 @@ class PgConnection:
         except psycopg.Error as exc:
             raise _as_dbapi_error(exc) from None
         _adapt(self.raw)
-        self._types: dict[str, dict[str, str]] = {}
 
     @classmethod
     def adopt(cls, raw: psycopg.Connection[Any]) -> PgConnection:
         """The store's surface over a connection someone else opened (a migration's)."""
         conn = cls.__new__(cls)
         conn.raw = raw
-        conn._types = {}
         _adapt(raw)
         return conn
 
@@ -254,17 +252,6 @@ class PgConnection:
                 cur.execute(sql.encode(), params)
         except psycopg.Error as exc:
             raise _as_dbapi_error(exc) from None
-
-    def _column_types(self, table: str) -> dict[str, str]:
-        """{column: its SQL type} of `table`, read once per connection."""
-        types = self._types.get(table)
-        if types is None:
-            rows = self.raw.execute(
-                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-                (table,)).fetchall()
-            types = self._types[table] = {str(r[0]): str(r[1]) for r in rows}
-        return types
 
     def close(self) -> None:
         self.raw.close()

@@ -3,8 +3,8 @@
 On SQLite a row is inserted when it is added: the database is in the process, an insert costs
 microseconds, and the id comes back with it. On PostgreSQL every statement is a round trip to the
 server, so ids are drawn from each table's sequence up front (one round trip for a batch) and
-the rows wait; `flush` sends every table's waiting rows in one pipeline, parents first, so the
-foreign keys hold at every statement. The caller flushes before anything in the transaction
+the rows wait; `flush` writes every table's waiting rows with one COPY each, parents first, so
+the foreign keys hold at every statement. The caller flushes before anything in the transaction
 reads these tables or writes rows that point at waiting ones.
 """
 
