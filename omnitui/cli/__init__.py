@@ -10,34 +10,18 @@ import sqlite3
 import sys
 from pathlib import Path
 
-import typer
-
-# Importing the command modules registers their commands on `app`.
-from omnitui.cli import (  # noqa: F401  (importing registers the commands)
-    admin,
-    attachment_cmd,
-    canned_cmd,
-    channel_cmd,
-    compose_cmd,
-    console_cmd,
-    conversations,
-    migrate_store_cmd,
-    people,
-    recognition_cmd,
-    report_cmd,
-    signature_cmd,
-)
-from omnitui.cli.app import app, fail, settings
+from omnitui.cli.common import STATE, fail, settings
+from omnitui.cli.console_argv import console_line
 from omnitui.config import ConfigError
 from omnitui.file_access import data_dir_problem, permission_sentence
 from omnitui.store.db import StoreError
 
-__all__ = ["app", "main"]
+__all__ = ["main"]
 
 
 def main() -> None:
     try:
-        app(prog_name="omnitui")
+        _run(sys.argv[1:])
     except PermissionError as exc:
         fail(permission_sentence(exc.filename, _data_dir()))
     except ConfigError as exc:
@@ -48,8 +32,21 @@ def main() -> None:
         fail(_data_dir_problem() or f"The database could not be used: {exc}.")
     except KeyboardInterrupt:
         sys.exit(130)
-    except typer.Exit:
-        raise
+
+
+def _run(argv: list[str]) -> None:
+    """Open the console straight away when that is all the command line asks (the start agents
+    wait for, cli/console_argv.py); otherwise register every command and let Typer read it."""
+    line = console_line(argv)
+    if line is not None:
+        from omnitui.cli.console_start import open_console
+
+        STATE.config, STATE.data_dir, STATE.agent = line.config, line.data_dir, line.agent
+        open_console(line.console_agent or line.agent)
+        return
+    from omnitui.cli.commands import app
+
+    app(prog_name="omnitui")
 
 
 def _data_dir() -> Path | None:

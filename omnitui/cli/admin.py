@@ -15,17 +15,8 @@ import typer
 from rich.text import Text
 
 from omnitui.agent_files import prepare_sftp_folder
-from omnitui.cli.app import (
-    JSON_OPTION,
-    acting_person,
-    app,
-    err,
-    fail,
-    open_store,
-    out,
-    print_json,
-    settings,
-)
+from omnitui.cli.app import JSON_OPTION, app
+from omnitui.cli.common import acting_person, err, fail, open_store, out, print_json, settings
 from omnitui.config import ChatSettings, ConfigError, Settings, resolve_secret
 from omnitui.core.agents import list_agents
 from omnitui.core.clock import iso

@@ -8,17 +8,8 @@ import typer
 from rich.text import Text
 
 from omnitui.agent_files import files_folder
-from omnitui.cli.app import (
-    AGENT_OPTION,
-    JSON_OPTION,
-    acting_agent,
-    app,
-    open_store,
-    out,
-    print_json,
-    settings,
-    table,
-)
+from omnitui.cli.app import AGENT_OPTION, JSON_OPTION, app
+from omnitui.cli.common import acting_agent, open_store, out, print_json, settings, table
 from omnitui.core.attachments import conversation_files, human_size, save_file
 from omnitui.core.clock import iso
 

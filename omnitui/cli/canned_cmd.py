@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from omnitui.cli.app import JSON_OPTION, acting_person, app, open_store, out, print_json, table
+from omnitui.cli.app import JSON_OPTION, app
+from omnitui.cli.common import acting_person, open_store, out, print_json, table
 from omnitui.core import canned
 
 canned_app = typer.Typer(help="Manage canned answers.", no_args_is_help=True)

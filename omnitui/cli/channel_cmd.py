@@ -14,7 +14,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from omnitui.cli.app import acting_person, app, fail, open_store, out, settings
+from omnitui.cli.app import app
+from omnitui.cli.common import acting_person, fail, open_store, out, settings
 from omnitui.core.permissions import require_admin_to_read
 from omnitui.hub_context import Database, HubContext
 from omnitui.hub_lock import running_hub

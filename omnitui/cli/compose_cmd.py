@@ -9,15 +9,9 @@ import typer
 from rich.text import Text
 
 from omnitui.agent_files import file_limits
-from omnitui.cli.app import (
-    AGENT_OPTION,
-    acting_agent,
-    app,
-    open_store,
-    out,
-    print_json,
-)
-from omnitui.cli.app import settings as load
+from omnitui.cli.app import AGENT_OPTION, app
+from omnitui.cli.common import acting_agent, open_store, out, print_json
+from omnitui.cli.common import settings as load
 from omnitui.core.compose import KIND_WORDS, start_conversation
 from omnitui.core.signatures import Signing
 from omnitui.hub_lock import running_hub

@@ -8,34 +8,9 @@ from pathlib import Path
 
 import typer
 
-from omnitui.cli.app import acting_agent, app, fail, settings
-
-
-def open_console(agent: str | None) -> None:
-    """Open the console on the configured data dir (creating the database on first use), as
-    the agent the CLI would act as: an unknown or disabled agent is one sentence, no console."""
-    from omnitui.file_access import data_dir_problem
-    from omnitui.store.data_files import DataDirAccess
-    from omnitui.store.db import Store
-
-    s = settings()
-    DataDirAccess.of(s.data_dir).make_dirs(s.data_dir)
-    problem = data_dir_problem(s.data_dir)
-    if problem:  # said before the screen is taken over, not as a traceback after it
-        fail(problem)
-    store = Store.open(s.database)
-    try:
-        who = acting_agent(store, agent)
-    finally:
-        store.close()
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # sftp or a command over ssh
-        fail("The console needs a terminal (ssh -t); files are copied over the SFTP login "
-             "instead (README: Files over SFTP).")
-    try:
-        from omnitui.tui.app import run_console
-    except ImportError as exc:
-        fail(f"The console is not available: {exc}.")
-    run_console(s, who.username)
+from omnitui.cli.app import app
+from omnitui.cli.common import fail, settings
+from omnitui.cli.console_start import open_console
 
 
 @app.command()

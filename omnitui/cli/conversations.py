@@ -10,18 +10,8 @@ import typer
 from rich.text import Text
 
 from omnitui.agent_files import file_limits
-from omnitui.cli.app import (
-    AGENT_OPTION,
-    JSON_OPTION,
-    acting_agent,
-    app,
-    fail,
-    open_store,
-    out,
-    print_json,
-    settings,
-    table,
-)
+from omnitui.cli.app import AGENT_OPTION, JSON_OPTION, app
+from omnitui.cli.common import acting_agent, fail, open_store, out, print_json, settings, table
 from omnitui.core import actions
 from omnitui.core.clock import iso
 from omnitui.core.hours import parse_duration

@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from omnitui.cli.app import app, err, fail, out, settings, table
+from omnitui.cli.app import app
+from omnitui.cli.common import err, fail, out, settings, table
 from omnitui.config import Settings, resolve_secret
 from omnitui.hub_lock import HubLock, HubRunning
 from omnitui.store.copy_plan import CopyPlan

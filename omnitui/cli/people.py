@@ -6,12 +6,10 @@ import typer
 from rich.text import Text
 
 from omnitui.agent_files import prepare_sftp_folder
-from omnitui.cli.app import (
-    AGENT_OPTION,
-    JSON_OPTION,
+from omnitui.cli.app import AGENT_OPTION, JSON_OPTION, app
+from omnitui.cli.common import (
     acting_agent,
     acting_person,
-    app,
     fail,
     open_store,
     out,
@@ -172,7 +170,7 @@ def customer_unmerge(merged: int, agent: str | None = AGENT_OPTION) -> None:
 def customer_link(customer_id: int, as_json: bool = JSON_OPTION) -> None:
     """Print a Telegram deep link that ties the customer's Telegram account to this customer."""
     from omnitui.channels.telegram.links import deep_link
-    from omnitui.cli.app import fail, settings
+    from omnitui.cli.common import fail, settings
     from omnitui.config import TelegramSettings
 
     bots = [c for c in settings().channels.values() if isinstance(c, TelegramSettings)]

@@ -8,17 +8,8 @@ from typing import Any
 import typer
 from rich.text import Text
 
-from omnitui.cli.app import (
-    AGENT_OPTION,
-    JSON_OPTION,
-    acting_agent,
-    err,
-    open_store,
-    out,
-    print_json,
-    settings,
-    table,
-)
+from omnitui.cli.app import AGENT_OPTION, JSON_OPTION
+from omnitui.cli.common import acting_agent, err, open_store, out, print_json, settings, table
 from omnitui.cli.people import customer_app
 from omnitui.core.added_identities import KINDS, add_identity
 from omnitui.core.clock import iso

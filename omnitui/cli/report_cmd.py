@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 import typer
 from rich.text import Text
 
-from omnitui.cli.app import JSON_OPTION, app, fail, open_store, out, print_json, settings, table
+from omnitui.cli.app import JSON_OPTION, app
+from omnitui.cli.common import fail, open_store, out, print_json, settings, table
 from omnitui.core.hours import BusinessHours, parse_duration
 from omnitui.core.reports import GROUPINGS, Figures, Report, build_report, human, percent
 from omnitui.core.sla import SlaPolicy

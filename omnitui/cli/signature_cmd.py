@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 from rich.text import Text
 
-from omnitui.cli.app import JSON_OPTION, acting_person, open_store, out, print_json, table
-from omnitui.cli.app import settings as load
+from omnitui.cli.app import JSON_OPTION
+from omnitui.cli.common import acting_person, open_store, out, print_json, table
+from omnitui.cli.common import settings as load
 from omnitui.cli.compose_cmd import text_argument
 from omnitui.cli.people import agent_app
 from omnitui.core import agent_signatures

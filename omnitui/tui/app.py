@@ -23,6 +23,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.driver import Driver
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from omnitui.config import Settings
@@ -83,6 +84,8 @@ class OmniConsole(App[None]):
         self.agent: AgentRow = get_agent(self.store, agent_username)
         self.start_hub = start_hub
         self.hub: Any = None
+        self._hub_starter: threading.Thread | None = None
+        self._hub_lock = threading.Lock()  # the starter thread's hand-over against shutdown
         self.feed_interval = feed_interval
         self.feed: Feed | None = None
         self._shut_down = False  # (not `_closed`: Textual's message pump owns that name)
@@ -155,7 +158,7 @@ class OmniConsole(App[None]):
                 self.notify("Unknown binding ids in [keys]: " + ", ".join(unknown),
                             severity="warning", markup=False)
         if self.start_hub:
-            self._start_hub()
+            self.call_after_refresh(self._start_hub_thread)
         self.set_timer(0.3, self._warm_up)
         if self.feed_interval is None:
             return  # no live updates (snapshot tests)
@@ -187,18 +190,42 @@ class OmniConsole(App[None]):
         if not self.is_headless:  # (tests run many apps in one process: nothing to freeze)
             freeze_startup_objects()
 
+    def _start_hub_thread(self) -> None:
+        """The embedded hub starts once the inbox is painted, on a thread of its own: importing
+        it and waiting for its channels took ~0.2 s of every start, and the agent reads the
+        inbox meanwhile. Chat customers who connect in that moment are let in by the chat
+        client's reconnect, as after any hub restart."""
+        if self._shut_down:
+            return
+        self._hub_starter = threading.Thread(target=self._start_hub, name="omnitui-hub-start",
+                                             daemon=True)
+        self._hub_starter.start()
+
     def _start_hub(self) -> None:
+        """On the starter thread: start the hub, hand it over (or stop it when the console
+        closed meanwhile), and say in a toast when it could not start."""
         try:
             from omnitui.hub import start_embedded_hub  # type: ignore[attr-defined]
         except ImportError:
-            self.notify("No hub available in this build; showing the store only.",
-                        severity="warning")
+            self._toast_from_thread("No hub available in this build; showing the store only.",
+                                    "warning")
             return
         try:
-            self.hub = start_embedded_hub(self.settings)
+            hub = start_embedded_hub(self.settings)
         except Exception as exc:  # the console stays useful without delivery
-            self.notify(f"The embedded hub did not start: {exc}", severity="error",
-                        markup=False)
+            self._toast_from_thread(f"The embedded hub did not start: {exc}", "error")
+            return
+        with self._hub_lock:
+            if not self._shut_down:
+                self.hub, hub = hub, None
+        if hub is not None:  # the console closed while the hub started
+            hub.stop()
+
+    def _toast_from_thread(self, message: str, severity: SeverityLevel) -> None:
+        """`notify` is thread-safe while the app's loop runs; once it has closed there is no
+        one left to tell."""
+        with contextlib.suppress(RuntimeError):
+            self.notify(message, severity=severity, markup=False)
 
     def on_unmount(self) -> None:
         self.shutdown()
@@ -215,9 +242,13 @@ class OmniConsole(App[None]):
             set_presence(self.store, self.agent, None)
         except StoreError:
             pass
-        if self.hub is not None:
-            self.hub.stop()
-            self.hub = None
+        starter = self._hub_starter
+        if starter is not None and starter is not threading.current_thread():
+            starter.join(15)  # (a hub's start waits for its channels ≤ 10 s)
+        with self._hub_lock:
+            hub, self.hub = self.hub, None
+        if hub is not None:
+            hub.stop()
         if self.feed is not None:
             self._feed_stop.set()
             os.write(self._wake_w, b"x")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from omnitui.cli import app as cli_app
+from omnitui.cli.commands import app as cli_app
 from omnitui.config import Settings, parse_settings
 from omnitui.core.health import set_channel_state
 from omnitui.hub import EmbeddedHub, HubRunning, start_embedded_hub

@@ -189,7 +189,7 @@ def test_window_excludes_earlier_activity(tstore: Store, month: dict[str, int]) 
 
 def test_cli_report_json_csv_and_chart(shop: Settings, tstore: Store, month: dict[str, int],
                                        tmp_path: Path) -> None:
-    from omnitui.cli import app
+    from omnitui.cli.commands import app
 
     cfg = tmp_path / "config.toml"
     cfg.write_text(
