@@ -9,6 +9,7 @@ Both run as from an installed package, as in bench/console_pty.py: bytecode cach
 source on every start (PYTHONDONTWRITEBYTECODE=1 in the environment) while Textual's came cached.
 
     python bench/command_start.py --config /path/to/omnitui.toml --agent anna [--starts 5]
+    python bench/command_start.py ... --versus /tmp/before   # beside another checkout's command
 """
 
 from __future__ import annotations
@@ -36,22 +37,29 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=5)
     parser.add_argument("--pycache", type=Path, default=Path(__file__).parent / "out" / "pycache",
                         help="bytecode cache of the children (default bench/out/pycache)")
+    parser.add_argument("--versus", type=Path,
+                        help="another checkout (e.g. a git worktree of older code) whose command "
+                             "is started in the same rounds")
     args = parser.parse_args()
     os.environ["OMNITUI_CONFIG"] = str(args.config)
     console_pty.PYCACHE = args.pycache.resolve()
-    kinds = (("empty textual app", (EMPTY,)), ("omnitui console", (COMMAND, args.agent)))
-    times: dict[str, list[float]] = {name: [] for name, _ in kinds}
+    kinds: list[tuple[str, tuple[str, ...], Path | None]] = [
+        ("empty textual app", (EMPTY,), None),
+        ("omnitui console", (COMMAND, args.agent), None)]
+    if args.versus:
+        kinds.append((f"versus {args.versus.name}", (COMMAND, args.agent), args.versus.resolve()))
+    times: dict[str, list[float]] = {name: [] for name, _, _ in kinds}
     for round_ in range(args.starts + 1):
-        for name, term_args in kinds:
+        for name, term_args, checkout in kinds:
             began = time.perf_counter()
-            term = Term(*term_args)
+            term = Term(*term_args, checkout=checkout)
             term.read_until(b"Inbox", timeout=60)
             if round_:  # the first round only fills the bytecode cache
                 times[name].append((time.perf_counter() - began) * 1000)
             term.close()
     empty = statistics.median(times["empty textual app"])
     for name, spent in times.items():
-        print(f"{name:20s} median {statistics.median(spent):6.0f} ms  "
+        print(f"{name:24s} median {statistics.median(spent):6.0f} ms  "
               f"{statistics.median(spent) / empty:4.2f}x")
 
 

@@ -25,13 +25,14 @@ def open_console(agent: str | None) -> None:
     store = Store.open(s.database)
     try:
         who = acting_agent(store, agent)
-    finally:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):  # sftp or a command over ssh
+            fail("The console needs a terminal (ssh -t); files are copied over the SFTP login "
+                 "instead (README: Files over SFTP).")
+        try:
+            from omnitui.tui.app import run_console
+        except ImportError as exc:
+            fail(f"The console is not available: {exc}.")
+    except BaseException:
         store.close()
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # sftp or a command over ssh
-        fail("The console needs a terminal (ssh -t); files are copied over the SFTP login "
-             "instead (README: Files over SFTP).")
-    try:
-        from omnitui.tui.app import run_console
-    except ImportError as exc:
-        fail(f"The console is not available: {exc}.")
-    run_console(s, who.username)
+        raise
+    run_console(s, who.username, store=store)  # (the console closes it)

@@ -9,11 +9,9 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from pathlib import Path
 from typing import Any
 
-from omnitui.store.db import Database, Store, current_revision
-from omnitui.store.schema_files import files_head
+from omnitui.store.db import Store
 from omnitui.store.search_sql import matching_customers, search_query
 
 PRESENCE_MAX_AGE = 120.0  # seconds; an agent who left without saying so fades out
@@ -144,13 +142,6 @@ def _last_question(texts_newest_first: list[str]) -> str:
             return found[-1].strip()[:300]
     return texts_newest_first[0].strip().splitlines()[0][:300] if texts_newest_first and \
         texts_newest_first[0].strip() else ""
-
-
-def schema_is_current(path: Path | Database) -> bool:
-    """True when the database already has the newest migration (store.schema_files): the
-    console then skips importing Alembic (a third of its start)."""
-    head = files_head()
-    return head is not None and current_revision(path) == head
 
 
 @dataclass(frozen=True, slots=True)

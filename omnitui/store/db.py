@@ -218,13 +218,22 @@ class Store:
                 f"The data directory {path.parent} does not exist; run 'omnitui init'."
             )
         store = cls(database, clock=clock)
-        if migrate:
-            if path is not None and not path.exists():  # its mode and group are not the umask's
-                DataDirAccess.of(path.parent).create_file(path)
-            upgrade(database)
-        elif current_revision(database) is None:
-            raise StoreError(f"{database.describe()} is not an omnitui database; "
-                             "run 'omnitui init'.")
+        try:
+            # On PostgreSQL the revision is read over the store's own connection: each new one
+            # is a TCP and login round of its own, on every console start.
+            revision = (current_revision(database, store.conn) if database.is_postgres
+                        else current_revision(database))
+            if migrate:
+                if path is not None and not path.exists():  # mode and group not the umask's
+                    DataDirAccess.of(path.parent).create_file(path)
+                if revision is None or revision != files_head():
+                    upgrade(database)
+            elif revision is None:
+                raise StoreError(f"{database.describe()} is not an omnitui database; "
+                                 "run 'omnitui init'.")
+        except BaseException:
+            store.close()
+            raise
         return store
 
     @property
@@ -361,12 +370,17 @@ def head_revision() -> str:
     return str(ScriptDirectory.from_config(alembic_config(Path("x"))).get_current_head())
 
 
-def current_revision(where: Path | str | Database) -> str | None:
+def current_revision(where: Path | str | Database, conn: Any = None) -> str | None:
+    """The store's migration revision (None: no omnitui tables), over `conn` when given (left
+    open) or a connection of its own."""
     database = Database.at(where)
-    if not database.exists():
+    if conn is None and not database.exists():
         return None
+    own = conn is None
     try:
-        conn = database.connect() if database.is_postgres else sqlite3.connect(str(database.path))
+        if own:
+            conn = (database.connect() if database.is_postgres
+                    else sqlite3.connect(str(database.path)))
     except sqlite3.Error as exc:
         raise StoreError(f"Cannot open the database {database.describe()}: {exc}.") from None
     try:
@@ -374,5 +388,6 @@ def current_revision(where: Path | str | Database) -> str | None:
     except sqlite3.Error:
         return None
     finally:
-        conn.close()
+        if own:
+            conn.close()
     return None if row is None else str(row[0])

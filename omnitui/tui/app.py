@@ -31,7 +31,6 @@ from omnitui.core.agents import AgentRow, get_agent
 from omnitui.core.feed import Event, Feed
 from omnitui.core.wake import RECHECK_DELAYS
 from omnitui.install import is_shared_install
-from omnitui.store.console_queries import schema_is_current
 from omnitui.store.db import Store, StoreError
 from omnitui.tui import keymap, rtl
 from omnitui.tui.commands import ConsoleCommands
@@ -75,12 +74,11 @@ class OmniConsole(App[None]):
 
     def __init__(self, settings: Settings, agent_username: str, *, start_hub: bool = False,
                  clock: Callable[[], float] | None = None,
-                 feed_interval: float | None = FEED_INTERVAL) -> None:
+                 feed_interval: float | None = FEED_INTERVAL, store: Store | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.clock = clock or time.time
-        current = schema_is_current(settings.database)
-        self.store = Store.open(settings.database, migrate=not current)
+        self.store = store or Store.open(settings.database)  # (current: no Alembic import)
         self.agent: AgentRow = get_agent(self.store, agent_username)
         self.start_hub = start_hub
         self.hub: Any = None
@@ -453,12 +451,15 @@ def make_app(settings: Settings, agent_username: str, *, start_hub: bool = False
                        feed_interval=feed_interval)
 
 
-def run_console(settings: Settings, agent_username: str, *, notice: str | None = None) -> None:
+def run_console(settings: Settings, agent_username: str, *, notice: str | None = None,
+                store: Store | None = None) -> None:
     """Entry point for `omnitui`: the console, with the embedded hub when none runs, except in
     a shared install: there only the service runs the hub (one started by an agent's console
     would own the hub's files), and the status line says when it is down. A `notice` (the
-    demo's) is shown as a toast once the console is up."""
-    app = make_app(settings, agent_username, start_hub=not is_shared_install(settings))
+    demo's) is shown as a toast once the console is up. A `store` the caller opened (to check
+    the agent) is the console's, so it is not opened twice."""
+    app = OmniConsole(settings, agent_username, start_hub=not is_shared_install(settings),
+                      store=store)
     if notice:
         app.notify(notice, timeout=30, markup=False)
     try:
