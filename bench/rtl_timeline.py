@@ -14,7 +14,7 @@ from datetime import UTC
 
 from omnitui.store.queries import MessageRow
 from omnitui.tui import rtl
-from omnitui.tui.format import message_parts
+from omnitui.tui.timeline_text import message_parts
 
 ARABIC = ("مرحبا، وصلني المنتج مكسورا. هل يمكنني إرجاعه؟ رقم الطلب 77801. "
           "الصندوق كان ممزقا والمصباح لا يعمل.\n") * 4

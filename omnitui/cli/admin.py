@@ -23,7 +23,7 @@ from omnitui.core.clock import iso
 from omnitui.core.permissions import require_admin_to_read
 from omnitui.file_access import data_dir_problem, describe
 from omnitui.hub_lock import running_hub
-from omnitui.store import queries
+from omnitui.store import status_queries
 from omnitui.store.data_files import DataDirAccess
 from omnitui.store.data_repair import share_with_group
 from omnitui.store.db import Store, StoreError, current_revision, head_revision
@@ -203,8 +203,8 @@ def status(as_json: bool = JSON_OPTION) -> None:
                 "uptime_seconds": round(time.time() - hub.started_at) if hub else None,
                 "embedded": hub.embedded if hub else None,
                 "host": (hub.host or None) if hub else None},
-        "channels": queries.channel_states(store),
-        "outbox": queries.outbox_summary(store),
+        "channels": status_queries.channel_states(store),
+        "outbox": status_queries.outbox_summary(store),
     }
     if as_json:
         print_json(data)

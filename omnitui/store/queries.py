@@ -305,28 +305,3 @@ def search_messages(
             if r[0] not in seen and len(hits) < limit:
                 hits.append(SearchHit(*r))
     return hits
-
-
-def channel_states(store: Store) -> list[dict[str, Any]]:
-    return [
-        {
-            "channel": r[0],
-            "kind": r[1],
-            "state": r[2],
-            "detail": r[3],
-            "last_error": r[4],
-            "updated_at": r[5],
-        }
-        for r in store.conn.execute(
-            "SELECT channel, kind, state, detail, last_error, updated_at FROM channel_state "
-            "ORDER BY channel"
-        )
-    ]
-
-
-def outbox_summary(store: Store) -> dict[str, Any]:
-    r = store.conn.execute(
-        "SELECT count(*), min(created_at) FROM outbox WHERE state IN ('queued', 'sending')"
-    ).fetchone()
-    failed = store.conn.execute("SELECT count(*) FROM outbox WHERE state = 'failed'").fetchone()
-    return {"queued": r[0], "oldest_queued_at": r[1], "failed": failed[0]}

@@ -6,7 +6,7 @@ from datetime import UTC
 
 from omnitui.store.queries import InboxRow, MessageRow
 from omnitui.tui.app import OmniConsole
-from omnitui.tui.format import message_text
+from omnitui.tui.timeline_text import message_text
 from omnitui.tui.widgets.inbox_row import inbox_row
 
 from .conftest import HOSTILE_BODY, HOSTILE_NAME, HOSTILE_SUBJECT, NOW

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from omnitui.store.queries import channel_states, outbox_summary
+from omnitui.store.status_queries import channel_states, outbox_summary
 from omnitui.tui.format import safe_line
 
 

@@ -40,13 +40,14 @@ from omnitui.store.queries import (
 )
 from omnitui.store.rating_queries import ratings_of_customer
 from omnitui.tui import keymap
-from omnitui.tui.format import display, merge_changes, safe_line
+from omnitui.tui.format import display, safe_line
 from omnitui.tui.screens.compose_actions import ComposeActions
 from omnitui.tui.screens.conversation_actions import ConversationActions
 from omnitui.tui.screens.conversation_lines import hints_line, title_line
 from omnitui.tui.screens.customer_actions import CustomerActions
 from omnitui.tui.screens.file_actions import FileActions
 from omnitui.tui.screens.recognition_actions import RecognitionActions
+from omnitui.tui.timeline_text import merge_changes
 from omnitui.tui.widgets.attached_files import AttachedFiles
 from omnitui.tui.widgets.composer import Composer, ComposerPreview
 from omnitui.tui.widgets.key_bar import KeyBar

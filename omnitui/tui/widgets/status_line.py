@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from omnitui.hub_lock import hub_last_seen, running_hub
 from omnitui.install import is_shared_install
-from omnitui.store.queries import channel_states, outbox_summary
+from omnitui.store.status_queries import channel_states, outbox_summary
 from omnitui.tui.format import safe_line, stamp
 
 STATE_STYLES = {"up": "green", "backfilling": "yellow", "retrying": "red", "failed": "bold red",

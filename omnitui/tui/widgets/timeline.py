@@ -15,7 +15,7 @@ from textual.reactive import Reactive
 from textual.widgets import RichLog
 
 from omnitui.store.queries import MessageRow
-from omnitui.tui.format import message_parts
+from omnitui.tui.timeline_text import message_parts
 
 WINDOW = 60  # newest messages drawn on open; older ones on request (u, or up at the top)
 MORE = 120
