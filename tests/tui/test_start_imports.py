@@ -7,13 +7,17 @@ import subprocess
 import sys
 
 LATER = ("ctypes", "bidi", "hashlib", "omnitui.core.attachments", "omnitui.store.files",
-         "omnitui.tui.screens.conversation", "alembic")
+         "omnitui.tui.screens.conversation", "alembic", "omnitui.store.queries",
+         "omnitui.tui.timeline_text", "omnitui.hub", "typer")
 
 
 def test_the_inbox_starts_without_what_it_needs_only_later() -> None:
     """ctypes (the feed's inotify watch starts after the first paint), python-bidi (the first
-    right-to-left text loads it), attachments and hashlib (a file is drawn in a timeline)."""
+    right-to-left text loads it), attachments and hashlib (a file is drawn in a timeline), the
+    timeline's reads and rows, the embedded hub (started after the first paint) and Typer (the
+    console's command line is read without it)."""
     code = ("import json, sys\n"
+            "import omnitui.cli, omnitui.cli.console_start\n"
             "import omnitui.tui.app, omnitui.tui.screens.inbox, omnitui.tui.widgets.inbox_list\n"
             f"print(json.dumps([m for m in {list(LATER)!r} if m in sys.modules]))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
