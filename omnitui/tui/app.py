@@ -35,6 +35,7 @@ from omnitui.store.db import Store, StoreError
 from omnitui.tui import keymap, rtl
 from omnitui.tui.commands import ConsoleCommands
 from omnitui.tui.typeahead import KeyGate, KeySettled, TypedText, keys_reach_app
+from omnitui.tui.watchers import drop_closed_watchers
 
 T = TypeVar("T")
 FEED_INTERVAL = 0.05  # feed polls where inotify is missing (≤50 ms lag, ~0.4 % of a core idle)
@@ -142,6 +143,17 @@ class OmniConsole(App[None]):
     def on_key_settled(self, message: KeySettled) -> None:
         message.stop()
         self.key_gate.settled(message)
+
+    async def _replace_screen(self, screen: Screen[Any]) -> Screen[Any]:
+        """Textual's, then the watchers that removed widgets left on the app and on the
+        remaining screens' widgets are dropped (tui/watchers.py: otherwise each conversation
+        opened stayed in memory, and so did each set of footer keys)."""
+        replaced = await super()._replace_screen(screen)
+        drop_closed_watchers(self)
+        for kept in self.screen_stack:  # (a Footer's keys are made anew on each return)
+            for node in kept.walk_children(with_self=True):
+                drop_closed_watchers(node)
+        return replaced
 
     def get_default_screen(self) -> Screen[Any]:
         from omnitui.tui.screens.inbox import InboxScreen
