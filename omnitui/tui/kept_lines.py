@@ -20,8 +20,9 @@ KEEP = 256  # styled lines kept (a dozen screens of rows); past that the cache s
 
 
 class KeptLinesStylesCache(StylesCache):
-    """`StylesCache` for a line-API widget without border, padding, outline or hatch (anything
-    else is styled by position, as Textual does)."""
+    """`StylesCache` for a line-API widget without border, top or bottom padding, outline or
+    hatch (anything else is styled by position, as Textual does). Padding left and right is
+    the same on every line, so a line's styled form still depends only on its content."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -30,12 +31,16 @@ class KeptLinesStylesCache(StylesCache):
         self._plain = False
 
     def clear(self) -> None:
-        self._styled.clear()
+        """Textual clears on every whole repaint (a log's new line, a scroll to its end); the
+        kept lines stay, as their key holds everything their styling reads."""
         super().clear()
 
     def render_widget(self, widget: Widget, crop: Any) -> list[Strip]:
         styles = widget.styles
-        self._plain = (not any(styles.gutter) and not any(edge for edge, _ in styles.outline)
+        padding = styles.padding
+        self._plain = (not any(edge for edge, _ in styles.border)
+                       and not padding.top and not padding.bottom  # (side padding: per line)
+                       and not any(edge for edge, _ in styles.outline)
                        and not styles.has_rule("hatch") and styles.text_opacity == 1.0)
         return super().render_widget(widget, crop)
 
@@ -46,7 +51,9 @@ class KeptLinesStylesCache(StylesCache):
             return super().render_line(styles, y, size, content_size, padding,
                                        base_background, background, render_content_line, *rest)
         content = render_content_line(y)
-        key = (size, content_size, base_background, background, *rest)
+        # Everything a plain line's styling reads (Textual's StylesCache.render_line, case C):
+        # widths, side padding, the backgrounds, tint, and opacity and the theme in `rest`.
+        key = (size, content_size, padding, base_background, background, styles.tint, *rest)
         kept = self._styled.get(id(content))
         if kept is not None and kept[0] is content and kept[1] == key:
             return kept[2]

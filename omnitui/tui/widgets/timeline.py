@@ -6,15 +6,19 @@ A RichLog (line API, wraps once per width) fed rich `Text`, so customer text is 
 from __future__ import annotations
 
 from datetime import tzinfo
+from typing import Self
 
 from rich.console import Group
 from rich.padding import Padding
+from rich.style import Style
 from rich.text import Text
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import Reactive
+from textual.strip import Strip
 from textual.widgets import RichLog
 
 from omnitui.store.queries import MessageRow
+from omnitui.tui.kept_lines import KeptLinesStylesCache
 from omnitui.tui.timeline_text import message_parts
 
 WINDOW = 60  # newest messages drawn on open; older ones on request (u, or up at the top)
@@ -39,10 +43,34 @@ class Timeline(RichLog, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, wrap=True, markup=False, highlight=False, auto_scroll=False,
                          max_lines=50_000, min_width=10)
+        self._styles_cache = KeptLinesStylesCache()  # a new message restyles its lines only
+        self._line_style: Style | None = None
         self.shown: list[MessageRow] = []
         self.window = WINDOW
         self._args: tuple[tzinfo, float, int] | None = None
         self._drawn_width = 0
+
+    def render_line(self, y: int) -> Strip:
+        """RichLog's line, styled with the widget's style worked out once until the styles
+        change: RichLog asked the DOM for it on every line drawn, a third of a message's
+        redraw."""
+        scroll_x, scroll_y = self.scroll_offset
+        line = self._render_line(scroll_y + y, scroll_x, self.scrollable_content_region.width)
+        if self._line_style is None:
+            self._line_style = self.rich_style
+        return line.apply_style(self._line_style)
+
+    def notify_style_update(self) -> None:
+        """Focus, theme or CSS changed: the kept style is stale."""
+        self._line_style = None
+        super().notify_style_update()
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        """A whole repaint forgets the kept style too (styles set in code arrive this way)."""
+        if not regions:
+            self._line_style = None
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     @property
     def hidden(self) -> int:
