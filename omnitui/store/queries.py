@@ -232,15 +232,9 @@ def customer_list(store: Store, *, limit: int = 100, offset: int = 0) -> list[di
     ]
 
 
-def customer_detail(store: Store, customer_id: int) -> dict[str, Any]:
-    r = store.conn.execute(
-        "SELECT id, name, email, phone, created_at, merged_into, link_token FROM customer "
-        "WHERE id = ?",
-        (customer_id,),
-    ).fetchone()
-    if r is None:
-        raise NotFound(f"There is no customer {customer_id}.")
-    convs = [
+def customer_conversations(store: Store, customer_id: int) -> list[dict[str, Any]]:
+    """A customer's conversations, the most recently active first (the side panel's list)."""
+    return [
         {
             "id": x[0],
             "status": x[1],
@@ -255,6 +249,17 @@ def customer_detail(store: Store, customer_id: int) -> dict[str, Any]:
             (customer_id,),
         )
     ]
+
+
+def customer_detail(store: Store, customer_id: int) -> dict[str, Any]:
+    r = store.conn.execute(
+        "SELECT id, name, email, phone, created_at, merged_into, link_token FROM customer "
+        "WHERE id = ?",
+        (customer_id,),
+    ).fetchone()
+    if r is None:
+        raise NotFound(f"There is no customer {customer_id}.")
+    convs = customer_conversations(store, customer_id)
     return {
         "id": r[0],
         "name": r[1],

@@ -39,3 +39,4 @@ async def test_a_new_message_keeps_the_styled_lines_it_scrolls_up(console: OmniC
         await pilot.pause()
         tinted = timeline.render_lines(whole)
         assert not {id(strip) for strip in tinted} & {id(strip) for strip in after}
+

@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from omnitui.agent_files import file_limits
 from omnitui.core import actions
+from omnitui.core.chat_presence import EVENT as CHAT_PRESENCE
 from omnitui.core.errors import StaleConversation
 from omnitui.core.feed import Event
 from omnitui.core.identity_trust import identity_warning
@@ -35,7 +36,7 @@ from omnitui.store.console_queries import (
 from omnitui.store.queries import (
     ConversationDetail,
     conversation_detail,
-    customer_detail,
+    customer_conversations,
     customer_timeline,
 )
 from omnitui.store.rating_queries import ratings_of_customer
@@ -90,6 +91,8 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         self._typing_timer: Timer | None = None
         self.opened_at_event = 0  # the newest event when the reply box was opened
         self.customer_typing_until = 0.0  # monotonic time the customer's typing mark fades
+        self._targets_seen = 0  # bumped when what the reply's target depends on may change
+        self._target_words: tuple[tuple[int, int | None, int], str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="conv-title")
@@ -156,13 +159,14 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
             self.timeline.append(newer)
             messages = self.timeline.shown
         else:
+            self._targets_seen += 1  # identities, merges, links: the target is read again
             messages = customer_timeline(self.store, detail.customer_id, limit=TIMELINE_LIMIT)
             since = messages[0].created_at if len(messages) == TIMELINE_LIMIT else 0.0
             changes = status_changes(self.store, detail.customer_id, since=since)
             ratings = ratings_of_customer(self.store, detail.customer_id, since=since)
             messages = merge_changes(messages, changes, app.tz, ratings)  # type: ignore[attr-defined]
             self.timeline.show(messages, app.tz, now, self.conversation_id)  # type: ignore[attr-defined]
-        past = customer_detail(self.store, detail.customer_id)["conversations"]
+        past = customer_conversations(self.store, detail.customer_id)
         self._update("side", side_text(detail, past, app.tz,  # type: ignore[attr-defined]
                                        *self.suggestion_lines(detail.customer_id)))
         self._show_title()
@@ -225,9 +229,16 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         return (inbound[-1].channel if inbound else None) or (d.channel if d else None) or "?"
 
     def reply_target(self) -> str:
+        """Where the reply goes, by name (compose_actions.py), read again only when it can
+        have changed: another identity chosen, a new inbound message, a full reload or a chat
+        visitor coming or going. A new message used to cost five more statements per console
+        for the same words."""
         if self.detail is None:
             return ""
-        return self.target_words()  # where it goes, by name (compose_actions.py)
+        key = (self.identity_index, self.detail.last_inbound_id, self._targets_seen)
+        if self._target_words is None or self._target_words[0] != key:
+            self._target_words = (key, self.target_words())
+        return self._target_words[1]
 
     def _target_unverified(self) -> bool:
         """Whether the reply would go to an identity tied to this customer only by a claim."""
@@ -290,6 +301,10 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         changes = [e for e in mine if e.kind not in ("presence", "read", "customer_typing")]
         if any(e.kind == "customer_typing" for e in mine):
             self._customer_typing()
+        if any(e.kind == CHAT_PRESENCE for e in events):  # a visitor came or went: "offline"
+            self._targets_seen += 1
+            if not changes:
+                self._show_composer_label()
         if changes:
             self.reload(append=all(e.kind in APPENDS for e in changes))
         elif any(e.kind == "presence" for e in events):

@@ -1,0 +1,34 @@
+"""The reply line follows the chat visitor: kept between messages, read again when they go."""
+
+from __future__ import annotations
+
+import asyncio
+
+from omnitui.core.chat_presence import set_online
+from omnitui.tui.app import OmniConsole
+
+from .helpers import KASIA, open_conv
+from .screen_text import screen_text
+
+
+async def test_the_reply_line_says_when_the_chat_visitor_comes_and_goes(
+        console: OmniConsole) -> None:
+    """The reply's target is read again when a visitor connects or leaves, with nothing else
+    new in the conversation (it is otherwise kept between messages)."""
+    async with console.run_test(size=(100, 30)) as pilot:
+        await open_conv(pilot, KASIA)
+        await pilot.pause()
+        assert "(chat), offline" in screen_text(console)
+        set_online(console.store, "chat", "visitor-kasia", True)
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if "(chat), offline" not in screen_text(console):
+                break
+        assert "(chat)" in screen_text(console)
+        assert "(chat), offline" not in screen_text(console)
+        set_online(console.store, "chat", "visitor-kasia", False)
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if "(chat), offline" in screen_text(console):
+                break
+        assert "(chat), offline" in screen_text(console)
