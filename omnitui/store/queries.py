@@ -143,6 +143,8 @@ class ConversationDetail:
     merged_into: int | None
     identities: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     last_inbound_id: int | None = None
+    # the identity the customer last wrote from, in any conversation: where a reply goes
+    customer_last_identity: int | None = None
 
 
 def conversation_detail(store: Store, conversation_id: int) -> ConversationDetail:
@@ -151,7 +153,9 @@ def conversation_detail(store: Store, conversation_id: int) -> ConversationDetai
             "SELECT c.id, c.customer_id, cu.name, c.status, c.channel, c.subject, a.username, "
             "c.created_at, c.last_message_at, c.waiting_since, c.due_at, c.rating, "
             "c.transfer_message_id, c.merged_into, "
-            "(SELECT max(id) FROM message WHERE conversation_id = c.id AND kind = 'inbound') "
+            "(SELECT max(id) FROM message WHERE conversation_id = c.id AND kind = 'inbound'), "
+            "(SELECT identity_id FROM message WHERE customer_id = c.customer_id "
+            "AND kind = 'inbound' ORDER BY id DESC LIMIT 1) "
             "FROM conversation c JOIN customer cu ON cu.id = c.customer_id "
             "LEFT JOIN agent a ON a.id = c.assignee_id WHERE c.id = ?",
             (conversation_id,),
@@ -189,6 +193,7 @@ def conversation_detail(store: Store, conversation_id: int) -> ConversationDetai
         r[13],
         identities,
         r[14],
+        r[15],
     )
 
 

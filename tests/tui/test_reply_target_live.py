@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+from omnitui.channels.base import Inbound
 from omnitui.core.chat_presence import set_online
+from omnitui.core.ingest import ingest
 from omnitui.tui.app import OmniConsole
 
-from .helpers import KASIA, open_conv
+from .helpers import EMMA, KASIA, open_conv
 from .screen_text import screen_text
 
 
@@ -32,3 +34,20 @@ async def test_the_reply_line_says_when_the_chat_visitor_comes_and_goes(
             if "(chat), offline" in screen_text(console):
                 break
         assert "(chat), offline" in screen_text(console)
+
+
+async def test_the_reply_line_follows_the_customer_to_another_identity(
+        console: OmniConsole) -> None:
+    """Kept while she writes from the same identity; read again when she writes from another."""
+    async with console.run_test(size=(100, 30)) as pilot:
+        await open_conv(pilot, EMMA)
+        await pilot.pause()
+        assert "to Telegram Emma Johnson (bot)" in screen_text(console)
+        ingest(console.store, Inbound(channel="mail", kind="email", external_id="<late@x>",
+                                      address="emma.johnson@example.com",
+                                      subject="Re: lamp", text="By email now"))
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if "to email emma.johnson@example.com (mail)" in screen_text(console):
+                break
+        assert "to email emma.johnson@example.com (mail)" in screen_text(console)

@@ -92,7 +92,7 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         self.opened_at_event = 0  # the newest event when the reply box was opened
         self.customer_typing_until = 0.0  # monotonic time the customer's typing mark fades
         self._targets_seen = 0  # bumped when what the reply's target depends on may change
-        self._target_words: tuple[tuple[int, int | None, int], str] | None = None
+        self._target_words: tuple[tuple[int, int | None, bool, int], str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="conv-title")
@@ -230,12 +230,15 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
 
     def reply_target(self) -> str:
         """Where the reply goes, by name (compose_actions.py), read again only when it can
-        have changed: another identity chosen, a new inbound message, a full reload or a chat
-        visitor coming or going. A new message used to cost five more statements per console
-        for the same words."""
+        have changed: another identity chosen, the customer writing from another identity, a
+        full reload, or a chat visitor coming or going. A new message used to cost every
+        console six more statements for the same words."""
         if self.detail is None:
             return ""
-        key = (self.identity_index, self.detail.last_inbound_id, self._targets_seen)
+        d = self.detail
+        # (an agent-started conversation replies where it started until the customer answers)
+        key = (self.identity_index, d.customer_last_identity, d.last_inbound_id is None,
+               self._targets_seen)
         if self._target_words is None or self._target_words[0] != key:
             self._target_words = (key, self.target_words())
         return self._target_words[1]
