@@ -40,3 +40,31 @@ async def test_a_new_message_keeps_the_styled_lines_it_scrolls_up(console: OmniC
         tinted = timeline.render_lines(whole)
         assert not {id(strip) for strip in tinted} & {id(strip) for strip in after}
 
+
+
+async def test_a_new_message_moves_its_conversation_up_the_side_panel(
+        console: OmniConsole) -> None:
+    """The side panel's list of the customer's conversations, kept between messages of this
+    conversation, still shows this one's new activity (from the conversation's own row)."""
+    from datetime import datetime
+
+    from omnitui.tui.widgets.side_panel import SidePanel
+
+    async with console.run_test(size=(100, 30)) as pilot:
+        screen = await open_conv(pilot, KASIA)
+        await pilot.pause()
+        panel = console.screen.query_one(SidePanel)
+
+        def current_line() -> str:
+            text = str(panel.query_one("#side-body").render())
+            return next(line for line in text.splitlines() if line.startswith("▸"))
+
+        ingest(console.store, Inbound(channel="chat", kind="chat", external_id="today",
+                                      address="visitor-kasia", text="still there?"))
+        for _ in range(100):
+            if "still there?" in screen.timeline.plain():
+                break
+            await asyncio.sleep(0.05)
+        await pilot.pause()
+        today = datetime.fromtimestamp(console.store.clock(), console.tz).strftime("%d %b")
+        assert current_line().endswith(today), current_line()

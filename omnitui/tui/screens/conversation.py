@@ -92,6 +92,8 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         self.opened_at_event = 0  # the newest event when the reply box was opened
         self.customer_typing_until = 0.0  # monotonic time the customer's typing mark fades
         self._targets_seen = 0  # bumped when what the reply's target depends on may change
+        # the side panel's other conversations and suggestion lines, as last read
+        self._side_parts: tuple[list[dict[str, Any]], tuple[list[str], str]] | None = None
         self._target_words: tuple[tuple[int, int | None, bool, int], str] | None = None
 
     def compose(self) -> ComposeResult:
@@ -140,9 +142,12 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         self.app.attempt(actions.set_presence, self.store, self.agent, None)  # type: ignore[attr-defined]
 
     # drawing --------------------------------------------------------------------------------
-    def reload(self, *, append: bool = False) -> None:
+    def reload(self, *, append: bool = False, only_here: bool = False) -> None:
         """Re-read the conversation, timeline and side panel and mark it read. `append`: only
-        new messages arrived, so add them below instead of redrawing the history."""
+        new messages arrived, so add them below instead of redrawing the history.
+        `only_here`: and all of them in this conversation, with no one coming or going, so the
+        customer's other conversations, the suggestions and the viewers are as last read (each
+        was a statement per console per message; with PostgreSQL a round trip each)."""
         app = self.app
         detail = app.attempt(conversation_detail, self.store, self.conversation_id)  # type: ignore[attr-defined]
         if detail is None:
@@ -166,10 +171,19 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
             ratings = ratings_of_customer(self.store, detail.customer_id, since=since)
             messages = merge_changes(messages, changes, app.tz, ratings)  # type: ignore[attr-defined]
             self.timeline.show(messages, app.tz, now, self.conversation_id)  # type: ignore[attr-defined]
-        past = customer_conversations(self.store, detail.customer_id)
-        self._update("side", side_text(detail, past, app.tz,  # type: ignore[attr-defined]
-                                       *self.suggestion_lines(detail.customer_id)))
-        self._show_title()
+        light = append and only_here and self._side_parts is not None
+        if light and self._side_parts is not None:
+            others, suggestions = self._side_parts
+            past = sorted([_conversation_entry(detail),
+                           *(c for c in others if c["id"] != detail.id)],
+                          key=lambda c: c["last_message_at"], reverse=True)
+        else:
+            past = customer_conversations(self.store, detail.customer_id)
+            suggestions = self.suggestion_lines(detail.customer_id)
+        self._side_parts = (past, suggestions)
+        self._update("side", side_text(detail, past, app.tz, *suggestions))  # type: ignore[attr-defined]
+        if not light:
+            self._show_title()
         self._show_composer_label()
         newest = max((m.id for m in messages if m.conversation_id == detail.id), default=0)
         if newest > self.read_upto:  # one write per new message, not per redraw
@@ -309,7 +323,9 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
             if not changes:
                 self._show_composer_label()
         if changes:
-            self.reload(append=all(e.kind in APPENDS for e in changes))
+            self.reload(append=all(e.kind in APPENDS for e in changes),
+                        only_here=all(e.conversation_id == d.id for e in changes)
+                        and not any(e.kind == "presence" for e in events))
         elif any(e.kind == "presence" for e in events):
             self._show_title()
         if any(e.kind in ("channel_state", "message_out", "delivery", "outbox") for e in events):
@@ -457,3 +473,10 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         self.close_composer()
         self.reload()
         self.app.notify("Reply queued.", timeout=2)
+
+
+def _conversation_entry(detail: ConversationDetail) -> dict[str, Any]:
+    """This conversation as `customer_conversations` lists it, from its fresh detail."""
+    return {"id": detail.id, "status": detail.status, "channel": detail.channel,
+            "subject": detail.subject, "created_at": detail.created_at,
+            "last_message_at": detail.last_message_at}
