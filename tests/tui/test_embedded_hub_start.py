@@ -54,7 +54,7 @@ async def test_a_console_closed_while_its_hub_starts_leaves_no_hub(
     app = make_app(shop, "anna", start_hub=True, clock=lambda: time.time())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 15
         while "omnitui-hub-start" not in _hub_threads() and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         assert "omnitui-hub-start" in _hub_threads()

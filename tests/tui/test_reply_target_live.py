@@ -22,14 +22,14 @@ async def test_the_reply_line_says_when_the_chat_visitor_comes_and_goes(
         await pilot.pause()
         assert "(chat), offline" in screen_text(console)
         set_online(console.store, "chat", "visitor-kasia", True)
-        for _ in range(100):
+        for _ in range(300):
             await asyncio.sleep(0.05)
             if "(chat), offline" not in screen_text(console):
                 break
         assert "(chat)" in screen_text(console)
         assert "(chat), offline" not in screen_text(console)
         set_online(console.store, "chat", "visitor-kasia", False)
-        for _ in range(100):
+        for _ in range(300):
             await asyncio.sleep(0.05)
             if "(chat), offline" in screen_text(console):
                 break
@@ -46,7 +46,7 @@ async def test_the_reply_line_follows_the_customer_to_another_identity(
         ingest(console.store, Inbound(channel="mail", kind="email", external_id="<late@x>",
                                       address="emma.johnson@example.com",
                                       subject="Re: lamp", text="By email now"))
-        for _ in range(100):
+        for _ in range(300):
             await asyncio.sleep(0.05)
             if "to email emma.johnson@example.com (mail)" in screen_text(console):
                 break

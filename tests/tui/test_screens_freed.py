@@ -29,8 +29,10 @@ async def test_opening_conversations_again_and_again_keeps_no_old_widgets(
             await pilot.pause()
             assert isinstance(console.screen, ConversationScreen)
             await pilot.press("escape")
-            await pilot.pause()
-            await pilot.pause()
+            for _ in range(300):  # the screen's removal finishes a moment after the key
+                await pilot.pause(0.05)
+                if not _alive(ConversationScreen):
+                    break
             counts.append((_alive(ConversationScreen), _alive(Composer), _alive(FooterKey)))
         screens, composers, _ = counts[-1]
         assert screens == 0 and composers == 0, counts

@@ -25,7 +25,7 @@ async def test_a_new_message_keeps_the_styled_lines_it_scrolls_up(console: OmniC
         before = timeline.render_lines(whole)
         ingest(console.store, Inbound(channel="chat", kind="chat", external_id="new-one",
                                       address="visitor-kasia", text="one more question"))
-        for _ in range(100):
+        for _ in range(300):
             if "one more question" in timeline.plain():
                 break
             await asyncio.sleep(0.05)
@@ -61,7 +61,7 @@ async def test_a_new_message_moves_its_conversation_up_the_side_panel(
 
         ingest(console.store, Inbound(channel="chat", kind="chat", external_id="today",
                                       address="visitor-kasia", text="still there?"))
-        for _ in range(100):
+        for _ in range(300):
             if "still there?" in screen.timeline.plain():
                 break
             await asyncio.sleep(0.05)
