@@ -10,9 +10,10 @@ on that strip (filter, cuts, escape codes) answer the rest.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 from textual._styles_cache import StylesCache
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -63,3 +64,31 @@ class KeptLinesStylesCache(StylesCache):
             self._styled.clear()
         self._styled[id(content)] = (content, key, styled)
         return styled
+
+
+# A mixin, listed before the widget class: Textual takes a widget's CSS (and type names for
+# selectors) from its first DOMNode base only, so the mixin must not be one at run time.
+if TYPE_CHECKING:
+    _WidgetMixin = Widget
+else:
+    _WidgetMixin = object
+
+
+class KeepsStyles(_WidgetMixin):
+    """For a widget that keeps what it worked out from its styles (its `rich_style`, lines
+    drawn with it): asking the DOM for them on every line drawn was a third of a redraw.
+    Whatever it keeps is forgotten (`forget_styles`) when focus, theme or CSS change, and on a
+    whole repaint, which is how styles set in code (and an ancestor's) arrive."""
+
+    def forget_styles(self) -> None:
+        """Drop what was worked out from the styles."""
+
+    def notify_style_update(self) -> None:
+        self.forget_styles()
+        super().notify_style_update()
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        if not regions:
+            self.forget_styles()
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)

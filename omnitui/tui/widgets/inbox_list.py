@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from math import ceil
-from typing import Any, Self
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -28,7 +28,7 @@ from omnitui.store.console_queries import newest_event_id
 from omnitui.store.db import Store
 from omnitui.store.inbox_query import InboxRow, InboxView, inbox_count, inbox_ids, inbox_page
 from omnitui.tui import keymap
-from omnitui.tui.kept_lines import KeptLinesStylesCache
+from omnitui.tui.kept_lines import KeepsStyles, KeptLinesStylesCache
 from omnitui.tui.widgets.inbox_row import deadline, inbox_row
 
 PAGE = 64
@@ -38,7 +38,7 @@ LIST_ACTIONS = frozenset({"cursor_down", "cursor_up", "page_down", "page_up", "t
                           "open", "toggle_mark", "mark_all", "clear_marks"})
 
 
-class InboxList(ScrollView, can_focus=True):
+class InboxList(KeepsStyles, ScrollView, can_focus=True):
     """Conversations of one `InboxView`, most urgent first, some of them marked."""
 
     BINDINGS = [b for b in keymap.bindings("inbox") if b.action in LIST_ACTIONS]
@@ -184,20 +184,10 @@ class InboxList(ScrollView, can_focus=True):
                                 self.get_component_rich_style("inbox-list--cursor"))
         return self._style_pair
 
-    def notify_style_update(self) -> None:
-        """Focus, theme or CSS changed: styles and the lines drawn with them are stale."""
+    def forget_styles(self) -> None:
+        """Styles changed: the kept styles and the lines drawn with them are stale."""
         self._style_pair = None
         self._lines.clear()
-        super().notify_style_update()
-
-    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
-                recompose: bool = False) -> Self:
-        """A whole repaint forgets the kept styles too: styles set in code (and an
-        ancestor's) arrive this way, not through `notify_style_update`."""
-        if not regions:
-            self._style_pair = None
-            self._lines.clear()
-        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def _row_strip(self, row: InboxRow, width: int, base: Style) -> Strip:
         """The row drawn without the cursor: as last time unless something it shows changed.

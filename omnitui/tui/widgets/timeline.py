@@ -6,26 +6,25 @@ A RichLog (line API, wraps once per width) fed rich `Text`, so customer text is 
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import Self
 
 from rich.console import Group
 from rich.padding import Padding
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.strip import Strip
 from textual.widgets import RichLog
 
 from omnitui.store.queries import MessageRow
-from omnitui.tui.kept_lines import KeptLinesStylesCache
+from omnitui.tui.kept_lines import KeepsStyles, KeptLinesStylesCache
 from omnitui.tui.timeline_text import message_parts
 
 WINDOW = 60  # newest messages drawn on open; older ones on request (u, or up at the top)
 MORE = 120
 
 
-class Timeline(RichLog, can_focus=True):
+class Timeline(KeepsStyles, RichLog, can_focus=True):
     """Draws the newest WINDOW messages of the history it holds; `older()` draws more."""
 
     # Textual reflows the whole screen when a widget's virtual size changes; the timeline's own
@@ -52,25 +51,15 @@ class Timeline(RichLog, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         """RichLog's line, styled with the widget's style worked out once until the styles
-        change: RichLog asked the DOM for it on every line drawn, a third of a message's
-        redraw."""
+        change (`KeepsStyles`): RichLog asked the DOM for it on every line drawn."""
         scroll_x, scroll_y = self.scroll_offset
         line = self._render_line(scroll_y + y, scroll_x, self.scrollable_content_region.width)
         if self._line_style is None:
             self._line_style = self.rich_style
         return line.apply_style(self._line_style)
 
-    def notify_style_update(self) -> None:
-        """Focus, theme or CSS changed: the kept style is stale."""
+    def forget_styles(self) -> None:
         self._line_style = None
-        super().notify_style_update()
-
-    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
-                recompose: bool = False) -> Self:
-        """A whole repaint forgets the kept style too (styles set in code arrive this way)."""
-        if not regions:
-            self._line_style = None
-        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     @property
     def hidden(self) -> int:
