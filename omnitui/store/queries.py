@@ -237,23 +237,24 @@ def customer_list(store: Store, *, limit: int = 100, offset: int = 0) -> list[di
     ]
 
 
+_CONVERSATION_ENTRY = ("id", "status", "channel", "subject", "created_at", "last_message_at")
+
+
 def customer_conversations(store: Store, customer_id: int) -> list[dict[str, Any]]:
     """A customer's conversations, the most recently active first (the side panel's list)."""
     return [
-        {
-            "id": x[0],
-            "status": x[1],
-            "channel": x[2],
-            "subject": x[3],
-            "created_at": x[4],
-            "last_message_at": x[5],
-        }
+        dict(zip(_CONVERSATION_ENTRY, x, strict=True))
         for x in store.conn.execute(
-            "SELECT id, status, channel, subject, created_at, last_message_at FROM conversation "
+            f"SELECT {', '.join(_CONVERSATION_ENTRY)} FROM conversation "
             "WHERE customer_id = ? AND merged_into IS NULL ORDER BY last_message_at DESC",
             (customer_id,),
         )
     ]
+
+
+def conversation_entry(detail: ConversationDetail) -> dict[str, Any]:
+    """A conversation as `customer_conversations` lists it, from its detail."""
+    return {name: getattr(detail, name) for name in _CONVERSATION_ENTRY}
 
 
 def customer_detail(store: Store, customer_id: int) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from omnitui.store.console_queries import (
 from omnitui.store.queries import (
     ConversationDetail,
     conversation_detail,
+    conversation_entry,
     customer_conversations,
     customer_timeline,
 )
@@ -171,10 +172,10 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
             ratings = ratings_of_customer(self.store, detail.customer_id, since=since)
             messages = merge_changes(messages, changes, app.tz, ratings)  # type: ignore[attr-defined]
             self.timeline.show(messages, app.tz, now, self.conversation_id)  # type: ignore[attr-defined]
-        light = append and only_here and self._side_parts is not None
-        if light and self._side_parts is not None:
-            others, suggestions = self._side_parts
-            past = sorted([_conversation_entry(detail),
+        kept = self._side_parts if append and only_here else None
+        if kept is not None:
+            others, suggestions = kept
+            past = sorted([conversation_entry(detail),
                            *(c for c in others if c["id"] != detail.id)],
                           key=lambda c: c["last_message_at"], reverse=True)
         else:
@@ -182,7 +183,7 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
             suggestions = self.suggestion_lines(detail.customer_id)
         self._side_parts = (past, suggestions)
         self._update("side", side_text(detail, past, app.tz, *suggestions))  # type: ignore[attr-defined]
-        if not light:
+        if kept is None:
             self._show_title()
         self._show_composer_label()
         newest = max((m.id for m in messages if m.conversation_id == detail.id), default=0)
@@ -473,10 +474,3 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         self.close_composer()
         self.reload()
         self.app.notify("Reply queued.", timeout=2)
-
-
-def _conversation_entry(detail: ConversationDetail) -> dict[str, Any]:
-    """This conversation as `customer_conversations` lists it, from its fresh detail."""
-    return {"id": detail.id, "status": detail.status, "channel": detail.channel,
-            "subject": detail.subject, "created_at": detail.created_at,
-            "last_message_at": detail.last_message_at}
