@@ -226,7 +226,7 @@ class Store:
             if migrate:
                 if path is not None and not path.exists():  # mode and group not the umask's
                     DataDirAccess.of(path.parent).create_file(path)
-                if revision is None or revision != files_head():
+                if not _is_newest(revision):
                     upgrade(database)
             elif revision is None:
                 raise StoreError(f"{database.describe()} is not an omnitui database; "
@@ -340,9 +340,8 @@ def alembic_config(where: Path | str | Database) -> Any:
 def upgrade(where: Path | str | Database, revision: str = "head") -> None:
     """Create or upgrade the schema in place; existing rows are kept."""
     database = Database.at(where)
-    current = current_revision(database)
-    if current is not None and current == (files_head() or head_revision()):
-        return  # up to date, known without importing Alembic (store.schema_files)
+    if _is_newest(current_revision(database)):
+        return
     from alembic import command
 
     cfg = alembic_config(database)
@@ -362,6 +361,12 @@ def upgrade(where: Path | str | Database, revision: str = "head") -> None:
         stats.optimize()
     finally:
         stats.close()  # this connection was only for the statistics
+
+
+def _is_newest(revision: str | None) -> bool:
+    """Whether a store at `revision` is up to date: known from the migration files without
+    importing Alembic (store.schema_files), from Alembic only when the files cannot say."""
+    return revision is not None and revision == (files_head() or head_revision())
 
 
 def head_revision() -> str:
