@@ -23,18 +23,15 @@ KEEP = 256  # styled lines kept (a dozen screens of rows); past that the cache s
 class KeptLinesStylesCache(StylesCache):
     """`StylesCache` for a line-API widget without border, top or bottom padding, outline or
     hatch (anything else is styled by position, as Textual does). Padding left and right is
-    the same on every line, so a line's styled form still depends only on its content."""
+    the same on every line, so a line's styled form still depends only on its content. The
+    kept lines outlive Textual's `clear` (every whole repaint: a log's new line, a scroll to
+    its end), as their key holds everything their styling reads."""
 
     def __init__(self) -> None:
         super().__init__()
         # id(content strip) → (that strip, what else its styling depends on, styled strip)
         self._styled: dict[int, tuple[Strip, tuple[Any, ...], Strip]] = {}
         self._plain = False
-
-    def clear(self) -> None:
-        """Textual clears on every whole repaint (a log's new line, a scroll to its end); the
-        kept lines stay, as their key holds everything their styling reads."""
-        super().clear()
 
     def render_widget(self, widget: Widget, crop: Any) -> list[Strip]:
         styles = widget.styles
