@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.adapt import Dumper
+from psycopg.pq import ExecStatus
 from psycopg.types.numeric import FloatLoader
 
 CONNECT_TIMEOUT_S = 10
@@ -27,6 +28,7 @@ CONNECT_TIMEOUT_S = 10
 # which the change feed relies on, and read-then-write steps see every earlier commit.
 WRITE_LOCK_KEY = 0x6F6D6E69  # "omni"
 FEED_CHANNEL = "omnitui_feed"
+TUPLES_OK = ExecStatus.TUPLES_OK
 
 
 class _FlagDumper(Dumper):
@@ -66,12 +68,21 @@ def _row_class(names: tuple[str, ...]) -> type[PgRow]:
     return type("PgRow", (PgRow,), {"__slots__": (), "_names": names, "_index": index})
 
 
+def _has_rows(cur: Any) -> bool:
+    """Whether the last statement returned rows: `cursor.description` says so too, but builds
+    a `Column` for each of the result's columns on every read."""
+    res = cur.pgresult
+    return res is not None and (res.nfields > 0 or res.status == TUPLES_OK)
+
+
 def _row_factory(cursor: Any) -> Any:
-    desc = cursor.description
-    if desc is None:
+    if not _has_rows(cursor):
         return tuple
-    cls = _row_class(tuple(d.name for d in desc))
-    return lambda values: tuple.__new__(cls, values)
+    res = cursor.pgresult
+    # (a COPY's result has columns but no names; psycopg calls them column_1, … too)
+    names = tuple((res.fname(i) or f"column_{i + 1}".encode()).decode()
+                  for i in range(res.nfields))
+    return _row_class(names)  # (a tuple subclass: built from the values)
 
 
 _NAMED = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
@@ -148,13 +159,13 @@ class PgCursor:
         self._cur = cur
 
     def fetchone(self) -> Any:
-        return self._cur.fetchone() if self._cur.description is not None else None
+        return self._cur.fetchone() if _has_rows(self._cur) else None
 
     def fetchall(self) -> list[Any]:
-        return self._cur.fetchall() if self._cur.description is not None else []
+        return self._cur.fetchall() if _has_rows(self._cur) else []
 
     def fetchmany(self, size: int) -> list[Any]:
-        return self._cur.fetchmany(size) if self._cur.description is not None else []
+        return self._cur.fetchmany(size) if _has_rows(self._cur) else []
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.fetchall())

@@ -5,7 +5,6 @@ The inbox is read a page at a time (LIMIT/OFFSET on an indexed order), never who
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,110 +17,17 @@ from omnitui.store.inbox_query import (  # noqa: F401  (the inbox's read model l
     inbox_count,
     inbox_page,
 )
+from omnitui.store.message_rows import (  # noqa: F401  (messages are read there)
+    MessageRow,
+    conversation_messages,
+    customer_timeline,
+    one_message,
+)
 from omnitui.store.search_sql import (
     matching_customers,
     newest_matching_messages,
     search_query,
 )
-
-
-@dataclass(slots=True)  # not frozen: a frozen __init__ costs 4 µs a row, 2 ms a timeline
-class MessageRow:
-    id: int
-    conversation_id: int
-    kind: str
-    channel: str | None
-    author: str  # customer name or agent name
-    text: str
-    subject: str | None
-    created_at: float
-    delivery_state: str | None
-    failure_reason: str | None
-    flags: tuple[str, ...]
-    edited: bool
-    quoted_text: str | None
-    meta: dict[str, Any]
-    attachments: tuple[dict[str, Any], ...] = ()
-
-
-_MESSAGE_COLUMNS = (
-    "SELECT m.id, m.conversation_id, m.kind, m.channel, "
-    "coalesce(a.name, i.display_name, cu.name), "
-    "coalesce((SELECT r.text FROM message_revision r WHERE r.message_id = m.id "
-    " ORDER BY r.id DESC LIMIT 1), m.text), m.subject, m.created_at, m.delivery_state, "
-    "m.failure_reason, m.flags, EXISTS (SELECT 1 FROM message_revision r WHERE "
-    "r.message_id = m.id), m.quoted_text, m.meta "
-)
-_MESSAGE_JOINS = (
-    "JOIN customer cu ON cu.id = m.customer_id "
-    "LEFT JOIN agent a ON a.id = m.agent_id LEFT JOIN identity i ON i.id = m.identity_id "
-)
-_MESSAGE_SELECT = _MESSAGE_COLUMNS + "FROM message m " + _MESSAGE_JOINS
-# A customer's newest messages: their ids first, from the (customer_id, id) index alone, then
-# only those rows dressed. Left to itself PostgreSQL's planner, guessing a customer has the
-# average few dozen messages, dressed all of a long-standing customer's and sorted them.
-_TIMELINE_SELECT = (
-    _MESSAGE_COLUMNS + "FROM (SELECT id FROM message WHERE customer_id = ? AND id < ? "
-    "ORDER BY id DESC LIMIT ?) page JOIN message m ON m.id = page.id " + _MESSAGE_JOINS
-    + "ORDER BY m.id DESC"
-)
-
-
-def _message(row: Any, attachments: dict[int, list[dict[str, Any]]]) -> MessageRow:
-    # One unpacking, not fourteen index lookups: a PostgreSQL row's lookups run in Python.
-    (message_id, conversation_id, kind, channel, author, text, subject, created_at, state,
-     reason, flags, edited, quoted, meta) = row
-    return MessageRow(
-        message_id,
-        conversation_id,
-        kind,
-        channel,
-        author or "",
-        text,
-        subject,
-        created_at,
-        state,
-        reason,
-        tuple((flags or "").split()),
-        bool(edited),
-        quoted,
-        json.loads(meta) if meta and meta != "{}" else {},
-        tuple(attachments.get(message_id, ())),
-    )
-
-
-def _attachments(store: Store, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    found: dict[int, list[dict[str, Any]]] = {}
-    for start in range(0, len(ids), 500):
-        among, values = store.sql.one_of("message_id", ids[start : start + 500])
-        for message_id, filename, content_type, size, sha256, note in store.conn.execute(
-            "SELECT message_id, filename, content_type, size, sha256, note FROM attachment "
-            f"WHERE {among} ORDER BY id", values,
-        ):
-            found.setdefault(message_id, []).append(
-                {"filename": filename, "content_type": content_type, "size": size,
-                 "sha256": sha256, "note": note})
-    return found
-
-
-def conversation_messages(store: Store, conversation_id: int) -> list[MessageRow]:
-    rows = store.conn.execute(
-        _MESSAGE_SELECT + "WHERE m.conversation_id = ? ORDER BY m.id", (conversation_id,)
-    ).fetchall()
-    atts = _attachments(store, [r[0] for r in rows])
-    return [_message(r, atts) for r in rows]
-
-
-def customer_timeline(
-    store: Store, customer_id: int, *, limit: int = 500, before_id: int | None = None
-) -> list[MessageRow]:
-    """The customer's whole history across channels and conversations, oldest first."""
-    rows = store.conn.execute(
-        _TIMELINE_SELECT, (customer_id, before_id or 2**62, limit),
-    ).fetchall()
-    rows.reverse()
-    atts = _attachments(store, [r[0] for r in rows])
-    return [_message(r, atts) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +76,7 @@ def conversation_detail(store: Store, conversation_id: int) -> ConversationDetai
                 (conversation_id,),
             )
         )
-        note = None
-        if r[12] is not None:
-            row = store.conn.execute(_MESSAGE_SELECT + "WHERE m.id = ?", (r[12],)).fetchone()
-            note = _message(row, {}) if row else None
+        note = None if r[12] is None else one_message(store, r[12])
         identities = identities_of(store, r[1])
     return ConversationDetail(
         r[0],
