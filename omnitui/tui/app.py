@@ -31,6 +31,7 @@ from omnitui.core.agents import AgentRow, get_agent
 from omnitui.core.feed import Event, Feed
 from omnitui.core.wake import RECHECK_DELAYS
 from omnitui.install import is_shared_install
+from omnitui.store.console_queries import newest_event_id
 from omnitui.store.db import Store, StoreError
 from omnitui.tui import keymap, rtl
 from omnitui.tui.commands import ConsoleCommands
@@ -90,6 +91,7 @@ class OmniConsole(App[None]):
         self._shut_down = False  # (not `_closed`: Textual's message pump owns that name)
         self._feed_stop = threading.Event()
         self._feed_thread: threading.Thread | None = None
+        self._feed_lock = threading.Lock()  # the feed thread's hand-over against shutdown
         self._wake_r, self._wake_w = os.pipe()  # ends the feed thread's wait at shutdown
         self.tz = settings.tz
         self.keys = dict(settings.keys)
@@ -172,16 +174,17 @@ class OmniConsole(App[None]):
         self.set_timer(0.3, self._warm_up)
         if self.feed_interval is None:
             return  # no live updates (snapshot tests)
-        self.feed = Feed(self.settings.database)  # from here on, no event is missed
-        self.call_after_refresh(self._start_feed_thread)
+        after = newest_event_id(self.store)  # from here on, no event is missed
+        self.call_after_refresh(self._start_feed_thread, after)
 
-    def _start_feed_thread(self) -> None:
-        """The feed thread starts once the first screen is painted: its inotify watch (and
-        the thread's own start) are no part of what the agent waits for."""
-        if self._shut_down or self.feed is None:
+    def _start_feed_thread(self, after: int) -> None:
+        """The feed thread starts once the first screen is painted and opens the feed itself:
+        its connections (two on PostgreSQL, one listening) and its inotify watch are no part of
+        what the agent waits for. It reads from the event the inbox was read after."""
+        if self._shut_down:
             return
-        self._feed_thread = threading.Thread(target=self._follow_feed, name="omnitui-feed",
-                                             daemon=True)
+        self._feed_thread = threading.Thread(target=self._follow_feed, args=(after,),
+                                             name="omnitui-feed", daemon=True)
         self._feed_thread.start()
 
     def _warm_up(self) -> None:
@@ -259,24 +262,25 @@ class OmniConsole(App[None]):
             hub, self.hub = self.hub, None
         if hub is not None:
             hub.stop()
-        if self.feed is not None:
-            self._feed_stop.set()
-            os.write(self._wake_w, b"x")
-            thread = self._feed_thread
-            if thread is not None and thread is not threading.current_thread():
-                thread.join(2)
-            self.feed.close()
-            self.feed = None
+        self._feed_stop.set()
+        os.write(self._wake_w, b"x")
+        thread = self._feed_thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(2)
+        with self._feed_lock:
+            feed, self.feed = self.feed, None
+        if feed is not None:
+            feed.close()
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
         self.store.close()  # a late reader (a screen unmounting) reopens its own connection
 
     # live updates ---------------------------------------------------------------------------
-    def _follow_feed(self) -> None:
+    def _follow_feed(self, after: int) -> None:
         """The feed thread: sleeps until the database directory changes (inotify), or polls
         every `feed_interval` where that is unavailable; the app wakes only for events."""
-        feed = self.feed
+        feed = self._open_feed(after)
         if feed is None:
             return
         watch = feed.watch()  # inotify on the data dir, or LISTEN on PostgreSQL
@@ -298,6 +302,23 @@ class OmniConsole(App[None]):
                     return
         finally:
             watch.close()
+
+    def _open_feed(self, after: int) -> Feed | None:
+        """The feed, opened on this thread; None once the console is closing. A database that
+        refuses the connection is asked again (the console's own reads say what is wrong)."""
+        while not self._feed_stop.is_set():
+            try:
+                feed = Feed(self.settings.database, after=after)
+            except Exception:
+                self._feed_stop.wait(self.feed_interval or SAFETY_POLL)
+                continue
+            with self._feed_lock:
+                if self._shut_down:
+                    feed.close()
+                    return None
+                self.feed = feed
+            return feed
+        return None
 
     def _poll_once(self) -> bool:
         feed = self.feed
