@@ -3,15 +3,15 @@
 A timeline page is 500 messages of one customer. Joining each row to its author (agent,
 identity, customer) and asking per row for its newest edit made PostgreSQL probe four indexes
 500 times and send the same names 500 times; here the page is read from the message table alone
-(the `(customer_id, id)` index gives it in order), and three small statements add the rest for
-the whole page at once: the few distinct authors' names, the edits and the attachments. The
-page's messages are named in those statements by the same condition that chose them (a range of
-the customer's ids, a conversation), not by a list of 500 ids, which psycopg would have to turn
-into an array value each time.
+(the `(customer_id, id)` index gives it in order), and one more statement adds the rest for the
+whole page at once: the few distinct authors' names, the edits and the attachments. The page's
+messages are named there by the same condition that chose them (a range of the customer's ids, a
+conversation), not by a list of 500 ids, which psycopg would have to turn into an array value
+each time.
 
-No snapshot is needed across the statements: a message's attachments are stored in the same
-transaction as the message, and an edit or a renamed agent that commits in between is simply
-shown a moment sooner.
+No snapshot is needed across the two statements: a message's attachments are stored in the
+same transaction as the message, and an edit or a renamed agent that commits in between is
+simply shown a moment sooner.
 """
 
 from __future__ import annotations
@@ -59,10 +59,26 @@ def customer_timeline(
         _COLUMNS + "WHERE m.customer_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
         (customer_id, before_id or 2**62, limit),
     ).fetchall()
+    rows.reverse()
+    return _customer_page(store, customer_id, rows)
+
+
+def customer_messages_after(store: Store, customer_id: int, after_id: int, *,
+                            limit: int = 500) -> list[MessageRow]:
+    """The customer's messages after `after_id`, oldest first (what a shown timeline lacks)."""
+    rows = store.conn.execute(
+        _COLUMNS + "WHERE m.customer_id = ? AND m.id > ? ORDER BY m.id LIMIT ?",
+        (customer_id, after_id, limit),
+    ).fetchall()
+    return _customer_page(store, customer_id, rows)
+
+
+def _customer_page(store: Store, customer_id: int, rows: list[Any]) -> list[MessageRow]:
+    """`rows`: a run of the customer's messages in id order, named by its first and last id."""
     if not rows:
         return []
-    rows.reverse()
-    return _dressed(store, rows, _CUSTOMER_PAGE, (customer_id, rows[0][0], rows[-1][0]))
+    return _dressed(store, rows, "m.customer_id = ? AND m.id BETWEEN ? AND ?",
+                    (customer_id, rows[0][0], rows[-1][0]))
 
 
 def conversation_messages(store: Store, conversation_id: int) -> list[MessageRow]:
@@ -82,9 +98,7 @@ def _dressed(store: Store, rows: list[Any], among: str,
              params: tuple[Any, ...]) -> list[MessageRow]:
     """`rows` (read with `_COLUMNS`) as `MessageRow`s; `among` + `params`: the condition on
     `message m` that chose them, to read their edits and attachments by."""
-    agents, identities, customers = _author_names(store, rows)
-    edits = _newest_edits(store, among, params)
-    files = _attachments(store, among, params)
+    agents, identities, customers, edits, files = _page_extras(store, rows, among, params)
     out: list[MessageRow] = []
     for (message_id, conversation_id, customer_id, agent_id, identity_id, kind, channel, text,
          subject, created_at, state, reason, flags, quoted, meta) in rows:
@@ -110,43 +124,45 @@ def _dressed(store: Store, rows: list[Any], among: str,
     return out
 
 
+# What dresses a page, in one statement (one round trip to PostgreSQL, where each console
+# reads the new messages of every chat line): the names of its few distinct authors (a message
+# shows its agent's name, else its identity's, else its customer's), each edited message's
+# edits and each message's attachments. Every part has the same eight columns: what it is, the
+# id it belongs to, up to five values, and the order within (edits and files in id order).
 _AUTHORS = (("agent", "name", 3), ("identity", "display_name", 4), ("customer", "name", 2))
+_EDITS = ("SELECT 'edit', r.message_id, r.text, NULL, NULL, NULL, NULL, r.id "
+          "FROM message_revision r JOIN message m ON m.id = r.message_id WHERE {among}")
+_FILES = ("SELECT 'file', a.message_id, a.filename, a.content_type, a.size, a.sha256, a.note, "
+          "a.id FROM attachment a JOIN message m ON m.id = a.message_id WHERE {among}")
 
 
-def _author_names(store: Store, rows: list[Any]) -> list[dict[int, str | None]]:
-    """The names of the agents, identities and customers (in that order) `rows` were written
-    by or to: a message shows its agent's name, else its identity's, else its customer's."""
-    parts: list[str] = []
-    params: list[Any] = []
+def _page_extras(store: Store, rows: list[Any], among: str, params: tuple[Any, ...]) -> tuple[
+        dict[int, str], dict[int, str], dict[int, str], dict[int, str],
+        dict[int, list[dict[str, Any]]]]:
+    """(agents' names, identities' names, customers' names, newest edit texts, attachments)."""
+    # (files first: PostgreSQL types a union's columns pair by pair from the left, and a
+    # column of NULLs on both sides of the first pair would be taken as text)
+    parts = [_FILES.format(among=among), _EDITS.format(among=among)]
+    values: list[Any] = [*params, *params]
     columns = list(zip(*rows, strict=True))  # (a row's index lookups run in Python on PostgreSQL)
     for table, name, index in _AUTHORS:
         ids = sorted(set(columns[index]) - {None})
         if ids:
-            among, values = store.sql.one_of("id", ids)
-            parts.append(f"SELECT '{table}', id, {name} FROM {table} WHERE {among}")
-            params += values
-    names: dict[str, dict[int, str | None]] = {table: {} for table, _, _ in _AUTHORS}
-    for table, id_, name in store.conn.execute(" UNION ALL ".join(parts), params):
-        names[table][id_] = name
-    return list(names.values())
-
-
-def _newest_edits(store: Store, among: str, params: tuple[Any, ...]) -> dict[int, str]:
-    """Each edited message's newest text (the original stays in `message`)."""
-    return {message_id: text for message_id, text in store.conn.execute(
-        "SELECT r.message_id, r.text FROM message_revision r JOIN message m ON "
-        f"m.id = r.message_id WHERE {among} ORDER BY r.id", params)}
-
-
-def _attachments(store: Store, among: str,
-                 params: tuple[Any, ...]) -> dict[int, list[dict[str, Any]]]:
-    found: dict[int, list[dict[str, Any]]] = {}
-    for message_id, filename, content_type, size, sha256, note in store.conn.execute(
-        "SELECT a.message_id, a.filename, a.content_type, a.size, a.sha256, a.note "
-        f"FROM attachment a JOIN message m ON m.id = a.message_id WHERE {among} ORDER BY a.id",
-        params,
-    ):
-        found.setdefault(message_id, []).append(
-            {"filename": filename, "content_type": content_type, "size": size,
-             "sha256": sha256, "note": note})
-    return found
+            condition, ids_values = store.sql.one_of("id", ids)
+            parts.append(f"SELECT '{table}', id, {name}, NULL, NULL, NULL, NULL, 0 "
+                         f"FROM {table} WHERE {condition}")
+            values += ids_values
+    names: dict[str, dict[int, str]] = {table: {} for table, _, _ in _AUTHORS}
+    edits: dict[int, str] = {}
+    files: dict[int, list[dict[str, Any]]] = {}
+    for what, key, text, content_type, size, sha256, note, _ in store.conn.execute(
+            " UNION ALL ".join(parts) + " ORDER BY 8", values):
+        if what == "edit":
+            edits[key] = text  # (in id order: the newest is the last)
+        elif what == "file":
+            files.setdefault(key, []).append(
+                {"filename": text, "content_type": content_type, "size": size,
+                 "sha256": sha256, "note": note})
+        elif text is not None:
+            names[what][key] = text
+    return names["agent"], names["identity"], names["customer"], edits, files

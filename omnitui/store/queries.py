@@ -20,6 +20,7 @@ from omnitui.store.inbox_query import (  # noqa: F401  (the inbox's read model l
 from omnitui.store.message_rows import (  # noqa: F401  (messages are read there)
     MessageRow,
     conversation_messages,
+    customer_messages_after,
     customer_timeline,
     one_message,
 )

@@ -95,6 +95,10 @@ def test_a_page_reads_as_the_joined_statement_would(store: Store, ann: AgentRow,
         newest = queries.customer_timeline(store, customer, limit=5)
         older = queries.customer_timeline(store, customer, limit=5, before_id=newest[0].id)
         assert shown(older + newest) == expected[-10:]
+        # What a shown timeline lacks: everything after its newest message, in order.
+        after = queries.customer_messages_after(store, customer, expected[-7][0])
+        assert shown(after) == expected[-6:]
+        assert queries.customer_messages_after(store, customer, expected[-1][0]) == []
     by_olga = {m.text: m for m in queries.customer_timeline(store, olga)}
     assert by_olga["olga 1 (2)"].edited and by_olga["olga 0"].attachments[0]["filename"] == "o0.txt"
     assert by_olga["Ann answers Olga"].author == "Ann Agent"
