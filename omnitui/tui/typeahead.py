@@ -183,6 +183,7 @@ class KeyGate:
     def _open(self, flush: bool = True) -> None:
         self.closed_at = None
         self._awaited = None
+        self._mark_path = (None, None)  # (kept, it kept a closed screen alive until next key)
         if self._watch_handle is not None:
             self._watch_handle.cancel()
             self._watch_handle = None

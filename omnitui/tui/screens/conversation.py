@@ -38,6 +38,7 @@ from omnitui.store.queries import (
     conversation_detail,
     conversation_entry,
     customer_conversations,
+    customer_messages_after,
     customer_timeline,
 )
 from omnitui.store.rating_queries import ratings_of_customer
@@ -140,6 +141,10 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
                          self.conversation_id)
 
     def on_unmount(self) -> None:
+        if self._read_timer is not None:  # left within the read mark's delay: still seen
+            self._read_timer.stop()
+            self._read_timer = None
+            self.app.attempt(actions.mark_read, self.store, self.conversation_id, self.agent)  # type: ignore[attr-defined]
         self.app.attempt(actions.set_presence, self.store, self.agent, None)  # type: ignore[attr-defined]
 
     # drawing --------------------------------------------------------------------------------
@@ -160,9 +165,7 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         shown = self.timeline.shown
         if append and shown:
             last = max(m.id for m in shown)
-            newer = [m for m in customer_timeline(self.store, detail.customer_id, limit=50)
-                     if m.id > last]
-            self.timeline.append(newer)
+            self.timeline.append(customer_messages_after(self.store, detail.customer_id, last))
             messages = self.timeline.shown
         else:
             self._targets_seen += 1  # identities, merges, links: the target is read again
