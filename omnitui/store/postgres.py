@@ -10,6 +10,7 @@ numbers, not `Decimal`s), and raises the DB-API error classes the store already 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -19,7 +20,7 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.adapt import Dumper
-from psycopg.pq import ExecStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 from psycopg.types.numeric import FloatLoader
 
 CONNECT_TIMEOUT_S = 10
@@ -29,6 +30,9 @@ CONNECT_TIMEOUT_S = 10
 WRITE_LOCK_KEY = 0x6F6D6E69  # "omni"
 FEED_CHANNEL = "omnitui_feed"
 TUPLES_OK = ExecStatus.TUPLES_OK
+IDLE = TransactionStatus.IDLE
+# A read: the store's writes all run in its transactions (BEGIN first), never on their own.
+_READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
 
 
 class _FlagDumper(Dumper):
@@ -187,24 +191,47 @@ class PgConnection:
     def __init__(self, url: str, *, password: str | None = None,
                  application_name: str = "omnitui", **options: Any) -> None:
         extra: dict[str, Any] = {"password": password, **options} if password else options
+        self._connect_args: dict[str, Any] | None = {
+            "conninfo": url, "application_name": application_name, **extra}
+        self.raw = self._open(self._connect_args)
+
+    @staticmethod
+    def _open(args: dict[str, Any]) -> psycopg.Connection[Any]:
         try:
-            self.raw = psycopg.connect(
-                url, autocommit=True, row_factory=_row_factory,
-                connect_timeout=CONNECT_TIMEOUT_S, application_name=application_name, **extra,
-            )
+            raw = psycopg.connect(autocommit=True, row_factory=_row_factory,
+                                  connect_timeout=CONNECT_TIMEOUT_S, **args)
         except psycopg.Error as exc:
             raise _as_dbapi_error(exc) from None
-        _adapt(self.raw)
+        _adapt(raw)
+        return raw
 
     @classmethod
     def adopt(cls, raw: psycopg.Connection[Any]) -> PgConnection:
         """The store's surface over a connection someone else opened (a migration's)."""
         conn = cls.__new__(cls)
         conn.raw = raw
+        conn._connect_args = None  # (not ours to open again)
         _adapt(raw)
         return conn
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = ()) -> PgCursor:
+        """`sql` with `params`. A read on its own (no transaction open) that finds the server
+        gone, as after a restart, is asked again once on a new connection: it changed
+        nothing, and the reader (a console's screen) need not learn of the restart. A server
+        still down is an OperationalError naming it, as before."""
+        idle = self.raw.pgconn.transaction_status == IDLE
+        try:
+            return self._execute(sql, params)
+        except sqlite3.OperationalError:
+            if not (idle and self.broken and self._connect_args is not None
+                    and _READ.match(sql)):
+                raise
+        with contextlib.suppress(Exception):
+            self.raw.close()
+        self.raw = self._open(self._connect_args)
+        return self._execute(sql, params)
+
+    def _execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None) -> PgCursor:
         cur = self.raw.cursor()
         try:
             if params:

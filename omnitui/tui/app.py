@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -35,6 +36,7 @@ from omnitui.store.console_queries import newest_event_id
 from omnitui.store.db import Store, StoreError
 from omnitui.tui import keymap, rtl
 from omnitui.tui.commands import ConsoleCommands
+from omnitui.tui.database_trouble import DATABASE_ERRORS, DATABASE_TOLD_EVERY, database_trouble
 from omnitui.tui.typeahead import KeyGate, KeySettled, TypedText, keys_reach_app
 from omnitui.tui.watchers import drop_closed_watchers
 
@@ -98,6 +100,10 @@ class OmniConsole(App[None]):
         rtl.set_mode(settings.bidi)
         self.sub_title = f"{self.agent.name} · {settings.data_dir}"
         self.key_gate = KeyGate(self)
+        self._database_told = -DATABASE_TOLD_EVERY  # (monotonic time of the last such toast)
+        # Replies written and not sent, by conversation, kept while the console runs: leaving
+        # a conversation (or a database that did not take the reply) loses no typing.
+        self.drafts: dict[int, str] = {}
         self._undo_list: Any = None  # made on the first change (core.undo is not needed to start)
 
     def get_driver_class(self) -> type[Driver]:
@@ -345,6 +351,8 @@ class OmniConsole(App[None]):
                 handler(events)
             except NoMatches:  # a screen being closed has lost its widgets: nothing to show
                 continue
+            except DATABASE_ERRORS as exc:  # shown as last read; the next change reads again
+                self.database_failed(exc)
         self._toast(events)
         self._close_if_disabled(events)
 
@@ -378,12 +386,15 @@ class OmniConsole(App[None]):
 
     # one error handler ----------------------------------------------------------------------
     def attempt(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-        """Run a store action; a refusal becomes a readable toast instead of a crash."""
+        """Run a store action; a refusal, or a database that does not answer, becomes a
+        readable toast instead of a crash (its transaction rolled back: nothing was done)."""
         try:
             return fn(*args, **kwargs)
         except StoreError as exc:
             self.notify(str(exc), severity="error", markup=False)
-            return None
+        except sqlite3.Error as exc:
+            self.database_failed(exc)
+        return None
 
     def try_run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
         """Like `attempt`, for actions that return nothing: True when it was done."""
@@ -392,7 +403,21 @@ class OmniConsole(App[None]):
         except StoreError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return False
+        except sqlite3.Error as exc:
+            self.database_failed(exc)
+            return False
         return True
+
+    def database_failed(self, exc: Exception) -> None:
+        """The database refused or did not answer (a PostgreSQL server down, a disk error):
+        one sentence, at most every few seconds however many reads fail meanwhile. What the
+        agent typed stays where it was; the console reads again on the next key or change."""
+        now = time.monotonic()
+        if now - self._database_told < DATABASE_TOLD_EVERY:
+            return
+        self._database_told = now
+        self.notify(database_trouble(self.settings.database, exc), severity="error",
+                    markup=False, timeout=DATABASE_TOLD_EVERY)
 
     # undo -----------------------------------------------------------------------------------
     @property

@@ -155,3 +155,29 @@ async def test_typing_marks_fade_and_clear(console: OmniConsole) -> None:
         await pilot.press("escape")  # closing the box says so at once
         await pilot.pause()
         assert one(console, anna_typing) == (0,)
+
+
+async def test_leaving_the_conversation_keeps_the_draft_for_the_next_visit(
+        console: OmniConsole) -> None:
+    async with console.run_test(size=(80, 24)) as pilot:
+        await open_conv(pilot, KASIA)
+        await pilot.press("r")
+        await type_text(pilot, "Half a thought")
+        await pilot.press("escape", "escape")  # the box, then the conversation
+        await pilot.pause()
+        assert not isinstance(console.screen, ConversationScreen)
+        assert any("Draft of #" in n.message for n in console._notifications)
+        await open_conv(pilot, EMMA)  # another conversation's box is its own
+        await pilot.press("r")
+        assert console.screen.composer.text == ""
+        await pilot.press("escape", "escape")
+        screen = await open_conv(pilot, KASIA)
+        assert "Draft kept (14 characters)" in screen_text(console)
+        await pilot.press("r")
+        await type_text(pilot, ", and the rest")
+        assert screen.composer.text == "Half a thought, and the rest"
+        await pilot.press("ctrl+j")
+        await pilot.pause()
+        assert one(console, "SELECT count(*) FROM message WHERE text = ?",
+                   "Half a thought, and the rest") == (1,)
+        assert console.drafts == {}

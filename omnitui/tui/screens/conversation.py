@@ -7,6 +7,7 @@ change feed redraws when anything about this customer changes, by whoever.
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +44,7 @@ from omnitui.store.queries import (
 )
 from omnitui.store.rating_queries import ratings_of_customer
 from omnitui.tui import keymap
+from omnitui.tui.database_trouble import DATABASE_ERRORS
 from omnitui.tui.format import display, safe_line
 from omnitui.tui.screens.compose_actions import ComposeActions
 from omnitui.tui.screens.conversation_actions import ConversationActions
@@ -90,6 +92,7 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         self.read_upto = 0  # newest message id this console marked read
         self._drawn: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._read_timer: Timer | None = None
+        self._box: Composer | None = None  # the reply box, kept for on_unmount
         self._typing_timer: Timer | None = None
         self.opened_at_event = 0  # the newest event when the reply box was opened
         self.customer_typing_until = 0.0  # monotonic time the customer's typing mark fades
@@ -136,11 +139,19 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         return self.query_one(Timeline)
 
     def on_mount(self) -> None:
+        self._box = box = self.composer  # (its text outlives the screen's widgets)
+        draft = self.app.drafts.pop(self.conversation_id, None)  # type: ignore[attr-defined]
+        if draft:
+            box.load_text(draft)
+            box.move_cursor(box.document.end)  # (typing goes on where it stopped)
         self.reload()
         self.app.attempt(actions.set_presence, self.store, self.agent,  # type: ignore[attr-defined]
                          self.conversation_id)
 
     def on_unmount(self) -> None:
+        box = self._box
+        if box is not None and box.text.strip():  # an unsent reply waits for the next visit
+            self.app.drafts[self.conversation_id] = box.text  # type: ignore[attr-defined]
         if self._read_timer is not None:  # left within the read mark's delay: still seen
             self._read_timer.stop()
             self._read_timer = None
@@ -153,7 +164,14 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         new messages arrived, so add them below instead of redrawing the history.
         `only_here`: and all of them in this conversation, with no one coming or going, so the
         customer's other conversations, the suggestions and the viewers are as last read (each
-        was a statement per console per message; with PostgreSQL a round trip each)."""
+        was a statement per console per message; with PostgreSQL a round trip each). A
+        database that does not answer leaves the screen as last read, and says so."""
+        try:
+            self._reload(append, only_here)
+        except DATABASE_ERRORS as exc:
+            self.app.database_failed(exc)  # type: ignore[attr-defined]
+
+    def _reload(self, append: bool, only_here: bool) -> None:
         app = self.app
         detail = app.attempt(conversation_detail, self.store, self.conversation_id)  # type: ignore[attr-defined]
         if detail is None:
@@ -401,8 +419,11 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
     def action_back(self) -> None:
         if self.composing:
             self.close_composer()
-        else:
-            self.app.pop_screen()
+            return
+        if self.composer.text.strip():
+            self.app.notify(f"Draft of #{self.conversation_id} kept: it is in the reply box "
+                            "when you open the conversation again.", timeout=3)
+        self.app.pop_screen()
 
     def action_scroll_timeline(self, lines: int) -> None:
         if lines < 0 and self.timeline.scroll_y <= 0 and self.timeline.older():
@@ -431,7 +452,11 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         if not text.strip() and not self.attachments:
             self.app.notify("Write a reply first.", severity="warning")
             return
-        warning = self._collision_warning()
+        try:
+            warning = self._collision_warning()
+        except DATABASE_ERRORS as exc:  # not sent; the text stays in the box to send again
+            self.app.database_failed(exc)  # type: ignore[attr-defined]
+            return
         if warning is not None:
             self.app.push_screen(ConfirmDialog(warning, yes="Send anyway", no="Keep editing"),
                                  lambda ok: self._deliver(text, force=True) if ok else None)
@@ -467,6 +492,9 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
             self.reload()
             self.app.push_screen(ConfirmDialog(str(exc), yes="Send anyway", no="Keep editing"),
                                  lambda ok: self._deliver(text, force=True) if ok else None)
+            return
+        except sqlite3.Error as exc:  # rolled back: nothing queued, the text kept
+            self.app.database_failed(exc)  # type: ignore[attr-defined]
             return
         except Exception as exc:  # one readable sentence, not a crash
             self.app.notify(str(exc), severity="error", markup=False)

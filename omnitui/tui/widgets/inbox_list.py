@@ -28,6 +28,7 @@ from omnitui.store.console_queries import newest_event_id
 from omnitui.store.db import Store
 from omnitui.store.inbox_query import InboxRow, InboxView, inbox_count, inbox_ids, inbox_page
 from omnitui.tui import keymap
+from omnitui.tui.database_trouble import DATABASE_ERRORS
 from omnitui.tui.kept_lines import KeepsStyles, KeptLinesStylesCache
 from omnitui.tui.widgets.inbox_row import deadline, inbox_row
 
@@ -107,7 +108,10 @@ class InboxList(KeepsStyles, ScrollView, can_focus=True):
         self._strips.clear()
         self._lines.clear()
         self.suggested.clear()
-        self.count = inbox_count(self.store, self.view)
+        try:
+            self.count = inbox_count(self.store, self.view)
+        except DATABASE_ERRORS as exc:  # rows are read again as they are drawn, once it answers
+            self.app.database_failed(exc)  # type: ignore[attr-defined]
         self.virtual_size = Size(self.size.width, self.count)
         if keep is not None:
             self._follow(keep)
@@ -129,9 +133,14 @@ class InboxList(KeepsStyles, ScrollView, can_focus=True):
         page_no = index // PAGE
         page = self._pages.get(page_no)
         if page is None:
-            page = inbox_page(self.store, self.view, page_no * PAGE, PAGE)
+            try:
+                page = inbox_page(self.store, self.view, page_no * PAGE, PAGE)
+                self.suggested.update(suggestion_marks(self.store,
+                                                       [r.customer_id for r in page]))
+            except DATABASE_ERRORS as exc:  # drawn empty now, read again on the next draw
+                self.app.database_failed(exc)  # type: ignore[attr-defined]
+                return None
             self.reads += 1
-            self.suggested.update(suggestion_marks(self.store, [r.customer_id for r in page]))
             self._pages[page_no] = page
             while len(self._pages) > MAX_PAGES:
                 self._pages.popitem(last=False)
