@@ -105,3 +105,31 @@ async def test_a_server_down_for_a_while_is_said_and_nothing_typed_is_lost(
         await pilot.pause(0.5)
         assert console.store.conn.execute(
             "SELECT count(*) FROM message WHERE text = ?", ("Back tomorrow",)).fetchone()[0] == 1
+
+
+async def test_a_note_the_server_did_not_take_comes_back_to_its_box(
+        console: OmniConsole, pg_cluster: Cluster | None) -> None:
+    from omnitui.tui.dialogs.text_prompt import TextPrompt
+
+    cluster = needs_server(pg_cluster)
+    async with console.run_test(size=(100, 30)) as pilot:
+        await open_conv(pilot, EMMA)
+        await pilot.press("n")
+        await pilot.pause()
+        await type_text(pilot, "Called her back")
+        down = threading.Thread(target=cluster.restart, kwargs={"down_for": 3.0})
+        down.start()
+        try:
+            while (cluster.root / "data" / "postmaster.pid").exists():
+                await asyncio.sleep(0.05)
+            await pilot.press("ctrl+j")
+            await pilot.pause(0.3)
+            prompt = console.screen
+            assert isinstance(prompt, TextPrompt) and prompt.value == "Called her back"
+        finally:
+            down.join(30)
+        await pilot.press("ctrl+j")
+        await pilot.pause(0.5)
+        assert console.store.conn.execute(
+            "SELECT count(*) FROM message WHERE kind = 'note' AND text = ?",
+            ("Called her back",)).fetchone()[0] == 1

@@ -51,6 +51,18 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def _settled(pid: int, timeout: float = 15.0) -> float:
+    """The process's CPU seconds once it waits for keys: two quiet 0.25 s in a row."""
+    deadline = time.monotonic() + timeout
+    last, quiet = _cpu_seconds(pid), 0
+    while quiet < 2 and time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = _cpu_seconds(pid)
+        quiet = quiet + 1 if now - last < 0.02 else 0
+        last = now
+    return last
+
+
 def _wait(pid: int, timeout: float) -> tuple[int, resource.struct_rusage]:
     """Reap `pid` and return its exit status and final resource usage."""
     deadline = time.monotonic() + timeout
@@ -99,8 +111,7 @@ def test_console_exits_quietly_when_its_terminal_vanishes(
         while b"Inbox" not in screen:
             assert time.monotonic() < deadline, f"the console never painted: {screen[-500:]!r}"
             screen += os.read(master, 65536)
-        time.sleep(0.5)  # let it settle into waiting for keys
-        cpu_before = _cpu_seconds(proc.pid)
+        cpu_before = _settled(proc.pid)  # (its hub and feed start after the first paint)
 
         os.close(master)
         closed_at = time.monotonic()

@@ -58,12 +58,15 @@ class ConversationActions:
     def action_note(self) -> None:
         from omnitui.tui.dialogs.text_prompt import TextPrompt
 
-        def save(text: str | None) -> None:
-            if text and text.strip():
-                self._do(actions.note, self.store, self.conversation_id, text, self.agent,
-                         done="Note added.")
+        title = "Private note (only agents see it)"
 
-        self._ask(TextPrompt("Private note (only agents see it)", multiline=True), save)
+        def save(text: str | None) -> None:
+            if text and text.strip() and not self._do(
+                    actions.note, self.store, self.conversation_id, text, self.agent,
+                    done="Note added."):
+                self._ask(TextPrompt(title, value=text, multiline=True), save)  # (kept)
+
+        self._ask(TextPrompt(title, multiline=True), save)
 
     def action_log_call(self) -> None:
         from omnitui.tui.dialogs.call_log import CallLogDialog, LoggedCall
