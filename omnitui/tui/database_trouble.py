@@ -23,8 +23,12 @@ DATABASE_ERRORS = (sqlite3.Error, StoreError)
 def database_trouble(database: Database, exc: Exception) -> str:
     """`The database postgresql://db.shop.example/omnitui is not answering (connection
     refused). Nothing was changed; the console goes on once it answers.`"""
+    if isinstance(exc, StoreError):  # already a sentence naming the database
+        return f"{exc} Nothing was changed; the console goes on once it answers."
     reason = " ".join(str(exc).split()) or type(exc).__name__
     if len(reason) > 120:
         reason = reason[:119] + "…"
+    if not isinstance(exc, sqlite3.OperationalError):  # it answered, and said no
+        return f"The database {database.describe()} refused this ({reason}). Nothing was changed."
     return (f"The database {database.describe()} is not answering ({reason}). Nothing was "
             "changed; the console goes on once it answers.")
