@@ -65,9 +65,11 @@ class Database:
         return self.path.exists() if self.path is not None else True
 
     def connect(self, *, readonly: bool = False, purpose: str = "omnitui",
-                **server_options: Any) -> Any:
+                retry_reads: bool = False, **server_options: Any) -> Any:
         """A new connection: `sqlite3.Connection` or `PgConnection` (same surface).
-        `server_options` are libpq connection parameters (keepalives, …); SQLite has none."""
+        `server_options` are libpq connection parameters (keepalives, …); SQLite has none.
+        `retry_reads`: a PostgreSQL connection that holds nothing of its session (no lock, no
+        LISTEN) may ask a read again on a new session after a restart (`PgConnection`)."""
         if self.url is not None:
             try:
                 from omnitui.store.postgres import PgConnection
@@ -77,7 +79,7 @@ class Database:
                     "pip install 'omnitui[postgresql]'") from None
 
             return PgConnection(self.url, password=self.password, application_name=purpose,
-                                **server_options)
+                                retry_reads=retry_reads, **server_options)
         assert self.path is not None
         return connect_sqlite(self.path, readonly=readonly)
 

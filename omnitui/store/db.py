@@ -248,7 +248,7 @@ class Store:
             conn = None
         if conn is None:
             try:
-                conn = self.database.connect()
+                conn = self.database.connect(retry_reads=True)  # (it holds no session state)
             except sqlite3.Error as exc:
                 raise StoreError(f"Cannot open the database {self.database.describe()}: "
                                  f"{exc}.") from None

@@ -189,11 +189,14 @@ class PgConnection:
     dialect = "postgresql"
 
     def __init__(self, url: str, *, password: str | None = None,
-                 application_name: str = "omnitui", **options: Any) -> None:
+                 application_name: str = "omnitui", retry_reads: bool = False,
+                 **options: Any) -> None:
         extra: dict[str, Any] = {"password": password, **options} if password else options
-        self._connect_args: dict[str, Any] | None = {
-            "conninfo": url, "application_name": application_name, **extra}
-        self.raw = self._open(self._connect_args)
+        args = {"conninfo": url, "application_name": application_name, **extra}
+        self.raw = self._open(args)
+        # Only a connection that holds nothing of its session may quietly get a new one: a
+        # lock holder or a listener must learn that its session (and the lock) is gone.
+        self._connect_args: dict[str, Any] | None = args if retry_reads else None
 
     @staticmethod
     def _open(args: dict[str, Any]) -> psycopg.Connection[Any]:
@@ -215,10 +218,10 @@ class PgConnection:
         return conn
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = ()) -> PgCursor:
-        """`sql` with `params`. A read on its own (no transaction open) that finds the server
-        gone, as after a restart, is asked again once on a new connection: it changed
-        nothing, and the reader (a console's screen) need not learn of the restart. A server
-        still down is an OperationalError naming it, as before."""
+        """`sql` with `params`. With `retry_reads`, a read on its own (no transaction open)
+        that finds the server gone, as after a restart, is asked again once on a new
+        connection: it changed nothing, and the reader (a console's screen) need not learn of
+        the restart. A server still down is an OperationalError naming it, as before."""
         idle = self.raw.pgconn.transaction_status == IDLE
         try:
             return self._execute(sql, params)
