@@ -24,6 +24,15 @@ def needs_server(pg_cluster: Cluster | None) -> Cluster:
     return pg_cluster
 
 
+async def server_down(cluster: Cluster, seconds: float) -> threading.Thread:
+    """The server stopped for `seconds`, then started again by the returned thread (join it)."""
+    down = threading.Thread(target=cluster.restart, kwargs={"down_for": seconds})
+    down.start()
+    while (cluster.root / "data" / "postmaster.pid").exists():
+        await asyncio.sleep(0.05)
+    return down
+
+
 async def test_a_restart_under_the_inbox_and_a_conversation(console: OmniConsole,
                                                             pg_cluster: Cluster | None) -> None:
     cluster = needs_server(pg_cluster)
@@ -73,11 +82,8 @@ async def test_a_server_down_for_a_while_is_said_and_nothing_typed_is_lost(
         screen = await open_conv(pilot, EMMA)
         await pilot.press("r")
         await type_text(pilot, "Back tomorrow")
-        down = threading.Thread(target=cluster.restart, kwargs={"down_for": 4.0})
-        down.start()
+        down = await server_down(cluster, 4.0)
         try:
-            while (cluster.root / "data" / "postmaster.pid").exists():
-                await asyncio.sleep(0.05)
             await pilot.press("ctrl+j")  # refused: not sent, the text kept
             await pilot.pause(0.3)
             assert screen.composer.text == "Back tomorrow"
@@ -117,11 +123,8 @@ async def test_a_note_the_server_did_not_take_comes_back_to_its_box(
         await pilot.press("n")
         await pilot.pause()
         await type_text(pilot, "Called her back")
-        down = threading.Thread(target=cluster.restart, kwargs={"down_for": 3.0})
-        down.start()
+        down = await server_down(cluster, 3.0)
         try:
-            while (cluster.root / "data" / "postmaster.pid").exists():
-                await asyncio.sleep(0.05)
             await pilot.press("ctrl+j")
             await pilot.pause(0.3)
             prompt = console.screen
