@@ -163,6 +163,17 @@ class OmniConsole(App[None]):
                 drop_closed_watchers(node)
         return replaced
 
+    async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
+        """Textual's, with one net under every key's action: most read the store (the next
+        conversation waiting, the event a reply box opens at), and a database that does not
+        answer is one sentence, not the console's end (Textual closes the app on any error
+        an action raises). The action did nothing: its writes roll back."""
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except DATABASE_ERRORS as exc:
+            self.database_failed(exc)
+            return True
+
     def get_default_screen(self) -> Screen[Any]:
         from omnitui.tui.screens.inbox import InboxScreen
 

@@ -23,8 +23,8 @@ DATABASE_ERRORS = (sqlite3.Error, StoreError)
 def database_trouble(database: Database, exc: Exception) -> str:
     """`The database postgresql://db.shop.example/omnitui is not answering (connection
     refused). Nothing was changed; the console goes on once it answers.`"""
-    if isinstance(exc, StoreError):  # already a sentence naming the database
-        return f"{exc} Nothing was changed; the console goes on once it answers."
+    if isinstance(exc, StoreError):  # the store's own sentence (it names the database)
+        return str(exc)
     reason = " ".join(str(exc).split()) or type(exc).__name__
     if len(reason) > 120:
         reason = reason[:119] + "…"

@@ -395,13 +395,23 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         not `focus()`: the keys typed right after `r` are released into the box only once
         the focus has moved (see tui/typeahead.py)."""
         composer = self.composer
-        if not composer.display:
+        opening = not composer.display
+        if opening:
             composer.display = True
-            self.opened_at_event = newest_event_id(self.store)
             self._show_preview()
-        self.show_signature()
         self.set_focus(composer)
-        self._show_composer_label()
+        # The box is open and has the keys before anything is read: a database that does not
+        # answer is said, and what the agent types next still goes into the box, never to the
+        # screen's commands.
+        try:
+            if opening:
+                self.opened_at_event = newest_event_id(self.store)
+            self.show_signature()
+            self._show_composer_label()
+        except DATABASE_ERRORS as exc:
+            if opening:  # (the newest event this console has seen stands in)
+                self.opened_at_event = getattr(self.app.feed, "last_id", 0)  # type: ignore[attr-defined]
+            self.app.database_failed(exc)  # type: ignore[attr-defined]
 
     def close_composer(self) -> None:
         """Close the box (a draft stays, shown in the line above) and give letters back to the
