@@ -181,3 +181,28 @@ async def test_hub_keeps_due_at_current(settings: Settings, store: Store) -> Non
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
+
+
+def test_a_reply_stored_while_the_pass_reads_is_not_overwritten(
+        tstore: Store, clock: Clock, agent: AgentRow, monkeypatch: object) -> None:
+    """The pass reads outside the write lock: a conversation answered between its read and its
+    write is evaluated again under the lock, so the due time written is the answered one."""
+    import omnitui.core.sla_store as sla_store
+
+    clock.set(utc(4, 10))
+    conv = ingest(tstore, email("m1")).conversation_id
+    real = sla_store.load_histories
+    answered: list[int] = []
+
+    def read_then_reply(tx: object, ids: object) -> object:
+        histories = real(tx, ids)  # type: ignore[arg-type]
+        if not answered:  # (a colleague's console, between the pass's read and its write)
+            answered.append(actions.reply(Store(tstore.database, clock=tstore.clock), conv,
+                                          "On it", agent))
+        return histories
+
+    monkeypatch.setattr(sla_store, "load_histories", read_then_reply)  # type: ignore[attr-defined]
+    clock.set(utc(4, 10, 45))
+    refresh_due(tstore, POLICY, HOURS, utc(4, 10, 46))
+    assert answered
+    assert due_of(tstore, conv) == utc(12, 13).timestamp()  # the resolution clock, as answered
