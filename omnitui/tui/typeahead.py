@@ -211,6 +211,9 @@ class KeyGate:
         self._watch_handle = None
         if self.closed_at is None:
             return
+        if not self.app.screen_stack:  # the app has closed under a closed gate: nothing to do
+            self._open(flush=False)
+            return
         if time.monotonic() - self.closed_at >= STALE_AFTER:
             self._open()
             return

@@ -15,6 +15,7 @@ from omnitui.store.inbox_query import InboxView
 from omnitui.store.inbox_views import NamedView, header_views, more_views, view_counts
 from omnitui.tui import keymap
 from omnitui.tui.compositor import use_band_compositor
+from omnitui.tui.database_trouble import DATABASE_ERRORS
 from omnitui.tui.format import display
 from omnitui.tui.screens.compose_actions import ComposeActions
 from omnitui.tui.screens.inbox_bulk import InboxBulk
@@ -114,7 +115,10 @@ class InboxScreen(InboxBulk, ComposeActions, Screen[None]):
 
     # header -----------------------------------------------------------------------------------
     def _show_title(self) -> None:
-        self.counts = view_counts(self.app.store, self.views)  # type: ignore[attr-defined]
+        try:
+            self.counts = view_counts(self.app.store, self.views)  # type: ignore[attr-defined]
+        except DATABASE_ERRORS as exc:  # the counts as last read
+            self.app.database_failed(exc)  # type: ignore[attr-defined]
         bar = Text(no_wrap=True, overflow="ellipsis", end="")
         for n, (named, count) in enumerate(zip(self.views, self.counts, strict=True)):
             key = self._key_of(named)
