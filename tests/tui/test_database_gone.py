@@ -11,9 +11,11 @@ import pytest
 from omnitui.tui.app import OmniConsole
 from omnitui.tui.screens.conversation import ConversationScreen
 from omnitui.tui.screens.inbox import InboxScreen
+from omnitui.tui.widgets.status_line import StatusLine
 from tests.pg_cluster import Cluster
 
 from .helpers import EMMA, open_conv, type_text
+from .screen_text import screen_text
 
 pytestmark = pytest.mark.usefixtures("pg_cluster")
 
@@ -82,7 +84,7 @@ async def test_a_server_down_for_a_while_is_said_and_nothing_typed_is_lost(
         screen = await open_conv(pilot, EMMA)
         await pilot.press("r")
         await type_text(pilot, "Back tomorrow")
-        down = await server_down(cluster, 4.0)
+        down = await server_down(cluster, 10.0)  # (long enough for a loaded machine's keys)
         try:
             await pilot.press("ctrl+j")  # refused: not sent, the text kept
             await pilot.pause(0.3)
@@ -92,7 +94,11 @@ async def test_a_server_down_for_a_while_is_said_and_nothing_typed_is_lost(
                        for m in said), said
             await pilot.press("escape", "escape")  # the box, then the conversation
             await pilot.pause(0.3)
-            assert isinstance(console.screen, InboxScreen)
+            assert isinstance(console.screen, InboxScreen)  # its counts as last read
+            assert console.is_running
+            console.screen.query_one(StatusLine).update_status()  # (its timer, sooner)
+            await pilot.pause()
+            assert "database not answering" in screen_text(console)
             await pilot.press("down", "up", "enter")  # drawn as last read, opened, or said
             await pilot.pause(0.3)
             assert console.is_running
