@@ -47,7 +47,6 @@ _COLUMNS = (
     "m.channel, m.text, m.subject, m.created_at, m.delivery_state, m.failure_reason, m.flags, "
     "m.quoted_text, m.meta FROM message m "
 )
-_CUSTOMER_PAGE = "m.customer_id = ? AND m.id BETWEEN ? AND ?"
 
 
 def customer_timeline(

@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.adapt import Dumper
-from psycopg.pq import ExecStatus, TransactionStatus
+from psycopg.pq import ExecStatus
 from psycopg.types.numeric import FloatLoader
 
 CONNECT_TIMEOUT_S = 10
@@ -30,7 +30,6 @@ CONNECT_TIMEOUT_S = 10
 WRITE_LOCK_KEY = 0x6F6D6E69  # "omni"
 FEED_CHANNEL = "omnitui_feed"
 TUPLES_OK = ExecStatus.TUPLES_OK
-IDLE = TransactionStatus.IDLE
 # A read: the store's writes all run in its transactions (BEGIN first), never on their own.
 _READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
 
@@ -222,7 +221,7 @@ class PgConnection:
         that finds the server gone, as after a restart, is asked again once on a new
         connection: it changed nothing, and the reader (a console's screen) need not learn of
         the restart. A server still down is an OperationalError naming it, as before."""
-        idle = self.raw.pgconn.transaction_status == IDLE
+        idle = not self.in_transaction
         try:
             return self._execute(sql, params)
         except sqlite3.OperationalError:

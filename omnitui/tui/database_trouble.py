@@ -25,10 +25,14 @@ def database_trouble(database: Database, exc: Exception) -> str:
     refused). Nothing was changed; the console goes on once it answers.`"""
     if isinstance(exc, StoreError):  # the store's own sentence (it names the database)
         return str(exc)
-    reason = " ".join(str(exc).split()) or type(exc).__name__
-    if len(reason) > 120:
-        reason = reason[:119] + "…"
+    reason = short_reason(exc, 120)
     if not isinstance(exc, sqlite3.OperationalError):  # it answered, and said no
         return f"The database {database.describe()} refused this ({reason}). Nothing was changed."
     return (f"The database {database.describe()} is not answering ({reason}). Nothing was "
             "changed; the console goes on once it answers.")
+
+
+def short_reason(exc: Exception, limit: int) -> str:
+    """The error's own words on one line, at most `limit` characters (libpq's run to four)."""
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return reason if len(reason) <= limit else reason[:limit - 1] + "…"

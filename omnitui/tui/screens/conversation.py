@@ -462,11 +462,9 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         if not text.strip() and not self.attachments:
             self.app.notify("Write a reply first.", severity="warning")
             return
-        try:
-            warning = self._collision_warning()
-        except DATABASE_ERRORS as exc:  # not sent; the text stays in the box to send again
-            self.app.database_failed(exc)  # type: ignore[attr-defined]
-            return
+        # (a database that does not answer here: the text stays in the box, and
+        # OmniConsole._dispatch_action says why)
+        warning = self._collision_warning()
         if warning is not None:
             self.app.push_screen(ConfirmDialog(warning, yes="Send anyway", no="Keep editing"),
                                  lambda ok: self._deliver(text, force=True) if ok else None)

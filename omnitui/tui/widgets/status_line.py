@@ -15,7 +15,7 @@ from textual.widgets import Static
 from omnitui.hub_lock import hub_last_seen, running_hub
 from omnitui.install import is_shared_install
 from omnitui.store.status_queries import channel_states, outbox_summary
-from omnitui.tui.database_trouble import DATABASE_ERRORS
+from omnitui.tui.database_trouble import DATABASE_ERRORS, short_reason
 from omnitui.tui.format import safe_line, stamp
 
 STATE_STYLES = {"up": "green", "backfilling": "yellow", "retrying": "red", "failed": "bold red",
@@ -45,7 +45,7 @@ class StatusLine(Static):
         except DATABASE_ERRORS as exc:  # `● database not answering (connection refused)`
             line = Text("● database not answering", style="bold red", no_wrap=True,
                         overflow="ellipsis", end="")
-            line.append(f" ({' '.join(str(exc).split())[:80]})", style="red")
+            line.append(f" ({short_reason(exc, 80)})", style="red")
             self.update(line)
 
     def _update_status(self) -> None:
