@@ -17,6 +17,7 @@ Everything else (modes, mouse, resize) is the stock driver.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import selectors
@@ -94,6 +95,20 @@ class QuietLinuxDriver(LinuxDriver):
         if signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:
             signal.signal(signal.SIGHUP, lambda _signum, _frame: self._end_of_input())
         super().start_application_mode()
+        self._suspend_from_the_loop()
+
+    def _suspend_from_the_loop(self) -> None:
+        """Handle ctrl+z (SIGTSTP) and `fg` (SIGCONT) as callbacks of the app's loop.
+
+        Textual handles them in Python signal handlers, which run between any two bytecodes of
+        the main thread and there write the terminal reset through the writer's queue. A signal
+        that landed while the main thread itself was inside that queue (it holds a plain lock
+        while it puts a frame) waited for that lock forever: the console froze, not suspended,
+        on a busy machine. On the loop, the suspend starts only between two callbacks."""
+        with contextlib.suppress(RuntimeError, ValueError):  # no loop, or not the main thread
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGTSTP, self._sigtstp_application)
+            loop.add_signal_handler(signal.SIGCONT, self._sigcont_application)
 
     def suspend_application_mode(self) -> None:
         self._suspended = True
