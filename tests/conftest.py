@@ -40,16 +40,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     per worker.
 
     The PostgreSQL pass leaves out what would only repeat the SQLite pass: tests that open no
-    store (`engine_free`), and the server-install tests, whose commands run as real Unix users
-    under a clean environment on the install's own SQLite file whatever the pass."""
+    store (`engine_free`)."""
     on_postgres = config.getoption("--backend") == "postgresql"
     for item in items:
-        installs = "server_install" in getattr(item, "fixturenames", ())
-        if installs:
+        if "server_install" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("server_install"))
-        if on_postgres and installs:
-            item.add_marker(pytest.mark.skip(
-                reason="the server install keeps its own SQLite file: the SQLite pass runs it"))
         elif on_postgres and item.get_closest_marker("engine_free"):
             item.add_marker(pytest.mark.skip(reason="opens no store: the SQLite pass runs it"))
 
@@ -178,6 +173,18 @@ def bob(store: Store) -> AgentRow:
 
 
 @pytest.fixture(scope="session")
-def server_install() -> ServerInstall:
-    """The README's server install, done once per test run and shared by every test (root only)."""
-    return unix_users.server_install()
+def server_install(pg_cluster: object | None) -> ServerInstall:
+    """The README's server install, done once per test run and shared by every test (root only).
+    On PostgreSQL its config names an empty database of its own, which the install's `omnitui
+    init` makes the tables in, as a shop's would (its commands run under a clean environment:
+    the per-test OMNITUI_DATABASE never reaches them)."""
+    if pg_cluster is None:
+        return unix_users.server_install()
+    from tests.pg_cluster import Cluster
+
+    assert isinstance(pg_cluster, Cluster)
+    name = f"install_{unix_users.SUFFIX}"
+    with pg_cluster.admin() as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return unix_users.server_install(database=pg_cluster.url(name))

@@ -7,6 +7,8 @@ created is removed when the test process exits. Only root can do this: `need_roo
 `server_install()` runs the README's "Server install" steps 1–5 as written, with only the
 machine paths and names moved aside (a temporary /opt, /etc and /var/lib, this checkout for
 /path/to/omnitui, unique user and group names), and stops where systemd would start the unit.
+Given a PostgreSQL URL, the config also gets the `database` key, as docs/postgresql.md says
+("the server install of the README applies on each host as it is").
 """
 
 from __future__ import annotations
@@ -105,13 +107,29 @@ class ServerInstall:
     service_user: str
     group: str
     agent: str  # the agent the README adds (its "ann")
+    database: str | None = None  # the config's `database` (PostgreSQL), else the SQLite file
 
     def env(self, **extra: str) -> dict[str, str]:
         """The environment the README's commands give omnitui."""
         return {"OMNITUI_CONFIG": str(self.config), **extra}
 
+    @property
+    def store_location(self) -> str:
+        """Where the install's store is: its PostgreSQL URL or its SQLite file."""
+        return self.database or str(self.data_dir / "omnitui.db")
 
-def server_install() -> ServerInstall:
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        """A read of the install's store as the test's root sees it (either engine)."""
+        from omnitui.store.db import Store
+
+        store = Store.open(self.store_location, migrate=False)
+        try:
+            return [tuple(row) for row in store.conn.execute(sql, tuple(params)).fetchall()]
+        finally:
+            store.close()
+
+
+def server_install(database: str | None = None) -> ServerInstall:
     """Follow the README's server install once per test run; later calls return the same."""
     global _install
     need_root()
@@ -132,7 +150,8 @@ def server_install() -> ServerInstall:
     _groups.append(group)
     _users.extend([agent, service_user])
     _run(["useradd", "--create-home", "--shell", "/bin/sh", agent])
-    script = readme_server_install(root, group=group, service_user=service_user, agent=agent)
+    script = readme_server_install(root, group=group, service_user=service_user, agent=agent,
+                                   database=database)
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=root,
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
@@ -141,14 +160,16 @@ def server_install() -> ServerInstall:
     _install = ServerInstall(
         root=root, bin=str(root / "bin" / "omnitui"), config=root / "etc/omnitui/config.toml",
         data_dir=root / "var/lib/omnitui/data", service_user=service_user, group=group,
-        agent=agent)
+        agent=agent, database=database)
     return _install
 
 
-def readme_server_install(root: Path, *, group: str, service_user: str, agent: str) -> str:
+def readme_server_install(root: Path, *, group: str, service_user: str, agent: str,
+                          database: str | None = None) -> str:
     """Steps 1–5 of the README's server install as one shell script, paths and names moved.
 
-    The config's "edit it" step becomes a line that points data_dir at the install's data dir.
+    The config's "edit it" step becomes a line that points data_dir at the install's data dir
+    (and adds `database` below it when the store is on PostgreSQL).
     """
     block = re.search(r"## Server install\n.*?```sh\n(.*?)```", _readme(), re.S)
     assert block, "README.md has no Server install block"
@@ -160,8 +181,14 @@ def readme_server_install(root: Path, *, group: str, service_user: str, agent: s
             data_dir = root / "var/lib/omnitui/data"
             lines.append(f"sed -i 's|^data_dir = .*|data_dir = \"{data_dir}\"|' "
                          f"{root}/etc/omnitui/config.toml")
+            if database:
+                lines.append(f"sed -i '/^data_dir = /a database = \"{database}\"' "
+                             f"{root}/etc/omnitui/config.toml")
             continue
-        lines.append(_move_aside(line, root, group, service_user, agent))
+        line = _move_aside(line, root, group, service_user, agent)
+        if database:  # step 2's PostgreSQL variant, which its comment names
+            line = line.replace(f"pip install {CHECKOUT}", f"pip install '{CHECKOUT}[postgresql]'")
+        lines.append(line)
     return "\n".join(lines) + "\n"
 
 

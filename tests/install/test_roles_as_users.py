@@ -57,7 +57,7 @@ def staff(server_install: ServerInstall) -> Staff:
     bob, boss, carol = (make_user(n, groups=[group]) for n in ("bob", "boss", "carol"))
     python = server_install.root / "opt/omnitui/bin/python"
     seeded = run_as(server_install.service_user,
-                    [str(python), "-c", SEED, str(server_install.data_dir / "omnitui.db")])
+                    [str(python), "-c", SEED, server_install.store_location])
     assert seeded.returncode == 0, seeded.stderr
     staff = Staff(server_install, bob, boss, carol, int(seeded.stdout))
     staff.service("agent", "add", bob, "--name", "Bob")

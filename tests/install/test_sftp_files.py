@@ -11,7 +11,6 @@ from __future__ import annotations
 import pwd
 import shutil
 import socket
-import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -39,7 +38,7 @@ from omnitui.config import load_settings
 from omnitui.core.ingest import ingest
 from omnitui.store.db import Store
 s = load_settings()
-store = Store.open(s.db_path)
+store = Store.open(s.database)
 att = InboundAttachment(sys.argv[1], "image/png", 16384, bytes(range(256)) * 64)
 r = ingest(store, Inbound(channel="chat", kind="chat", external_id="sftp:1", address="sftp-v",
                           text="my photo", attachments=(att,)), attachments_dir=s.attachments_dir)
@@ -181,13 +180,15 @@ def test_upload_then_attach_and_download_a_customers_file(sshd: Sshd, tmp_path: 
     sent = sshd.omnitui("reply", str(conversation), "Our offer", "--attach",
                         str(sshd.folder / "Offer ü 4412.pdf"))
     assert sent.returncode == 0, sent.stderr
-    db = sqlite3.connect(f"file:{install.data_dir / 'omnitui.db'}?mode=ro", uri=True)
-    digest = db.execute("SELECT a.sha256 FROM attachment a JOIN message m ON m.id = "
-                        "a.message_id WHERE m.kind = 'outbound' AND a.filename = ?",
-                        ("Offer ü 4412.pdf",)).fetchone()[0]
-    db.close()
-    blob = install.data_dir / "attachments" / digest[:2] / digest[2:]
-    assert blob.read_bytes() == ALL_BYTES
+    [(digest,)] = install.rows("SELECT a.sha256 FROM attachment a JOIN message m ON m.id = "
+                               "a.message_id WHERE m.kind = 'outbound' AND a.filename = ?",
+                               ("Offer ü 4412.pdf",))
+    if install.database:  # PostgreSQL keeps the bytes in the database
+        [(kept,)] = install.rows("SELECT data FROM attachment_blob WHERE sha256 = ?", (digest,))
+        assert bytes(kept) == ALL_BYTES  # type: ignore[arg-type]
+    else:
+        blob = install.data_dir / "attachments" / str(digest)[:2] / str(digest)[2:]
+        assert blob.read_bytes() == ALL_BYTES
     # The customer's file: saved on the server into the folder, downloaded to the computer.
     saved = sshd.omnitui("attachment", "save", str(attachment))
     assert saved.returncode == 0 and SAFE in saved.stdout, saved.stderr
@@ -251,10 +252,8 @@ def test_the_console_login_still_runs_the_console(sshd: Sshd) -> None:
         tmux.wait("Reply queued")
     finally:
         tmux.kill()
-    db = sqlite3.connect(f"file:{install.data_dir / 'omnitui.db'}?mode=ro", uri=True)
-    names = db.execute("SELECT a.filename FROM attachment a JOIN message m ON m.id = "
-                       "a.message_id WHERE m.text LIKE 'From the console%'").fetchall()
-    db.close()
+    names = install.rows("SELECT a.filename FROM attachment a JOIN message m ON m.id = "
+                         "a.message_id WHERE m.text LIKE 'From the console%'")
     assert names == [("second.bin",)]
 
 

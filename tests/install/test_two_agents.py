@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -50,13 +49,9 @@ async def open_by_search(tmux: Tmux, words: str) -> None:
     await tmux.wait_for("r reply", timeout=30)
 
 
-def outbound_texts(install: ServerInstall, conversation: int) -> list[str]:
-    db = sqlite3.connect(f"file:{install.data_dir / 'omnitui.db'}?mode=ro", uri=True)
-    try:
-        return [r[0] for r in db.execute("SELECT text FROM message WHERE kind = 'outbound' "
-                                         "AND conversation_id = ? ORDER BY id", (conversation,))]
-    finally:
-        db.close()
+def outbound_texts(install: ServerInstall, conversation: int) -> list[object]:
+    return [r[0] for r in install.rows("SELECT text FROM message WHERE kind = 'outbound' "
+                                       "AND conversation_id = ? ORDER BY id", (conversation,))]
 
 
 async def test_two_agents_answer_one_customer(server_install: ServerInstall, hub: None) -> None:
