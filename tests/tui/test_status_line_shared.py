@@ -56,3 +56,28 @@ async def test_a_running_hub_shows_the_channels_instead(
             assert "outbox" in text
     finally:
         lock.release()
+
+
+async def test_a_channel_taken_out_of_the_config_is_not_shown_as_the_shops(
+        shop: Settings, fixed_clock: Callable[[], float]) -> None:
+    """Its last row stays in the store; the status line shows only the configured channels,
+    and F2 lists the old one as what it is."""
+    store = Store.open(shop.database)
+    try:
+        with store.write() as tx:
+            tx.execute("DELETE FROM channel_state")
+            tx.execute("INSERT INTO channel_state (channel, kind, state, detail, updated_at) "
+                       "VALUES ('oldmail', 'email', 'starting', 'connecting', ?)", (NOW - 86400,))
+    finally:
+        store.close()
+    assert "oldmail" not in shop.channels
+    console = make_app(shop, "anna", clock=fixed_clock)
+    async with console.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        text = screen_text(console)
+        assert "oldmail" not in text and "starting" not in text
+        assert "chat stopped no hub" in text  # the configured one, never reported
+        await pilot.press("f2")
+        await pilot.pause()
+        text = screen_text(console)
+        assert "oldmail (email): not in this config; its last report was starting" in text

@@ -22,11 +22,16 @@ class ChannelsDialog(ModalScreen[None]):
         app = self.app
         out = Text()
         states = channel_states(app.store)  # type: ignore[attr-defined]
+        configured = set(app.settings.channels)  # type: ignore[attr-defined]
         if not states:
             out.append("No channel has reported yet (is a hub running?)\n", style="dim")
         for s in states:
             when = datetime.fromtimestamp(s["updated_at"], app.tz).strftime("%d %b %H:%M:%S")  # type: ignore[attr-defined]
             out.append(f"{safe_line(s['channel'])} ({safe_line(s['kind'])}): ", style="bold")
+            if s["channel"] not in configured:
+                out.append(f"not in this config; its last report was {safe_line(s['state'])} "
+                           f"{when}\n", style="dim")
+                continue
             out.append(f"{safe_line(s['state'])} {safe_line(s.get('detail'))}  ")
             out.append(f"since {when}\n", style="dim")
             if s.get("last_error"):

@@ -55,8 +55,10 @@ class StatusLine(Static):
             self._hub_down(line, outbox_summary(store))
             self.update(line)
             return
-        states = channel_states(store)
         configured = set(self.app.settings.channels)  # type: ignore[attr-defined]
+        # A channel taken out of the config keeps its last row: it is no channel of this shop's
+        # any more (F2 still lists it, marked so).
+        states = [s for s in channel_states(store) if s["channel"] in configured]
         seen = {s["channel"] for s in states}
         for name in sorted(configured - seen):
             states.append({"channel": name, "state": "stopped", "detail": "no hub"})
