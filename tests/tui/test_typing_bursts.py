@@ -90,7 +90,10 @@ async def test_every_text_entry_keeps_exactly_what_was_typed(tmp_path: Path,
         tmux.keys(*open_keys)  # then type at once: the dialog may not be on screen yet
         tmux.type(text)
         tmux.keys(save)
-        found = await store.until(check, *params)
+        try:
+            found = await store.until(check, *params)
+        except AssertionError as exc:  # what the agent saw is what tells a lost key from a slow one
+            raise AssertionError(f"{exc}\nthe pane:\n{tmux.pane()}") from None
         spent.append(time.monotonic() - started)
         return found
 
