@@ -315,18 +315,20 @@ async def test_attach_a_file_by_path(console: OmniConsole, tmp_path) -> None:  #
 
 
 async def test_failed_delivery_and_channel_details(console: OmniConsole) -> None:
-    console.store.conn.execute(
+    console.store.conn.execute("DELETE FROM channel_state WHERE channel = 'chat'")
+    console.store.conn.execute(  # (the test shop's config has the chat channel only)
         "INSERT INTO channel_state (channel, kind, state, detail, last_error, updated_at) "
-        "VALUES ('mail', 'email', 'retrying', 'in 30 s', 'IMAP login refused', 1750000000)")
+        "VALUES ('chat', 'chat', 'retrying', 'in 30 s', 'Cannot listen on chat.sock', "
+        "1750000000)")
     async with console.run_test(size=(80, 24)) as pilot:
         await open_conv(pilot, NOAH)
         text = screen_text(console)
         assert "✗ failed" in text
         assert "Not delivered: chat visitor left" in text
-        assert "mail retrying in 30 s" in text and "outbox 0 (1 failed)" in text
+        assert "chat retrying in 30 s" in text and "outbox 0 (1 failed)" in text
         await pilot.press("f2")
         await pilot.pause()
-        assert "last error: IMAP login refused" in screen_text(console)
+        assert "last error: Cannot listen on chat.sock" in screen_text(console)
 
 
 async def test_long_history_draws_newest_first_and_older_on_request(
