@@ -6,6 +6,7 @@ chosen once, by the config, and every part (store, feed, hub lock, migrations) f
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,20 @@ SERVER_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 20, "keepalives_interval
 
 def is_postgres_url(value: str) -> bool:
     return value.startswith(POSTGRES_SCHEMES)
+
+
+def libpq_defaults(url: str) -> dict[str, str]:
+    """Connection parameters omnitui sets unless the URL (or libpq's environment) names them.
+
+    A system libpq (and psycopg's binary package before 3.3) tries GSSAPI encryption first
+    (`gssencmode=prefer`), which starts its Kerberos library on each connect; that path is
+    known to crash processes that connect from several threads at once (psycopg #1213), as a
+    console does (its screen, its feed and its hub each connect). omnitui's set-ups use
+    passwords and TLS, so GSSAPI is off unless asked for (`?gssencmode=prefer` or
+    PGGSSENCMODE), whichever libpq is installed."""
+    if "gssencmode" in url or os.environ.get("PGGSSENCMODE"):
+        return {}
+    return {"gssencmode": "disable"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,8 @@ from psycopg.adapt import Dumper
 from psycopg.pq import ExecStatus
 from psycopg.types.numeric import FloatLoader
 
+from omnitui.store.database import libpq_defaults
+
 CONNECT_TIMEOUT_S = 10
 # Every write transaction takes this transaction-scoped advisory lock first, so writers queue
 # one after another as they do on SQLite's write lock: event ids then grow in commit order,
@@ -191,7 +193,8 @@ class PgConnection:
                  application_name: str = "omnitui", retry_reads: bool = False,
                  **options: Any) -> None:
         extra: dict[str, Any] = {"password": password, **options} if password else options
-        args = {"conninfo": url, "application_name": application_name, **extra}
+        args = {"conninfo": url, "application_name": application_name,
+                **libpq_defaults(url), **extra}
         self.raw = self._open(args)
         # Only a connection that holds nothing of its session may quietly get a new one: a
         # lock holder or a listener must learn that its session (and the lock) is gone.

@@ -8,6 +8,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from omnitui.store import tables  # noqa: F401  (registers the tables on the metadata)
+from omnitui.store.database import libpq_defaults
 
 target_metadata = SQLModel.metadata
 
@@ -17,8 +18,12 @@ def run() -> None:
     if connection is None:
         database = context.config.attributes.get("database")
         password = getattr(database, "password", None)
+        url = getattr(database, "url", None)
+        connect_args: dict[str, str] = libpq_defaults(url) if url else {}
+        if password:
+            connect_args["password"] = password
         engine = create_engine(context.config.get_main_option("sqlalchemy.url"),
-                               connect_args={"password": password} if password else {},
+                               connect_args=connect_args,
                                poolclass=NullPool)  # nothing stays connected after the upgrade
         with engine.begin() as connection:
             _migrate(connection)
