@@ -183,8 +183,5 @@ def server_install(pg_cluster: object | None) -> ServerInstall:
     from tests.pg_cluster import Cluster
 
     assert isinstance(pg_cluster, Cluster)
-    name = f"install_{unix_users.SUFFIX}"
-    with pg_cluster.admin() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    return unix_users.server_install(database=pg_cluster.url(name))
+    return unix_users.server_install(
+        database=pg_cluster.empty_database(f"install_{unix_users.SUFFIX}"))

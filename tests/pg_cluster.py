@@ -124,6 +124,13 @@ class Cluster:
             conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
         return name
 
+    def empty_database(self, name: str) -> str:
+        """`name` made again with no tables, as a new server's database; its URL."""
+        with self.admin() as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+        return self.url(name)
+
     def drop_database(self, name: str) -> None:
         with contextlib.suppress(psycopg.Error), self.admin() as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -14,7 +14,4 @@ def empty_database(pg_cluster: object | None, backend_database: str | None) -> s
     if pg_cluster is None or backend_database is None:
         return None
     name = urlsplit(backend_database).path.strip("/")
-    with pg_cluster.admin() as admin:  # type: ignore[attr-defined]
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")
-    return backend_database
+    return pg_cluster.empty_database(name)  # type: ignore[attr-defined, no-any-return]
