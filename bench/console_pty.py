@@ -147,6 +147,12 @@ class Term:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def children_cpu_ms(self) -> float:
+        """CPU time of its child processes that have ended and been waited for (a console's
+        read-ahead helper, omnitui/cli/read_ahead.py), in ms (10 ms ticks)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK") * 1000
+
     def cpu_ms(self) -> float:
         """CPU time its threads have run so far, in ms: the scheduler's nanosecond counts
         (/proc/PID/task/*/schedstat), where /proc/PID/stat counts 10 ms ticks."""
@@ -169,11 +175,12 @@ class Term:
 
 
 def start(code: str, *args: str, checkout: Path | None = None) -> tuple[Term, float, float]:
-    """Start a child; wall ms until its first paint, and the CPU ms it had used by then."""
+    """Start a child; wall ms until its first paint, and the CPU ms it (and any process of its
+    own that has ended) had used by then."""
     began = time.perf_counter()
     term = Term(code, *args, checkout=checkout)
     ready = term.read_until(b"Inbox")
-    cpu = term.cpu_ms()
+    cpu = term.cpu_ms() + term.children_cpu_ms()
     return term, (ready - began) * 1000, cpu
 
 

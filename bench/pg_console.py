@@ -4,6 +4,10 @@ starts: cold starts to the first painted inbox of an empty Textual app, the cons
 SQLite store and the console on its PostgreSQL copy (bench/pg_big_store.py), interleaved, as
 bench/console_pty.py measures them (a pty at 80×24, bytecode cached, one untimed round first).
 The PostgreSQL console is the same program given OMNITUI_DATABASE, as a server install gives it.
+Each console twice: its App started directly (bench/console_pty.py's harness), and the command
+agents run (`omnitui console`, as bench/command_start.py), which also reads the config and checks
+the agent, and on PostgreSQL has its first screen read ahead by a helper process
+(omnitui/cli/read_ahead.py) while it loads.
 
 fanout: bench/console_fanout.py's run (a chat message into the socket → visible in each of 10
 consoles) on the demo shop in SQLite, then on the demo shop in a fresh PostgreSQL database,
@@ -28,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import command_start
 import console_fanout
 import console_pty
 from pg_big_store import PgServer, running
@@ -51,11 +56,16 @@ def database_env(url: str | None) -> Iterator[None]:
 
 def run_starts(sqlite: Path, pg_root: Path, agent: str, starts: int) -> None:
     data_dir = str(sqlite.parent)
+    config = Path(tempfile.mkdtemp(prefix="omnitui-starts-")) / "config.toml"
+    config.write_text(f'[omnitui]\ndata_dir = "{data_dir}"\n', encoding="utf-8")
+    os.environ["OMNITUI_CONFIG"] = str(config)
     with running(pg_root) as server:
         kinds: dict[str, tuple[str | None, tuple[str, ...]]] = {
             "empty textual app": (None, (console_pty.EMPTY,)),
-            "console, SQLite": (None, (console_pty.CONSOLE, data_dir, agent)),
-            "console, PostgreSQL": (server.url(), (console_pty.CONSOLE, data_dir, agent)),
+            "console app, SQLite": (None, (console_pty.CONSOLE, data_dir, agent)),
+            "console app, PostgreSQL": (server.url(), (console_pty.CONSOLE, data_dir, agent)),
+            "omnitui console, SQLite": (None, (command_start.COMMAND, agent)),
+            "omnitui console, PostgreSQL": (server.url(), (command_start.COMMAND, agent)),
         }
         walls: dict[str, list[float]] = {k: [] for k in kinds}
         cpus: dict[str, list[float]] = {k: [] for k in kinds}
@@ -73,7 +83,7 @@ def run_starts(sqlite: Path, pg_root: Path, agent: str, starts: int) -> None:
     empty_cpu = statistics.median(cpus["empty textual app"])
     for label in kinds:
         ms, cpu = statistics.median(walls[label]), statistics.median(cpus[label])
-        print(f"  {label:<22} wall {ms:6.0f} ms {ms / empty_wall:5.2f}x   "
+        print(f"  {label:<28} wall {ms:6.0f} ms {ms / empty_wall:5.2f}x   "
               f"CPU {cpu:6.0f} ms {cpu / empty_cpu:5.2f}x")
 
 

@@ -12,7 +12,10 @@ from omnitui.cli.common import acting_agent, fail, settings
 
 def open_console(agent: str | None) -> None:
     """Open the console on the configured data dir (creating the database on first use), as
-    the agent the CLI would act as: an unknown or disabled agent is one sentence, no console."""
+    the agent the CLI would act as: an unknown or disabled agent is one sentence, no console.
+    On PostgreSQL a helper process does those checks and reads the first screen while the
+    console loads (cli/read_ahead.py)."""
+    from omnitui.cli.read_ahead import ReadAhead
     from omnitui.file_access import data_dir_problem
     from omnitui.store.data_files import DataDirAccess
     from omnitui.store.db import Store
@@ -22,17 +25,27 @@ def open_console(agent: str | None) -> None:
     problem = data_dir_problem(s.data_dir)
     if problem:  # said before the screen is taken over, not as a traceback after it
         fail(problem)
-    store = Store.open(s.database)
+    ahead = ReadAhead.start(s, agent)
     try:
-        who = acting_agent(store, agent)
+        try:  # (Textual and the screens load while the helper reads)
+            from omnitui.tui.app import run_console
+        except ImportError as exc:
+            unavailable: str | None = f"The console is not available: {exc}."
+        else:
+            unavailable = None
+        first = ahead.result() if ahead is not None else None
+    finally:
+        if ahead is not None:
+            ahead.close()
+    store = Store(s.database) if first is not None else Store.open(s.database)
+    try:
+        who = first.agent if first is not None else acting_agent(store, agent)
         if not (sys.stdin.isatty() and sys.stdout.isatty()):  # sftp or a command over ssh
             fail("The console needs a terminal (ssh -t); files are copied over the SFTP login "
                  "instead (README: Files over SFTP).")
-        try:
-            from omnitui.tui.app import run_console
-        except ImportError as exc:
-            fail(f"The console is not available: {exc}.")
+        if unavailable is not None:
+            fail(unavailable)
     except BaseException:
         store.close()
         raise
-    run_console(s, who.username, store=store)  # (the console closes it)
+    run_console(s, who.username, store=store, first_screen=first)  # (the console closes it)

@@ -191,7 +191,7 @@ class Store:
         self._all: list[Any] = []
         self._lock = threading.Lock()
         if self.database.is_postgres:
-            from omnitui.store.postgres import BEGIN_READ, BEGIN_WRITE, COMMIT_WRITE
+            from omnitui.store.pg_transactions import BEGIN_READ, BEGIN_WRITE, COMMIT_WRITE
 
             self._begin_write, self._commit_write = BEGIN_WRITE, COMMIT_WRITE
             self._begin_read = BEGIN_READ
@@ -226,7 +226,7 @@ class Store:
             if migrate:
                 if path is not None and not path.exists():  # mode and group not the umask's
                     DataDirAccess.of(path.parent).create_file(path)
-                if not _is_newest(revision):
+                if not is_newest(revision):
                     upgrade(database)
             elif revision is None:
                 raise StoreError(f"{database.describe()} is not an omnitui database; "
@@ -340,7 +340,7 @@ def alembic_config(where: Path | str | Database) -> Any:
 def upgrade(where: Path | str | Database, revision: str = "head") -> None:
     """Create or upgrade the schema in place; existing rows are kept."""
     database = Database.at(where)
-    if _is_newest(current_revision(database)):
+    if is_newest(current_revision(database)):
         return
     from alembic import command
 
@@ -363,7 +363,7 @@ def upgrade(where: Path | str | Database, revision: str = "head") -> None:
         stats.close()  # this connection was only for the statistics
 
 
-def _is_newest(revision: str | None) -> bool:
+def is_newest(revision: str | None) -> bool:
     """Whether a store at `revision` is up to date: known from the migration files without
     importing Alembic (store.schema_files), from Alembic only when the files cannot say."""
     return revision is not None and revision == (files_head() or head_revision())

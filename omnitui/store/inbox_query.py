@@ -15,6 +15,7 @@ from omnitui.store.db import Store
 # The same expressions as the ix_conversation_inbox* indexes (migration 0003), so a page is an
 # index walk: resolved conversations have no waiting_since/due_at and sort by recency.
 INBOX_ORDER = "coalesce(due_at, waiting_since, 9e15), last_message_at DESC, id DESC"
+INBOX_PAGE = 64  # rows the inbox list reads at a time (a tall terminal's screen, and then some)
 
 
 # "Needs reply": open, the customer waits for an answer. Word for word the WHERE of

@@ -8,9 +8,13 @@ as the "Needs reply" view (migration 0008), so it costs the same at 50 or 50,000
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from omnitui.store.db import Store
 from omnitui.store.inbox_query import INBOX_ORDER, NEEDS_REPLY, InboxView, inbox_count
+
+if TYPE_CHECKING:
+    from omnitui.config_inbox import InboxSettings, ViewSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,25 @@ def header_views(agent_id: int) -> list[NamedView]:
 
 def more_views(agent_id: int) -> list[NamedView]:
     return [NamedView(name, for_agent(view, agent_id)) for name, view in MORE_VIEWS]
+
+
+def configured_view(view: ViewSettings, agent_id: int) -> NamedView:
+    """A view of the config's `[inbox]` for this agent."""
+    return NamedView(view.title, InboxView(
+        scope=view.scope, agent_id=agent_id, status=view.status, channel=view.channel,
+        label=view.label, unread=view.unread, failed=view.failed))
+
+
+def default_view(inbox: InboxSettings, agent_id: int) -> NamedView:
+    """The view the inbox opens on: `[inbox] default_view`, a header view's scope or the name of
+    one of the config's views; the first header view when it names neither."""
+    views = header_views(agent_id)
+    wanted = inbox.default_view
+    for named in views:
+        if named.view.scope == wanted:
+            return named
+    return next((configured_view(v, agent_id) for v in inbox.views if v.name == wanted),
+                views[0])
 
 
 def view_counts(store: Store, views: list[NamedView]) -> list[int]:

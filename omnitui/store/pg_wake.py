@@ -17,7 +17,7 @@ import threading
 from typing import Any
 
 from omnitui.store.database import SERVER_KEEPALIVE, Database
-from omnitui.store.postgres import FEED_CHANNEL
+from omnitui.store.pg_transactions import FEED_CHANNEL
 
 
 class PgWake:

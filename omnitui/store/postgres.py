@@ -26,11 +26,6 @@ from psycopg.types.numeric import FloatLoader
 from omnitui.store.database import libpq_defaults
 
 CONNECT_TIMEOUT_S = 10
-# Every write transaction takes this transaction-scoped advisory lock first, so writers queue
-# one after another as they do on SQLite's write lock: event ids then grow in commit order,
-# which the change feed relies on, and read-then-write steps see every earlier commit.
-WRITE_LOCK_KEY = 0x6F6D6E69  # "omni"
-FEED_CHANNEL = "omnitui_feed"
 TUPLES_OK = ExecStatus.TUPLES_OK
 # A read: the store's writes all run in its transactions (BEGIN first), never on their own.
 _READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
@@ -308,9 +303,3 @@ class PgConnection:
     def in_transaction(self) -> bool:
         return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
-
-# One round trip each. A write notifies the change feed's listeners when it commits (a
-# notification is delivered only on commit, and several in one transaction arrive as one).
-BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
-COMMIT_WRITE = f"NOTIFY {FEED_CHANNEL}; COMMIT"
-BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"

@@ -31,6 +31,7 @@ from omnitui.config import Settings
 from omnitui.core.agents import AgentRow, get_agent
 from omnitui.core.feed import Event, Feed
 from omnitui.core.wake import RECHECK_DELAYS
+from omnitui.first_screen import FirstScreen
 from omnitui.install import is_shared_install
 from omnitui.store.console_queries import newest_event_id
 from omnitui.store.db import Store, StoreError
@@ -78,12 +79,18 @@ class OmniConsole(App[None]):
 
     def __init__(self, settings: Settings, agent_username: str, *, start_hub: bool = False,
                  clock: Callable[[], float] | None = None,
-                 feed_interval: float | None = FEED_INTERVAL, store: Store | None = None) -> None:
+                 feed_interval: float | None = FEED_INTERVAL, store: Store | None = None,
+                 first_screen: FirstScreen | None = None) -> None:
+        """`first_screen`: what the first screen shows, read ahead by a helper process
+        (cli/read_ahead.py); the console then reads nothing before its first paint."""
         super().__init__()
         self.settings = settings
         self.clock = clock or time.time
         self.store = store or Store.open(settings.database)  # (current: no Alembic import)
-        self.agent: AgentRow = get_agent(self.store, agent_username)
+        self.first_screen = first_screen
+        self._first_taken: set[str] = set()
+        self.agent: AgentRow = (first_screen.agent if first_screen is not None
+                                else get_agent(self.store, agent_username))
         self.start_hub = start_hub
         self.hub: Any = None
         self._hub_starter: threading.Thread | None = None
@@ -117,6 +124,14 @@ class OmniConsole(App[None]):
 
     def now(self) -> float:
         return float(self.clock())
+
+    def first_read(self, part: str) -> Any:
+        """The read-ahead `first_screen`'s `part`, for the one widget that would read it as the
+        console starts, once; None afterwards (or without a read-ahead): read the store."""
+        if self.first_screen is None or part in self._first_taken:
+            return None
+        self._first_taken.add(part)
+        return getattr(self.first_screen, part)
 
     @on(Driver.SignalResume)
     def _repaint_after_resume(self) -> None:
@@ -191,7 +206,9 @@ class OmniConsole(App[None]):
         self.set_timer(0.3, self._warm_up)
         if self.feed_interval is None:
             return  # no live updates (snapshot tests)
-        after = newest_event_id(self.store)  # from here on, no event is missed
+        after = self.first_read("newest_event")  # from here on, no event is missed
+        if after is None:
+            after = newest_event_id(self.store)
         self.call_after_refresh(self._start_feed_thread, after)
 
     def _start_feed_thread(self, after: int) -> None:
@@ -217,6 +234,10 @@ class OmniConsole(App[None]):
         import omnitui.tui.notices
         import omnitui.tui.screens.conversation  # noqa: F401
 
+        self.first_screen = None  # (drawn: what it read is the widgets' now)
+        if self.store.database.is_postgres:  # (after a read-ahead: not logged in yet)
+            with contextlib.suppress(*DATABASE_ERRORS):
+                self.store.conn  # noqa: B018
         if not self.is_headless:  # (tests run many apps in one process: nothing to freeze)
             freeze_startup_objects()
 
@@ -521,14 +542,15 @@ def make_app(settings: Settings, agent_username: str, *, start_hub: bool = False
 
 
 def run_console(settings: Settings, agent_username: str, *, notice: str | None = None,
-                store: Store | None = None) -> None:
+                store: Store | None = None, first_screen: FirstScreen | None = None) -> None:
     """Entry point for `omnitui`: the console, with the embedded hub when none runs, except in
     a shared install: there only the service runs the hub (one started by an agent's console
     would own the hub's files), and the status line says when it is down. A `notice` (the
     demo's) is shown as a toast once the console is up. A `store` the caller opened (to check
-    the agent) is the console's, so it is not opened twice."""
+    the agent) is the console's, so it is not opened twice; `first_screen`, what it read for the
+    first screen meanwhile (cli/read_ahead.py)."""
     app = OmniConsole(settings, agent_username, start_hub=not is_shared_install(settings),
-                      store=store)
+                      store=store, first_screen=first_screen)
     if notice:
         app.notify(notice, timeout=30, markup=False)
     try:

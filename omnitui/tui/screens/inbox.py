@@ -8,11 +8,17 @@ from textual.app import ComposeResult
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
-from omnitui.config_inbox import ViewSettings
 from omnitui.core.feed import Event
 from omnitui.store.console_queries import conversation_channels, label_names
 from omnitui.store.inbox_query import InboxView
-from omnitui.store.inbox_views import NamedView, header_views, more_views, view_counts
+from omnitui.store.inbox_views import (
+    NamedView,
+    configured_view,
+    default_view,
+    header_views,
+    more_views,
+    view_counts,
+)
 from omnitui.tui import keymap
 from omnitui.tui.compositor import use_band_compositor
 from omnitui.tui.database_trouble import DATABASE_ERRORS
@@ -30,12 +36,6 @@ LIST_EVENTS = frozenset({"message_in", "message_out", "note", "transfer", "assig
 EMPTY = {"needs_reply": " Nobody waits for a reply. 4 shows every conversation.",
          "mine": " Nothing assigned to you. 1 shows who needs a reply.",
          "unassigned": " Every conversation has an agent."}
-
-
-def configured_view(view: ViewSettings, agent_id: int) -> NamedView:
-    return NamedView(view.title, InboxView(
-        scope=view.scope, agent_id=agent_id, status=view.status, channel=view.channel,
-        label=view.label, unread=view.unread, failed=view.failed))
 
 
 class InboxScreen(InboxBulk, ComposeActions, Screen[None]):
@@ -57,21 +57,12 @@ class InboxScreen(InboxBulk, ComposeActions, Screen[None]):
         self.counts = [0] * len(self.views)
         yield Static(id="inbox-views")
         yield Static(id="inbox-title")
-        start = self._default_view()
+        start = default_view(self.app.settings.inbox, agent_id)  # type: ignore[attr-defined]
         yield InboxList(self.app.store, start.view, self.app.now,  # type: ignore[attr-defined]
-                        id="inbox-list")
+                        start=self.app.first_read("inbox"), id="inbox-list")  # type: ignore[attr-defined]
         self.current = start
         yield StatusLine(id="status-line")
         yield Footer()
-
-    def _default_view(self) -> NamedView:
-        wanted = self.app.settings.inbox.default_view  # type: ignore[attr-defined]
-        for named in self.views:
-            if named.view.scope == wanted:
-                return named
-        agent_id = self.app.agent.id  # type: ignore[attr-defined]
-        return next((configured_view(v, agent_id) for v in self.app.settings.inbox.views  # type: ignore[attr-defined]
-                     if v.name == wanted), self.views[0])
 
     def _configured(self) -> list[NamedView]:
         agent_id = self.app.agent.id  # type: ignore[attr-defined]
@@ -116,7 +107,8 @@ class InboxScreen(InboxBulk, ComposeActions, Screen[None]):
     # header -----------------------------------------------------------------------------------
     def _show_title(self) -> None:
         try:
-            self.counts = view_counts(self.app.store, self.views)  # type: ignore[attr-defined]
+            self.counts = (self.app.first_read("header_counts")  # type: ignore[attr-defined]
+                           or view_counts(self.app.store, self.views))  # type: ignore[attr-defined]
         except DATABASE_ERRORS as exc:  # the counts as last read
             self.app.database_failed(exc)  # type: ignore[attr-defined]
         bar = Text(no_wrap=True, overflow="ellipsis", end="")

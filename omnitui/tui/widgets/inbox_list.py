@@ -24,15 +24,23 @@ from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from omnitui.core.suggestions import suggestion_marks
+from omnitui.first_screen import InboxStart
 from omnitui.store.console_queries import newest_event_id
 from omnitui.store.db import Store
-from omnitui.store.inbox_query import InboxRow, InboxView, inbox_count, inbox_ids, inbox_page
+from omnitui.store.inbox_query import (
+    INBOX_PAGE,
+    InboxRow,
+    InboxView,
+    inbox_count,
+    inbox_ids,
+    inbox_page,
+)
 from omnitui.tui import keymap
 from omnitui.tui.database_trouble import DATABASE_ERRORS
 from omnitui.tui.kept_lines import KeepsStyles, KeptLinesStylesCache
 from omnitui.tui.widgets.inbox_row import deadline, inbox_row
 
-PAGE = 64
+PAGE = INBOX_PAGE
 MAX_PAGES = 8
 # The list's own keys; the views, next and the actions on marked conversations are the screen's.
 LIST_ACTIONS = frozenset({"cursor_down", "cursor_up", "page_down", "page_up", "top", "bottom",
@@ -67,7 +75,9 @@ class InboxList(KeepsStyles, ScrollView, can_focus=True):
         """Conversations were marked or unmarked (the header counts them)."""
 
     def __init__(self, store: Store, view: InboxView, now: Callable[[], float],
-                 *, id: str | None = None) -> None:
+                 *, start: InboxStart | None = None, id: str | None = None) -> None:
+        """`start`: the view's count and first page as read before the console was drawn
+        (first_screen.py), shown instead of reading them again on mount."""
         # row index → (its strip, (on the cursor, scroll x), the line as shown): a scroll
         # draws every visible line again, but each row's line is unchanged
         self._lines: dict[int, tuple[Strip, tuple[bool, int], Strip]] = {}
@@ -89,6 +99,7 @@ class InboxList(KeepsStyles, ScrollView, can_focus=True):
         # skips those someone else changed after that (core.bulk).
         self.marks: dict[int, int] = {}
         self.empty_text = " Nothing here."
+        self._start = start if start is not None and start.view == view else None
 
     def on_mount(self) -> None:
         self.reload()
@@ -108,10 +119,17 @@ class InboxList(KeepsStyles, ScrollView, can_focus=True):
         self._strips.clear()
         self._lines.clear()
         self.suggested.clear()
-        try:
-            self.count = inbox_count(self.store, self.view)
-        except DATABASE_ERRORS as exc:  # rows are read again as they are drawn, once it answers
-            self.app.database_failed(exc)  # type: ignore[attr-defined]
+        start, self._start = self._start, None
+        if start is not None and start.view == self.view:
+            self.count = start.count
+            if start.page:
+                self._pages[0] = start.page
+            self.suggested.update(start.suggested)
+        else:
+            try:
+                self.count = inbox_count(self.store, self.view)
+            except DATABASE_ERRORS as exc:  # rows are read again as drawn, once it answers
+                self.app.database_failed(exc)  # type: ignore[attr-defined]
         self.virtual_size = Size(self.size.width, self.count)
         if keep is not None:
             self._follow(keep)

@@ -6,15 +6,11 @@ screen is in front (a retry countdown moves on its own).
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from omnitui.hub_lock import hub_last_seen, running_hub
-from omnitui.install import is_shared_install
-from omnitui.store.status_queries import channel_states, outbox_summary
+from omnitui.hub_status import HubStatus, read_hub_status
 from omnitui.tui.database_trouble import DATABASE_ERRORS, short_reason
 from omnitui.tui.format import safe_line, stamp
 
@@ -41,28 +37,24 @@ class StatusLine(Static):
 
     def update_status(self) -> None:
         try:
-            self._update_status()
+            status = self.app.first_read("hub_status")  # type: ignore[attr-defined]
+            if status is None:
+                status = read_hub_status(self.app.settings, self.app.store)  # type: ignore[attr-defined]
         except DATABASE_ERRORS as exc:  # `● database not answering (connection refused)`
             line = Text("● database not answering", style="bold red", no_wrap=True,
                         overflow="ellipsis", end="")
             line.append(f" ({short_reason(exc, 80)})", style="red")
             self.update(line)
+            return
+        self.show(status)
 
-    def _update_status(self) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+    def show(self, status: HubStatus) -> None:
         line = Text(no_wrap=True, overflow="ellipsis", end="")
-        if self._hub_is_down():
-            self._hub_down(line, outbox_summary(store))
+        if status.hub_down:
+            self._hub_down(line, status)
             self.update(line)
             return
-        configured = set(self.app.settings.channels)  # type: ignore[attr-defined]
-        # A channel taken out of the config keeps its last row: it is no channel of this shop's
-        # any more (F2 still lists it, marked so).
-        states = [s for s in channel_states(store) if s["channel"] in configured]
-        seen = {s["channel"] for s in states}
-        for name in sorted(configured - seen):
-            states.append({"channel": name, "state": "stopped", "detail": "no hub"})
-        for s in sorted(states, key=lambda s: s["channel"]):
+        for s in status.channels:
             style = STATE_STYLES.get(s["state"], "")
             line.append("● ", style=style)
             line.append(safe_line(s["channel"]), style="bold")
@@ -70,26 +62,20 @@ class StatusLine(Static):
             line.append(f" {safe_line(s['state'])}" + (f" {detail}" if detail else ""),
                         style=style)
             line.append("  ")
-        out = outbox_summary(store)
+        out = status.outbox
         line.append(f"outbox {out['queued']}", style="bold" if out["queued"] else "dim")
         if out["failed"]:
             line.append(f" ({out['failed']} failed)", style="bold red")
         line.append("  F2 details", style="dim")
         self.update(line)
 
-    def _hub_is_down(self) -> bool:
-        """Only a shared install says so: there the console never starts a hub of its own."""
-        settings = self.app.settings  # type: ignore[attr-defined]
-        return is_shared_install(settings) and running_hub(settings) is None
-
-    def _hub_down(self, line: Text, out: dict[str, Any]) -> None:
+    def _hub_down(self, line: Text, status: HubStatus) -> None:
         """`● hub not running since 09:12: replies are queued  outbox 2`."""
-        settings = self.app.settings  # type: ignore[attr-defined]
-        seen = hub_last_seen(settings)
         since = ""
-        if seen is not None:
-            since = " since " + stamp(seen, self.app.tz, self.app.now())  # type: ignore[attr-defined]
+        if status.last_seen is not None:
+            since = " since " + stamp(status.last_seen, self.app.tz, self.app.now())  # type: ignore[attr-defined]
         line.append("● hub not running" + since, style="bold red")
         line.append(": replies are queued  ")
+        out = status.outbox
         line.append(f"outbox {out['queued']}", style="bold" if out["queued"] else "dim")
         line.append("  F2 details", style="dim")
