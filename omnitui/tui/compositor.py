@@ -1,43 +1,84 @@
-"""A compositor that draws only the lines a partial update writes.
+"""A compositor that draws only what a partial update writes.
 
-Textual's compositor, asked to repaint two rows of the inbox list, renders every widget whose
-clip touches them over the widget's whole visible height: the list's 20 rows with their line
-filters, its scrollbar's 20, and (their clip being the screen) the header, title, status line
-and footer too, then throws away all but the two rows. That was about a third of the console's
-CPU per arrow key. `BandCompositor` clips each widget to the band of lines the update covers
-before rendering it, as Textual already does for a widget half scrolled out of view: the same
-lines reach the terminal, the others are simply not rendered.
+Textual's compositor, asked to repaint part of the screen, renders every widget whose clip
+touches the box around all changed regions, each over its whole visible height, then throws away
+what falls outside them. A top-level widget's clip is the whole screen, so one new message in a
+conversation rendered the title, the reply label, the status line and the key bar too, and the
+containers under the timeline and side panel (every line of them, through their line filters):
+about half of a console's CPU per message. An arrow key in the inbox rendered the whole list,
+its scrollbar and every bar for the two rows that change.
+
+`PartialCompositor` renders, for a partial update, only the widgets a changed region touches,
+each only over the rows where one touches it, and none that the widgets in front of it hide on
+those rows. The same lines reach the terminal (the widgets in front win each cell, as in
+Textual's compositor); the others are simply not rendered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from textual._compositor import Compositor
+from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
 from textual.strip import Strip
 
 
-class BandCompositor(Compositor):
-    """`Compositor` whose partial updates render only the rows between the first and last
-    changed line (full width, so the column cuts are those of a full render)."""
+class PartialCompositor(Compositor):
+    """`Compositor` whose partial updates render only what the changed regions need."""
+
+    _changed: list[Region] | None = None  # the partial update's regions, while it renders
+
+    def render_partial_update(self) -> ChopsUpdate | None:
+        self._changed = list(self._dirty_regions)
+        try:
+            return super().render_partial_update()
+        finally:
+            self._changed = None
 
     def _get_renders(
         self, crop: Region | None = None
     ) -> Iterable[tuple[Region, Region, list[Strip]]]:
-        if crop is None or crop.height >= self.size.height:
+        changed = self._changed
+        if crop is None or not changed:
             yield from super()._get_renders(crop)
             return
-        band = Region(0, crop.y, self.size.width, crop.height)
-        for widget, (region, clip) in self.visible_widgets.items():
-            visible = region.intersection(clip).intersection(band)
+        covered: dict[int, list[tuple[int, int]]] = {}  # row → spans of the widgets in front
+        for widget, (region, clip) in self.visible_widgets.items():  # (front to back)
+            visible = region.intersection(clip)
             if not (visible.width and visible.height):
                 continue
+            rows: set[int] = set()
+            for part in changed:
+                touched = part.intersection(visible)
+                if touched.width and touched.height:  # (a miss is empty in one direction only)
+                    rows.update(touched.line_range)
+            left, right = visible.x, visible.right
+            needed = [y for y in rows if not _spans_cover(covered.get(y), left, right)]
+            for y in visible.line_range:
+                covered.setdefault(y, []).append((left, right))
+            if not needed:
+                continue
+            top, bottom = min(needed), max(needed) + 1
+            band = Region(left, top, visible.width, bottom - top)
+            # Full width: the cuts of each line are then those of a full render.
             yield region, clip.intersection(band), widget.render_lines(
-                Region(visible.x - region.x, visible.y - region.y, visible.width,
-                       visible.height))
+                Region(left - region.x, top - region.y, visible.width, bottom - top))
 
 
-def use_band_compositor(screen: object) -> None:
-    """Give a new screen the band compositor (before it is mounted: nothing is composed yet)."""
-    screen._compositor = BandCompositor()  # type: ignore[attr-defined]
+def _spans_cover(spans: list[tuple[int, int]] | None, left: int, right: int) -> bool:
+    """Whether the spans together cover the columns left..right-1."""
+    if not spans:
+        return False
+    reach = left
+    for start, end in sorted(spans):
+        if start > reach:
+            return False
+        reach = max(reach, end)
+        if reach >= right:
+            return True
+    return False
+
+
+def use_partial_compositor(screen: object) -> None:
+    """Give a new screen the partial compositor (before it is mounted: nothing is composed)."""
+    screen._compositor = PartialCompositor()  # type: ignore[attr-defined]

@@ -44,6 +44,7 @@ from omnitui.store.queries import (
 )
 from omnitui.store.rating_queries import ratings_of_customer
 from omnitui.tui import keymap
+from omnitui.tui.compositor import use_partial_compositor
 from omnitui.tui.database_trouble import DATABASE_ERRORS
 from omnitui.tui.format import display, safe_line
 from omnitui.tui.screens.compose_actions import ComposeActions
@@ -83,6 +84,7 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
 
     def __init__(self, conversation_id: int) -> None:
         super().__init__()
+        use_partial_compositor(self)  # a new message renders the timeline, not every widget
         self.conversation_id = conversation_id
         self.detail: ConversationDetail | None = None
         self.seen_inbound: int | None = None  # newest inbound when the agent started typing

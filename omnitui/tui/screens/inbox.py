@@ -20,7 +20,7 @@ from omnitui.store.inbox_views import (
     view_counts,
 )
 from omnitui.tui import keymap
-from omnitui.tui.compositor import use_band_compositor
+from omnitui.tui.compositor import use_partial_compositor
 from omnitui.tui.database_trouble import DATABASE_ERRORS
 from omnitui.tui.format import display
 from omnitui.tui.screens.compose_actions import ComposeActions
@@ -49,7 +49,7 @@ class InboxScreen(InboxBulk, ComposeActions, Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        use_band_compositor(self)  # an arrow key renders its two rows, not every widget
+        use_partial_compositor(self)  # an arrow key renders its two rows, not every widget
 
     def compose(self) -> ComposeResult:
         agent_id = self.app.agent.id  # type: ignore[attr-defined]

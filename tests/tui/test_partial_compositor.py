@@ -1,8 +1,9 @@
-"""The inbox's band compositor: partial updates render only the changed lines, and what they
-write leaves the terminal exactly as a full repaint would."""
+"""The inbox's partial compositor: partial updates render only the changed lines, and what
+they write leaves the terminal exactly as a full repaint would."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,10 +14,12 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from omnitui.channels.base import Inbound
-from omnitui.core.ingest import ingest_batch
+from omnitui.core.ingest import ingest, ingest_batch
 from omnitui.tui.app import OmniConsole
-from omnitui.tui.compositor import BandCompositor
+from omnitui.tui.compositor import PartialCompositor
 from omnitui.tui.widgets.inbox_list import InboxList
+
+from .helpers import KASIA, open_conv
 
 Cells = list[list[tuple[str, Style | None]]]
 
@@ -94,7 +97,7 @@ async def test_partial_updates_leave_the_screen_a_full_repaint_would_draw(
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         compositor = app.screen._compositor
-        assert isinstance(compositor, BandCompositor)
+        assert isinstance(compositor, PartialCompositor)
         width = compositor.size.width
         shadow = full_screen(compositor.render_strips(), width)
         partial = 0
@@ -151,3 +154,76 @@ async def test_an_arrow_in_view_renders_only_its_two_rows(
     assert drawn.get("InboxList") == 2
     assert sum(height for _, height in rendered) <= 2 * len(drawn)
     assert not {"Footer", "StatusLine", "Static"} & drawn.keys()
+
+
+def shadowed(app: OmniConsole) -> tuple[Cells, list[int]]:
+    """A terminal's cells that follow every update the app's current screen writes from here
+    on, and a one-item list counting its partial updates."""
+    compositor = app.screen._compositor
+    assert isinstance(compositor, PartialCompositor)
+    shadow = full_screen(compositor.render_strips(), compositor.size.width)
+    partial = [0]
+    original = compositor.render_update
+
+    def render_update(*args: Any, **kwargs: Any) -> Any:
+        update = original(*args, **kwargs)
+        if update is not None:
+            partial[0] += isinstance(update, ChopsUpdate)
+            apply(shadow, update)
+        return update
+
+    compositor.render_update = render_update  # type: ignore[method-assign]
+    return shadow, partial
+
+
+async def test_a_conversation_updated_part_by_part_shows_what_a_full_repaint_draws(
+        console: OmniConsole) -> None:
+    """Messages arriving (the timeline scrolls, the side panel changes), a reply typed, the
+    timeline scrolled back and forth: after each, the terminal holds what a full repaint
+    would draw."""
+    async with console.run_test(size=(80, 24)) as pilot:
+        await open_conv(pilot, KASIA)
+        await pilot.pause(0.2)
+        shadow, partial = shadowed(console)
+        steps: list[tuple[str, Callable[[], Any]]] = []
+        for n in range(4):
+            steps.append((f"message {n}", lambda n=n: ingest(console.store, Inbound(
+                channel="chat", kind="chat", external_id=f"shadow-{n}", address="visitor-kasia",
+                text=f"message {n} " + "word " * (n * 9)))))
+        steps += [(key, lambda key=key: pilot.press(key)) for key in
+                  ("r", "h", "i", "space", "t", "escape", "pageup", "up", "pagedown", "end")]
+        for name, step in steps:
+            done = step()
+            if hasattr(done, "__await__"):
+                await done
+            await pilot.pause(0.3)
+            assert shadow == fresh_screen(console), f"after {name}"
+            await pilot.pause(0.05)  # (the fresh screen's repaint reaches the shadow)
+        assert partial[0] >= len(steps)
+
+
+async def test_a_new_message_renders_neither_the_bars_nor_what_the_timeline_hides(
+        console: OmniConsole, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The title, reply label, status line, key bar and side panel stay as drawn, and the
+    containers under the timeline are not rendered: a new message (once the side panel shows
+    today's date) renders the timeline and its scrollbar, nothing else."""
+    rendered: list[str] = []
+    render_lines = Widget.render_lines
+
+    def counting(self: Widget, crop: Any) -> list[Strip]:
+        rendered.append(type(self).__name__)
+        return render_lines(self, crop)
+
+    def message(n: int) -> None:
+        ingest(console.store, Inbound(channel="chat", kind="chat", external_id=f"more-{n}",
+                                      address="visitor-kasia", text=f"one more question {n}"))
+
+    async with console.run_test(size=(80, 24)) as pilot:
+        await open_conv(pilot, KASIA)
+        message(0)  # (the side panel's line for this conversation takes the new date)
+        await pilot.pause(0.5)
+        monkeypatch.setattr(Widget, "render_lines", counting)
+        message(1)
+        await pilot.pause(0.5)
+    assert "Timeline" in rendered
+    assert set(rendered) <= {"Timeline", "ScrollBar"}
