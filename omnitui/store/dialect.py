@@ -58,6 +58,19 @@ class SqlDialect:
             return f"string_agg(({expr})::text, '{sep}')"
         return f"group_concat({expr}, '{sep}')"
 
+    def json_rows(self, select: str, columns: Sequence[str], order: str) -> str:
+        """A scalar subquery: the rows of `select` (its columns named `columns`) as one JSON
+        array of objects, in the order of its column `order`. A parent's few child rows are then
+        read in the parent's own statement: one round trip, and one snapshot without a
+        transaction around several statements."""
+        pairs = ", ".join(f"'{_key(c)}', r.{_key(c)}" for c in columns)
+        if self.is_postgres:
+            return (f"(SELECT coalesce(json_agg(json_build_object({pairs}) ORDER BY "
+                    f"r.{_key(order)}), '[]') FROM ({select}) r)")
+        # (SQLite aggregates a subquery's rows in its ORDER BY; 3.44 first allows it inside)
+        return (f"(SELECT json_group_array(json_object({pairs})) FROM "
+                f"({select} ORDER BY {_key(order)}) r)")
+
     def smaller(self, a: str, b: str) -> str:
         return f"least({a}, {b})" if self.is_postgres else f"min({a}, {b})"
 
