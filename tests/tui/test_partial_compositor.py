@@ -12,12 +12,16 @@ from rich.style import Style
 from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.strip import Strip
 from textual.widget import Widget
+from textual.widgets import Static
 
 from omnitui.channels.base import Inbound
+from omnitui.core import actions
+from omnitui.core.agents import get_agent
 from omnitui.core.ingest import ingest, ingest_batch
 from omnitui.tui.app import OmniConsole
 from omnitui.tui.compositor import PartialCompositor
 from omnitui.tui.widgets.inbox_list import InboxList
+from omnitui.tui.widgets.side_panel import SidePanel
 
 from .helpers import KASIA, open_conv
 
@@ -178,9 +182,9 @@ def shadowed(app: OmniConsole) -> tuple[Cells, list[int]]:
 
 async def test_a_conversation_updated_part_by_part_shows_what_a_full_repaint_draws(
         console: OmniConsole) -> None:
-    """Messages arriving (the timeline scrolls, the side panel changes), a reply typed, the
-    timeline scrolled back and forth: after each, the terminal holds what a full repaint
-    would draw."""
+    """Messages arriving (the timeline scrolls, the side panel's date changes), the side panel
+    growing (a label, a transfer note), a reply typed, the timeline scrolled back and forth:
+    after each, the terminal holds what a full repaint would draw."""
     async with console.run_test(size=(80, 24)) as pilot:
         await open_conv(pilot, KASIA)
         await pilot.pause(0.2)
@@ -190,6 +194,11 @@ async def test_a_conversation_updated_part_by_part_shows_what_a_full_repaint_dra
             steps.append((f"message {n}", lambda n=n: ingest(console.store, Inbound(
                 channel="chat", kind="chat", external_id=f"shadow-{n}", address="visitor-kasia",
                 text=f"message {n} " + "word " * (n * 9)))))
+        ben = get_agent(console.store, "ben")
+        steps += [  # the side panel: a line longer, then a transfer note (lines more)
+            ("label", lambda: actions.label(console.store, KASIA, "vip-customer", ben)),
+            ("transfer", lambda: actions.transfer(console.store, KASIA, "anna",
+                                                  "Her parcel is lost; refund agreed.", ben))]
         steps += [(key, lambda key=key: pilot.press(key)) for key in
                   ("r", "h", "i", "space", "t", "escape", "pageup", "up", "pagedown", "end")]
         for name, step in steps:
@@ -198,7 +207,11 @@ async def test_a_conversation_updated_part_by_part_shows_what_a_full_repaint_dra
                 await done
             await pilot.pause(0.3)
             assert shadow == fresh_screen(console), f"after {name}"
+            body = console.screen.query_one(SidePanel).query_one("#side-body", Static)
+            height = body.size.height  # as laid out, or not, by the side panel's own choice
+            body.refresh(layout=True)
             await pilot.pause(0.05)  # (the fresh screen's repaint reaches the shadow)
+            assert body.size.height == height, f"after {name}: laid out again, it changed"
         assert partial[0] >= len(steps)
 
 

@@ -251,8 +251,8 @@ class ConversationScreen(FileActions, ConversationActions, CustomerActions, Reco
         self._drawn[where] = key
         if where == "side":
             self.query_one(SidePanel).show(text)
-        else:
-            self.query_one(where, Static).update(text)
+        else:  # (one line high, whatever it says: no layout)
+            self.query_one(where, Static).update(text, layout=False)
 
     def chosen_identity(self) -> dict[str, Any] | None:
         """The identity the agent switched the reply to, or None for the latest channel."""

@@ -120,7 +120,7 @@ class InboxScreen(InboxBulk, ComposeActions, Screen[None]):
             here = named.view == self.inbox.view
             bar.append(f" {named.name} ", style="bold underline" if here else "")
             bar.append(str(count), style="bold" if here else "")
-        self.query_one("#inbox-views", Static).update(bar)
+        self.query_one("#inbox-views", Static).update(bar, layout=False)  # (one line high)
         lst = self.inbox
         title = Text(no_wrap=True, overflow="ellipsis", end="")
         title.append(" Inbox: ", style="bold")
@@ -131,7 +131,7 @@ class InboxScreen(InboxBulk, ComposeActions, Screen[None]):
             title.append("  esc clears", style="dim")
         else:
             title.append("   space next waiting · x mark · v views · ? help", style="dim")
-        self.query_one("#inbox-title", Static).update(title)
+        self.query_one("#inbox-title", Static).update(title, layout=False)
 
     def _key_of(self, named: NamedView) -> str | None:
         """The key that shows a header view, as the agent's `[keys]` have it."""

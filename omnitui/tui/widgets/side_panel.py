@@ -89,5 +89,14 @@ class SidePanel(VerticalScroll, can_focus=False):
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="side-body")
 
+    _shape: tuple[int, int] | None = None  # the shown text's lines and widest line
+
     def show(self, text: Text) -> None:
-        self.query_one("#side-body", Static).update(text)
+        """A layout (every widget placed again, the whole screen drawn) only when the text's
+        height may change: a new date on a line of the same length is a redraw of the panel."""
+        body = self.query_one("#side-body", Static)
+        lines = text.plain.split("\n")
+        shape = (len(lines), max(map(cell_len, lines)))
+        fits = shape[1] <= body.content_size.width
+        body.update(text, layout=not (fits and shape[0] == (self._shape or (-1,))[0]))
+        self._shape = shape
