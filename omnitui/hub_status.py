@@ -31,12 +31,17 @@ def read_hub_status(settings: Settings, store: Store) -> HubStatus:
     # Only a shared install says the hub is down: there the console never starts its own.
     if is_shared_install(settings) and running_hub(settings) is None:
         return HubStatus(True, hub_last_seen(settings), [], outbox_summary(store))
-    configured = set(settings.channels)
-    # A channel taken out of the config keeps its last row: it is no channel of this shop's
-    # any more (F2 still lists it, marked so).
-    states = [s for s in channel_states(store) if s["channel"] in configured]
-    seen = {s["channel"] for s in states}
-    states += [{"channel": name, "state": "stopped", "detail": "no hub"}
-               for name in configured - seen]
+    states, never = configured_channels(settings, channel_states(store))
+    states += [{"channel": name, "state": "stopped", "detail": "no hub"} for name in never]
     states.sort(key=lambda s: s["channel"])
     return HubStatus(False, None, states, outbox_summary(store))
+
+
+def configured_channels(settings: Settings, states: list[dict[str, Any]]) -> tuple[
+        list[dict[str, Any]], list[str]]:
+    """Of the channels' stored states, those of channels in the config, and the configured
+    channels that have none yet (sorted). A channel taken out of the config keeps its last
+    row: it is no channel of this shop's any more (F2 and `status --json` still list it)."""
+    configured = set(settings.channels)
+    kept = [s for s in states if s["channel"] in configured]
+    return kept, sorted(configured - {s["channel"] for s in kept})

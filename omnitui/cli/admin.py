@@ -23,6 +23,7 @@ from omnitui.core.clock import iso
 from omnitui.core.permissions import require_admin_to_read
 from omnitui.file_access import data_dir_problem, describe
 from omnitui.hub_lock import running_hub
+from omnitui.hub_status import configured_channels
 from omnitui.store import status_queries
 from omnitui.store.data_files import DataDirAccess
 from omnitui.store.data_repair import share_with_group
@@ -215,14 +216,12 @@ def status(as_json: bool = JSON_OPTION) -> None:
                        f"{', inside a console' if hub.embedded else ''})"))
     else:
         out.print(Text("hub: not running"))
-    configured = set(s.channels)
-    for ch in data["channels"]:
-        if ch["channel"] not in configured:
-            continue
+    kept, never = configured_channels(s, data["channels"])
+    for ch in kept:
         state = ch["detail"] or ch["state"]
         error = f" (last error: {ch['last_error']})" if ch["last_error"] else ""
         out.print(Text(f"channel {ch['channel']} [{ch['kind']}]: {state}{error}"))
-    for name in sorted(configured - {c["channel"] for c in data["channels"]}):
+    for name in never:
         out.print(Text(f"channel {name}: never started"))
     box = data["outbox"]
     oldest = (f", oldest queued {_duration(time.time() - box['oldest_queued_at'])} ago"
