@@ -39,13 +39,14 @@ class FirstScreen(NamedTuple):
 
 
 def read_first_screen(store: Store, settings: Settings, agent: AgentRow) -> FirstScreen:
-    """The reads the first screen's widgets make as they mount, in the same order."""
+    """The reads the first screen's widgets make as they mount. (The default view is one of
+    the header's unless the config names another: its count is then the header's.)"""
     newest = newest_event_id(store)
-    view = default_view(settings.inbox, agent.id).view
-    count = inbox_count(store, view)
-    page = inbox_page(store, view, 0, INBOX_PAGE) if count else []
+    views = header_views(agent.id)
+    counts = view_counts(store, views)
+    start = default_view(settings.inbox, agent.id)
+    count = counts[views.index(start)] if start in views else inbox_count(store, start.view)
+    page = inbox_page(store, start.view, 0, INBOX_PAGE) if count else []
     suggested = suggestion_marks(store, [r.customer_id for r in page])
-    hub_status = read_hub_status(settings, store)
-    counts = view_counts(store, header_views(agent.id))
-    return FirstScreen(agent, newest, InboxStart(view, count, page, suggested), counts,
-                       hub_status)
+    return FirstScreen(agent, newest, InboxStart(start.view, count, page, suggested), counts,
+                       read_hub_status(settings, store))

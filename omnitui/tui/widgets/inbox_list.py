@@ -99,7 +99,7 @@ class InboxList(KeepsStyles, ScrollView, can_focus=True):
         # skips those someone else changed after that (core.bulk).
         self.marks: dict[int, int] = {}
         self.empty_text = " Nothing here."
-        self._start = start if start is not None and start.view == view else None
+        self._start = start  # (used by the first reload, if it is of the same view)
 
     def on_mount(self) -> None:
         self.reload()
