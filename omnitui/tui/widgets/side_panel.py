@@ -89,14 +89,14 @@ class SidePanel(VerticalScroll, can_focus=False):
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="side-body")
 
-    _shape: tuple[int, int] | None = None  # the shown text's lines and widest line
+    _lines = -1  # the height of the text shown, when no line of it wraps (else -1)
 
     def show(self, text: Text) -> None:
         """A layout (every widget placed again, the whole screen drawn) only when the text's
         height may change: a new date on a line of the same length is a redraw of the panel."""
         body = self.query_one("#side-body", Static)
         lines = text.plain.split("\n")
-        shape = (len(lines), max(map(cell_len, lines)))
-        fits = shape[1] <= body.content_size.width
-        body.update(text, layout=not (fits and shape[0] == (self._shape or (-1,))[0]))
-        self._shape = shape
+        unwrapped = max(map(cell_len, lines)) <= body.content_size.width
+        height = len(lines) if unwrapped else -1
+        body.update(text, layout=height < 0 or height != self._lines)
+        self._lines = height

@@ -20,7 +20,8 @@ REFRESH_SECONDS = 10.0
 
 
 class StatusLine(Static):
-    """`● chat up  ● mail retrying in 30 s  outbox 2 (1 failed)`."""
+    """`● chat up  ● mail retrying in 30 s  outbox 2 (1 failed)`. One line high whatever it
+    says, so an update is a redraw of the line, never a layout of the screen."""
 
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $panel; color: $text; padding: 0 1; }
@@ -44,7 +45,7 @@ class StatusLine(Static):
             line = Text("● database not answering", style="bold red", no_wrap=True,
                         overflow="ellipsis", end="")
             line.append(f" ({short_reason(exc, 80)})", style="red")
-            self.update(line)
+            self.update(line, layout=False)
             return
         self.show(status)
 
@@ -52,7 +53,7 @@ class StatusLine(Static):
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         if status.hub_down:
             self._hub_down(line, status)
-            self.update(line)
+            self.update(line, layout=False)
             return
         for s in status.channels:
             style = STATE_STYLES.get(s["state"], "")
@@ -67,7 +68,7 @@ class StatusLine(Static):
         if out["failed"]:
             line.append(f" ({out['failed']} failed)", style="bold red")
         line.append("  F2 details", style="dim")
-        self.update(line)
+        self.update(line, layout=False)
 
     def _hub_down(self, line: Text, status: HubStatus) -> None:
         """`● hub not running since 09:12: replies are queued  outbox 2`."""
